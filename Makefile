@@ -1,0 +1,49 @@
+# Kinerja: the two commands a new machine needs are `make run` and `make test`.
+# Every target creates or refreshes the virtual environment from requirements.lock first.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MONTH ?=
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --requirement requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
+	@touch $(STAMP)
+
+.PHONY: venv
+venv: $(STAMP) ## Create or refresh the virtual environment from requirements.lock
+
+.PHONY: run
+run: $(STAMP) ## Run the daily DAG for every day of last month, then the monthly DAG (MONTH=2026-10 to choose)
+	$(BIN)/kinerja run $(if $(MONTH),--month $(MONTH))
+
+.PHONY: test
+test: $(STAMP) ## Run the whole test suite (real PostgreSQL, dbt, Great Expectations and Airflow)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(STAMP) ## Lint Python (ruff) and SQL (sqlfluff)
+	$(BIN)/ruff check plugins dags tests bench
+
+.PHONY: stop
+stop: $(STAMP) ## Stop the embedded PostgreSQL server under .local/
+	$(BIN)/kinerja warehouse stop
+
+.PHONY: psql
+psql: $(STAMP) ## Open psql on the warehouse
+	$(BIN)/kinerja warehouse psql
+
+.PHONY: clean
+clean: ## Remove the embedded warehouse, Airflow home and generated scorecards (.local/)
+	-$(BIN)/kinerja warehouse stop 2>/dev/null
+	rm -rf .local dbt_project/target dbt_project/logs

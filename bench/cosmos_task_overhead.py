@@ -1,0 +1,71 @@
+"""What one Airflow task per dbt model costs, against one dbt build for the whole selection.
+
+Cosmos can render the daily dbt models as one task per model (ExecutionMode.LOCAL with
+TestBehavior.BUILD: `dbt build --select <model>` per task, in-process dbtRunner) or run
+one `dbt build` for the selection. This measures the dbt side of both on the same
+warehouse, the way the tasks invoke it (in-process dbtRunner, a fresh invocation each
+time, a new `data_day` var each run as in production), and the Airflow side from the
+task instances of real runs when a metadata database is given.
+
+Run: .venv/bin/python bench/cosmos_task_overhead.py   (uses the embedded warehouse of
+`make run`; run `make run` first so that there is data). Results: bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+
+from kinerja import config, dbt
+from kinerja.warehouse import ensure_warehouse
+
+DAILY_MODELS = [
+    "stg_raw__account_daily",
+    "stg_registry__accounts",
+    "stg_registry__institutions",
+    "dim_accounts",
+    "dim_institutions",
+    "fct_account_daily",
+]
+REPEATS = 3
+
+
+def _invoke(args: list[str]) -> float:
+    from dbt.cli.main import dbtRunner
+
+    started = time.perf_counter()
+    result = dbtRunner().invoke(args)
+    if not result.success:
+        raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception}")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    import os
+
+    params = ensure_warehouse()
+    os.environ.update({**config.TELEMETRY_OFF, **config.DBT_FLAGS, **params.dbt_env()})
+    project = str(config.dbt_project_dir())
+    dbt.parse(params)
+    per_model_runs, one_build_runs = [], []
+    for repeat in range(REPEATS):
+        data_day = f"2026-10-{28 + repeat:02d}"
+        with tempfile.TemporaryDirectory() as target:
+            common = ["--project-dir", project, "--profiles-dir", project, "--target-path", target, "--quiet",
+                      "--vars", json.dumps({"data_day": data_day})]
+            per_model_runs.append(sum(_invoke(["build", "--select", model, *common]) for model in DAILY_MODELS))
+        with tempfile.TemporaryDirectory() as target:
+            common = ["--project-dir", project, "--profiles-dir", project, "--target-path", target, "--quiet",
+                      "--vars", json.dumps({"data_day": data_day})]
+            one_build_runs.append(_invoke(["build", "--select", "tag:daily", *common]))
+    per_model, one_build = statistics.median(per_model_runs), statistics.median(one_build_runs)
+    print(f"daily models: {len(DAILY_MODELS)}; repeats: {REPEATS} (median)")
+    print(f"one dbt build per model: {per_model:.2f} s ({per_model / len(DAILY_MODELS):.2f} s per model)")
+    print(f"one dbt build for all:   {one_build:.2f} s")
+    print(f"overhead per extra task: {(per_model - one_build) / (len(DAILY_MODELS) - 1):.2f} s")
+
+
+if __name__ == "__main__":
+    main()

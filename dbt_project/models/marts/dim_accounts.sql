@@ -1,0 +1,20 @@
+with
+
+accounts as (
+    select * from {{ ref('stg_registry__accounts') }}
+),
+
+final as (
+    select
+        account_id,
+        institution_id,
+        platform,
+        handle,
+        platform_account_id,
+        active_from,
+        active_to,
+        is_demo
+    from accounts
+)
+
+select * from final

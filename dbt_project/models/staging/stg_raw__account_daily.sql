@@ -1,0 +1,47 @@
+-- Accepted account-day metrics: rows of batches the audit accepted, minus the rows it quarantined.
+with
+
+landed as (
+    select * from {{ source('raw', 'account_daily') }}
+),
+
+accepted_batches as (
+    select batch_id from {{ source('raw', 'batch_ledger') }}
+    where status = 'accepted'
+),
+
+quarantined_rows as (
+    select distinct batch_id, row_number from {{ source('raw', 'quarantine') }}
+),
+
+accepted as (
+    select landed.*
+    from landed
+    inner join accepted_batches on landed.batch_id = accepted_batches.batch_id
+    left join quarantined_rows
+        on landed.batch_id = quarantined_rows.batch_id
+        and landed.row_number = quarantined_rows.row_number
+    where quarantined_rows.batch_id is null
+),
+
+final as (
+    select
+        batch_id,
+        source,
+        platform,
+        account_id,
+        metric_date,
+        followers,
+        posts,
+        views,
+        reach,
+        likes,
+        comments,
+        shares,
+        saves,
+        replies,
+        replies_24h
+    from accepted
+)
+
+select * from final

@@ -1,0 +1,169 @@
+"""The `kinerja` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kinerja import config
+
+app = typer.Typer(help="Kinerja: national warehouse of government social-media performance.", no_args_is_help=True)
+warehouse_app = typer.Typer(help="The warehouse server.", no_args_is_help=True)
+registry_app = typer.Typer(help="The registry of institutions and accounts.", no_args_is_help=True)
+app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(registry_app, name="registry")
+console = Console()
+
+
+def _month(value: str | None) -> date:
+    if not value:
+        from kinerja.runner import last_complete_month
+
+        return last_complete_month(date.today())
+    try:
+        return datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a month: write it as YYYY-MM, e.g. 2026-10") from None
+
+
+@app.command()
+def run(month: str = typer.Option(None, help="Month to run, YYYY-MM (default: the last complete month).")) -> None:
+    """Run the daily DAG for every day of a month, then the monthly DAG, through Airflow."""
+    from kinerja import runner
+    from kinerja.warehouse import ensure_warehouse
+
+    chosen = _month(month)
+    days = runner.days_of_month(chosen)
+    log_path = config.local_dir() / "logs" / f"run-{chosen:%Y-%m}.log"
+    started = time.monotonic()
+    # Airflow, dbt and the tasks write their logs to the log file; the terminal shows progress.
+    with _output_to(log_path) as terminal:
+        terminal.print(f"Kinerja: daily runs for {chosen:%Y-%m} ({len(days)} days), then the monthly run")
+        terminal.print(f"  logs of every task: {log_path}")
+        try:
+            with terminal.status("Starting the warehouse and preparing Airflow's metadata database..."):
+                params = ensure_warehouse()
+                runner.prepare(params)
+            where = "embedded PostgreSQL under .local/" if config.warehouse_url() is None else params.host
+            terminal.print(f"[green]✓[/] warehouse ready ({where}); Airflow metadata database migrated")
+            with Progress(
+                TextColumn("[bold]kinerja_daily[/]"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.description}"), TimeElapsedColumn(), console=terminal,
+            ) as progress:
+                task = progress.add_task("", total=len(days))
+                runner.run_daily(days, on_day_done=lambda d: progress.update(task, advance=1, description=f"{d} done"))
+            with terminal.status(f"kinerja_monthly for {chosen:%Y-%m}: scores and scorecards..."):
+                runner.run_monthly(chosen)
+        except runner.DagRunFailed as failure:
+            terminal.print(f"[red]✗ {failure}[/]\n  See {log_path} for what the task said.")
+            raise typer.Exit(1) from None
+        _report(terminal, params, chosen, time.monotonic() - started)
+
+
+@contextmanager
+def _output_to(log_path: Path):
+    """Send this process's stdout and stderr (file descriptors too) to `log_path`; yield a terminal console."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    terminal = Console(file=os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1))
+    saved = os.dup(1), os.dup(2)
+    with open(log_path, "ab") as log:
+        sys.stdout.flush(), sys.stderr.flush()
+        os.dup2(log.fileno(), 1), os.dup2(log.fileno(), 2)
+        try:
+            yield terminal
+        finally:
+            sys.stdout.flush(), sys.stderr.flush()
+            os.dup2(saved[0], 1), os.dup2(saved[1], 2)
+
+
+def _report(terminal: Console, params, month: date, seconds: float) -> None:
+    from kinerja.warehouse import connect
+
+    with connect(params) as conn:
+        landed = conn.execute(
+            "select count(*) from raw.account_daily where metric_date >= %s and metric_date < %s + interval '1 month'",
+            [month, month],
+        ).fetchone()[0]
+        rows = conn.execute(
+            """
+            select peer_group, rank_in_peer_group, institution_name, ikms, peer_group_size
+            from reports.rpt_institution_scores_monthly
+            where month = %s and rank_in_peer_group <= 3
+            order by array_position(array['kementerian','lembaga','provinsi','kabupaten','kota'], peer_group),
+                     rank_in_peer_group, institution_name
+            """,
+            [month],
+        ).fetchall()
+    table = Table(title=f"IKMS {month:%Y-%m}: top 3 per peer group")
+    for column in ("peer group", "rank", "institution", "IKMS"):
+        table.add_column(column, justify="right" if column in ("rank", "IKMS") else "left")
+    for peer_group, rank, name, ikms, size in rows:
+        table.add_row(peer_group, f"{rank} / {size}", name, f"{ikms:.1f}")
+    terminal.print(table)
+    terminal.print(f"Landed {landed:,} account-days for {month:%Y-%m} in {seconds:,.0f} s.")
+    terminal.print(f"Scorecards: [bold]{config.scorecards_dir() / f'{month:%Y-%m}' / 'index.html'}[/]")
+
+
+@app.command("dbt-parse")
+def dbt_parse() -> None:
+    """Write dbt_project/target/manifest.json, which the DAGs render their dbt tasks from."""
+    from kinerja import dbt
+    from kinerja.warehouse import ensure_warehouse
+
+    console.print(f"manifest: {dbt.parse(ensure_warehouse())}")
+
+
+@warehouse_app.command("start")
+def warehouse_start() -> None:
+    """Start the embedded server (or check the one KINERJA_WAREHOUSE_URL names)."""
+    from kinerja.warehouse import ensure_warehouse
+
+    console.print(ensure_warehouse().url())
+
+
+@warehouse_app.command("stop")
+def warehouse_stop() -> None:
+    """Stop the embedded server under .local/."""
+    from kinerja.warehouse import embedded
+
+    console.print("stopped" if embedded.stop() else "the embedded server was not running")
+
+
+@warehouse_app.command("url")
+def warehouse_url() -> None:
+    """Print the warehouse URL (starts the embedded server if needed)."""
+    from kinerja.warehouse import ensure_warehouse
+
+    print(ensure_warehouse().url())
+
+
+@warehouse_app.command("psql")
+def warehouse_psql() -> None:
+    """Open psql on the warehouse."""
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    from kinerja.warehouse import ensure_warehouse
+
+    subprocess.run([str(POSTGRES_BIN_PATH / "psql"), ensure_warehouse().url()], check=False)
+
+
+@registry_app.command("load")
+def registry_load() -> None:
+    """Load the registry files into the warehouse."""
+    from kinerja.pipeline import sync_registry
+
+    console.print(sync_registry())
+
+
+if __name__ == "__main__":
+    app()

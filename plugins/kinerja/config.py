@@ -1,0 +1,143 @@
+"""All settings, from environment variables, in one place.
+
+Nothing here opens a file or a connection: reading a setting is free, so DAG files
+may call these functions at parse time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# Every province's metric day is its own local day; central institutions use WIB.
+DEFAULT_TIMEZONE = "Asia/Jakarta"
+
+
+def _path_from_env(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).resolve() if value else default
+
+
+def local_dir() -> Path:
+    """Where the embedded warehouse, Airflow home and outputs live (`.local/`)."""
+    return _path_from_env("KINERJA_HOME", PROJECT_ROOT / ".local")
+
+
+def registry_dir() -> Path:
+    """The registry files: institutions and official accounts."""
+    return _path_from_env("KINERJA_REGISTRY_DIR", PROJECT_ROOT / "plugins" / "kinerja" / "registry" / "data")
+
+
+def dbt_project_dir() -> Path:
+    return _path_from_env("KINERJA_DBT_PROJECT_DIR", PROJECT_ROOT / "dbt_project")
+
+
+def dbt_manifest_path() -> Path:
+    return dbt_project_dir() / "target" / "manifest.json"
+
+
+def expectations_dir() -> Path:
+    return PROJECT_ROOT / "expectations"
+
+
+def scorecards_dir() -> Path:
+    return _path_from_env("KINERJA_SCORECARDS_DIR", local_dir() / "scorecards")
+
+
+def dags_dir() -> Path:
+    return PROJECT_ROOT / "dags"
+
+
+def task_retries() -> int:
+    """Retries of a failed task; `kinerja run` sets 0 so that a local run fails fast."""
+    return int(os.environ.get("KINERJA_TASK_RETRIES", "2"))
+
+
+def warehouse_url() -> str | None:
+    """The warehouse as a libpq URL; None means: use the embedded server."""
+    return os.environ.get("KINERJA_WAREHOUSE_URL") or None
+
+
+@dataclass(frozen=True)
+class PgParams:
+    """libpq connection parameters, the shape dbt's profile and psycopg both take."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+    @classmethod
+    def from_url(cls, url: str) -> PgParams:
+        """Parse `postgresql://user:pw@host:port/db` or a socket URL `postgresql://user@/db?host=/dir`."""
+        parts = urlsplit(url.replace("postgresql+psycopg2://", "postgresql://", 1))
+        query = parse_qs(parts.query)
+        host = query.get("host", [parts.hostname or "127.0.0.1"])[0]
+        return cls(
+            host=unquote(host),
+            port=int(query.get("port", [parts.port or 5432])[0]),
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+            dbname=(parts.path or "/postgres").lstrip("/") or "postgres",
+        )
+
+    def url(self, dbname: str | None = None, driver: str = "postgresql") -> str:
+        """A URL for this server; socket directories go in the query string."""
+        auth = self.user + (f":{self.password}" if self.password else "")
+        db = dbname or self.dbname
+        if self.host.startswith("/"):
+            return f"{driver}://{auth}@/{db}?host={self.host}&port={self.port}"
+        return f"{driver}://{auth}@{self.host}:{self.port}/{db}"
+
+    def dbt_env(self) -> dict[str, str]:
+        """The variables dbt_project/profiles.yml reads."""
+        return {
+            "KINERJA_PGHOST": self.host,
+            "KINERJA_PGPORT": str(self.port),
+            "KINERJA_PGUSER": self.user,
+            "KINERJA_PGPASSWORD": self.password,
+            "KINERJA_PGDATABASE": self.dbname,
+        }
+
+
+# A government system phones nowhere: every library's usage data off.
+TELEMETRY_OFF = {
+    "DO_NOT_TRACK": "1",
+    "SCARF_ANALYTICS": "false",
+    "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    "GX_ANALYTICS_ENABLED": "False",
+}
+
+
+# How dbt runs everywhere (Cosmos tasks, the CLI, tests). `buildable`: a test runs with a
+# model when its other parents are selected or upstream of the selection, so a
+# relationship test between a daily mart and a monthly report never runs before the
+# report exists.
+DBT_FLAGS = {"DBT_INDIRECT_SELECTION": "buildable"}
+
+
+def airflow_environment(metadata_url: str, home: Path | None = None) -> dict[str, str]:
+    """The environment an Airflow process of this project runs with."""
+    home = home or local_dir() / "airflow"
+    return {
+        **TELEMETRY_OFF,
+        **DBT_FLAGS,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_dir()),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "utc",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
+        "AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"),
+        "AIRFLOW__COSMOS__ENABLE_CACHE": "False",
+        "AIRFLOW__COSMOS__PROPAGATE_LOGS": "False",
+    }

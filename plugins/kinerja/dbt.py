@@ -1,0 +1,32 @@
+"""Running dbt outside Airflow: producing the manifest Cosmos renders, and builds for tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from kinerja import config
+from kinerja.config import PgParams
+
+
+def dbt_environment(params: PgParams) -> dict[str, str]:
+    return {**os.environ, **config.TELEMETRY_OFF, **config.DBT_FLAGS, **params.dbt_env()}
+
+
+def run_dbt(params: PgParams, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a dbt command in a subprocess against the warehouse of `params`."""
+    project = config.dbt_project_dir()
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [str(dbt), *args, "--project-dir", str(project), "--profiles-dir", str(project)]
+    result = subprocess.run(command, env=dbt_environment(params), cwd=project, capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
+    return result
+
+
+def parse(params: PgParams) -> Path:
+    """Write target/manifest.json, which the DAGs render their dbt tasks from."""
+    run_dbt(params, "parse", "--quiet")
+    return config.dbt_manifest_path()

@@ -1,0 +1,108 @@
+"""Shared fixtures: a real PostgreSQL for every test that needs one.
+
+The server is KINERJA_WAREHOUSE_URL when set, else an embedded server (pgserver) in
+a folder of this test session. Each test gets its own fresh database, so tests do not
+see each other's rows. Airflow's settings are fixed here, before anything imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SMALL_REGISTRY = REPO / "tests" / "fixtures" / "registry_small"
+
+# A home of this session's own: embedded server, Airflow home, scorecards.
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="kinerja-test-"))
+os.environ["KINERJA_HOME"] = str(_SESSION_HOME)
+os.environ.setdefault("KINERJA_TASK_RETRIES", "0")
+
+
+@pytest.fixture(scope="session")
+def server():
+    """Connection parameters of the test server (database `postgres`)."""
+    from kinerja import config
+    from kinerja.config import PgParams
+    from kinerja.warehouse import embedded, resolve_server
+
+    is_embedded = config.warehouse_url() is None
+    params = resolve_server()
+    yield PgParams(params.host, params.port, params.user, params.password, "postgres")
+    if is_embedded:
+        embedded.stop(_SESSION_HOME)
+    shutil.rmtree(_SESSION_HOME, ignore_errors=True)
+
+
+def create_database(server, prefix: str):
+    from kinerja.warehouse import connect, ensure_database
+    from kinerja.warehouse.schema import apply_ddl
+
+    params = ensure_database(server, f"{prefix}_{uuid.uuid4().hex[:10]}")
+    with connect(params) as conn:
+        apply_ddl(conn)
+    return params
+
+
+def drop_database(server, params) -> None:
+    from kinerja.warehouse import connect
+    from psycopg import sql
+
+    with connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(params.dbname)))
+
+
+@pytest.fixture
+def warehouse(server):
+    """A fresh warehouse database with the Python-owned tables and the small registry loaded."""
+    from kinerja.registry.load import load_registry
+    from kinerja.warehouse import connect
+
+    params = create_database(server, "kinerja_test")
+    with connect(params) as conn:
+        load_registry(conn, SMALL_REGISTRY)
+        conn.commit()
+    yield params
+    drop_database(server, params)
+
+
+@pytest.fixture
+def conn(warehouse):
+    from kinerja.warehouse import connect
+
+    with connect(warehouse, autocommit=True) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="session")
+def small_accounts():
+    from kinerja.registry.load import read_accounts
+
+    return read_accounts(SMALL_REGISTRY)
+
+
+@pytest.fixture(scope="session")
+def airflow_pipeline(server):
+    """A warehouse and an Airflow metadata database on the test server, Airflow configured for them.
+
+    Airflow reads its configuration once per process: every test that imports Airflow
+    goes through this fixture.
+    """
+    from kinerja import runner
+    from kinerja.warehouse import ensure_database
+
+    params = create_database(server, "kinerja_e2e")
+    metadata = ensure_database(server, f"airflow_test_{uuid.uuid4().hex[:10]}")
+    os.environ["KINERJA_REGISTRY_DIR"] = str(SMALL_REGISTRY)
+    runner.prepare(params, airflow_url=metadata.url(driver="postgresql+psycopg2"))
+    yield params
+    from airflow import settings
+
+    settings.dispose_orm()
+    drop_database(server, metadata)
+    drop_database(server, params)

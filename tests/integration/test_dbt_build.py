@@ -1,0 +1,71 @@
+"""dbt build on landed, audited data: the models build, their tests pass, bad rows stay out."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from kinerja import dbt, landing, quality
+from kinerja.sources import simulator
+
+pytestmark = pytest.mark.integration
+
+DAYS = [date(2026, 10, 1) + timedelta(days=i) for i in range(3)]
+
+
+def _land_and_audit(conn, accounts, broken_row: int | None = None):
+    for day in DAYS:
+        records = list(simulator.simulate_day(accounts, day))
+        if broken_row is not None and day == DAYS[-1]:
+            records[broken_row]["comments"] = -3
+        quality.audit_batch(conn, landing.land_batch(conn, "simulator", day, iter(records)).batch_id)
+
+
+def _build(warehouse, *extra):
+    result = dbt.run_dbt(warehouse, "build", *extra, check=False)
+    assert result.returncode == 0, result.stdout[-3000:]
+    return result
+
+
+def test_dbt_build_passes_and_keeps_quarantined_rows_out(conn, warehouse, small_accounts):
+    _land_and_audit(conn, small_accounts, broken_row=7)
+    _build(warehouse)
+    fact_rows = conn.execute("select count(*) from marts.fct_account_daily").fetchone()[0]
+    assert fact_rows == len(small_accounts) * len(DAYS) - 1
+    negative = conn.execute("select count(*) from marts.fct_account_daily where comments < 0").fetchone()[0]
+    assert negative == 0
+    # three days of a 31-day month is too little data: nobody is ranked, nobody is last
+    scores = conn.execute(
+        "select count(*), count(*) filter (where is_eligible), count(rank_in_peer_group)"
+        " from reports.rpt_institution_scores_monthly"
+    ).fetchone()
+    assert scores == (13, 0, 0)
+
+
+def test_scores_rank_within_each_peer_group(conn, warehouse, small_accounts):
+    _land_and_audit(conn, small_accounts)
+    _build(warehouse, "--vars", json.dumps({"min_coverage": 0.05}))
+    rows = conn.execute(
+        "select peer_group, rank_in_peer_group, peer_group_size, ikms from reports.rpt_institution_scores_monthly"
+        " order by peer_group, rank_in_peer_group"
+    ).fetchall()
+    by_group: dict[str, list] = {}
+    for peer_group, rank, size, ikms in rows:
+        by_group.setdefault(peer_group, []).append((rank, size, ikms))
+    assert {g: len(v) for g, v in by_group.items()} == {"kabupaten": 8, "kota": 1, "provinsi": 1, "kementerian": 2, "lembaga": 1}
+    for ranked in by_group.values():
+        ikms = [i for _, _, i in ranked]
+        assert ikms == sorted(ikms, reverse=True)
+        assert ranked[0][0] == 1 and all(size == len(ranked) for _, size, _ in ranked)
+        assert all(0 < i <= 100 for i in ikms)
+
+
+def test_a_rerun_of_the_daily_models_changes_nothing(conn, warehouse, small_accounts):
+    from kinerja.warehouse.fingerprint import table_fingerprint
+
+    _land_and_audit(conn, small_accounts)
+    _build(warehouse)
+    before = table_fingerprint(conn, "marts.fct_account_daily")
+    _build(warehouse, "--select", "tag:daily", "--vars", json.dumps({"data_day": DAYS[-1].isoformat()}))
+    assert table_fingerprint(conn, "marts.fct_account_daily") == before

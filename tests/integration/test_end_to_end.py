@@ -1,0 +1,116 @@
+"""The daily and monthly DAGs end to end through Airflow, with no network beyond this machine."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from kinerja import config, pipeline, runner
+from kinerja.warehouse import connect
+from kinerja.warehouse.fingerprint import warehouse_fingerprints
+from network_guard import OutsideConnectionRefused, only_local_network
+
+pytestmark = pytest.mark.integration
+
+MONTH = date(2026, 9, 1)
+DAYS = runner.days_of_month(MONTH)
+# Days run as DAG runs; the others land through the same task functions, to keep the suite fast.
+DAG_DAYS = DAYS[-3:]
+
+
+def test_the_guard_refuses_outside_connections():
+    import socket
+
+    with only_local_network() as refused:
+        with pytest.raises(socket.gaierror):
+            socket.getaddrinfo("example.org", 443)
+        with pytest.raises(socket.gaierror):
+            socket.create_connection(("192.0.2.1", 80), timeout=1)
+        with socket.socket() as raw, pytest.raises(OutsideConnectionRefused):
+            raw.connect(("192.0.2.1", 80))
+    assert refused == ["example.org", "192.0.2.1", ("192.0.2.1", 80)]
+
+
+@pytest.fixture(scope="module")
+def month_run(airflow_pipeline):
+    """A month landed and scored, the last days and the month through real DAG runs."""
+    with only_local_network() as refused:
+        pipeline.sync_registry()
+        for day in DAYS[: -len(DAG_DAYS)]:
+            pipeline.audit_batch(pipeline.land_simulated_day(day))
+        runner.run_daily(DAG_DAYS)
+        runner.run_monthly(MONTH)
+    return airflow_pipeline, refused
+
+
+def test_no_library_tried_to_reach_the_network(month_run):
+    _, refused = month_run
+    assert refused == []
+
+
+def test_the_dag_runs_are_recorded_in_airflow(month_run):
+    from airflow.models.dagrun import DagRun
+
+    daily = DagRun.find(dag_id="kinerja_daily")
+    from kinerja.orchestration import data_day_of
+
+    assert sorted(data_day_of(run.data_interval_start) for run in daily if run.state == "success") == DAG_DAYS
+    monthly = DagRun.find(dag_id="kinerja_monthly")
+    assert [run.state for run in monthly] == ["success"]
+
+
+def test_every_day_of_every_account_is_in_the_warehouse(month_run, small_accounts):
+    params, _ = month_run
+    with connect(params) as conn:
+        per_day = conn.execute(
+            "select metric_date, count(*) from marts.fct_account_daily group by 1 order by 1"
+        ).fetchall()
+        ledger = conn.execute("select count(*), sum(rows_accepted) from raw.batch_ledger where status = 'accepted'")
+        batches, accepted = ledger.fetchone()
+    assert [d for d, _ in per_day] == DAYS
+    assert {n for _, n in per_day} == {len(small_accounts)}
+    assert (batches, accepted) == (len(DAYS), len(DAYS) * len(small_accounts))
+
+
+def test_the_month_is_scored_and_ranked(month_run):
+    params, _ = month_run
+    with connect(params) as conn:
+        rows = conn.execute(
+            "select peer_group, rank_in_peer_group, peer_group_size, is_eligible"
+            " from reports.rpt_institution_scores_monthly where month = %s",
+            [MONTH],
+        ).fetchall()
+    assert len(rows) == 13 and all(eligible for *_, eligible in rows)
+    kabupaten_ranks = sorted(rank for group, rank, _, _ in rows if group == "kabupaten")
+    assert kabupaten_ranks[0] == 1 and len(kabupaten_ranks) == 8
+
+
+def test_the_province_scorecard_is_on_disk(month_run):
+    page = config.scorecards_dir() / "2026-09" / "provinsi-51-bali.html"
+    html = page.read_text()
+    assert "September 2026" in html
+    for regency in ("Kabupaten Badung", "Kabupaten Gianyar", "Kota Denpasar"):
+        assert regency in html
+    assert (config.scorecards_dir() / "2026-09" / "index.html").exists()
+
+
+def test_the_daily_asset_is_published(month_run):
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        events = (
+            session.query(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .filter(AssetModel.name == "kinerja_fct_account_daily").all()
+        )
+        assert sorted(event.extra["data_day"] for event in events) == [d.isoformat() for d in DAG_DAYS]
+
+
+def test_running_a_day_and_the_month_again_changes_nothing(month_run):
+    params, _ = month_run
+    with connect(params) as conn:
+        before = warehouse_fingerprints(conn)
+    runner.run_daily(DAG_DAYS[-1:])
+    runner.run_monthly(MONTH)
+    with connect(params) as conn:
+        assert warehouse_fingerprints(conn) == before

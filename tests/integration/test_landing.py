@@ -1,0 +1,108 @@
+"""Landing: idempotent by content, atomic, concurrent-safe, ledgered."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+
+import psycopg
+import pytest
+from kinerja import landing
+from kinerja.sources import simulator
+from kinerja.warehouse.fingerprint import table_fingerprint
+
+DAY = date(2026, 10, 5)
+
+pytestmark = pytest.mark.integration
+
+
+def _ledger_totals(conn):
+    return conn.execute(
+        "select count(*), sum(rows_in), count(*) filter (where status = 'landed') from raw.batch_ledger"
+    ).fetchone()
+
+
+def _land(conn, accounts, day=DAY, records=None):
+    return landing.land_batch(conn, "simulator", day, records if records is not None else simulator.simulate_day(accounts, day))
+
+
+def test_landing_a_day_twice_leaves_the_same_content(conn, small_accounts):
+    first = _land(conn, small_accounts)
+    content, totals = table_fingerprint(conn, "raw.account_daily"), _ledger_totals(conn)
+    second = _land(conn, small_accounts)
+    assert second.batch_id == first.batch_id
+    assert table_fingerprint(conn, "raw.account_daily") == content
+    assert _ledger_totals(conn) == totals == (1, len(small_accounts), 1)
+    assert conn.execute("select land_count from raw.batch_ledger").fetchone()[0] == 2
+
+
+def test_landing_concurrently_from_two_processes(conn, warehouse, small_accounts):
+    from conftest import SMALL_REGISTRY
+
+    code = (
+        "import sys; from datetime import date; from kinerja import landing; from kinerja.config import PgParams;"
+        "from kinerja.registry.load import read_accounts; from kinerja.sources import simulator;"
+        "from kinerja.warehouse import connect; from pathlib import Path;"
+        "accounts = read_accounts(Path(sys.argv[2]));"
+        "conn = connect(PgParams.from_url(sys.argv[1]));"
+        "landing.land_batch(conn, 'simulator', date(2026, 10, 5), simulator.simulate_day(accounts, date(2026, 10, 5)))"
+    )
+    processes = [
+        subprocess.Popen([sys.executable, "-c", code, warehouse.url(), str(SMALL_REGISTRY)]) for _ in range(2)
+    ]
+    assert [p.wait(timeout=120) for p in processes] == [0, 0]
+    concurrent = table_fingerprint(conn, "raw.account_daily")
+    assert _ledger_totals(conn) == (1, len(small_accounts), 1)
+    conn.execute("truncate raw.account_daily, raw.batch_ledger")
+    _land(conn, small_accounts)
+    assert table_fingerprint(conn, "raw.account_daily") == concurrent
+
+
+def test_a_failure_in_the_middle_of_the_copy_leaves_the_partition_intact(conn, small_accounts):
+    _land(conn, small_accounts)
+    before, totals = table_fingerprint(conn, "raw.account_daily"), _ledger_totals(conn)
+
+    def breaks_halfway():
+        for number, record in enumerate(simulator.simulate_day(small_accounts, DAY)):
+            if number == len(small_accounts) // 2:
+                raise ConnectionError("source went away in the middle of the batch")
+            yield {**record, "followers": record["followers"] + 1}
+
+    with pytest.raises(ConnectionError):
+        _land(conn, small_accounts, records=breaks_halfway())
+    assert table_fingerprint(conn, "raw.account_daily") == before
+    assert _ledger_totals(conn) == totals
+
+
+def test_a_restated_batch_replaces_only_the_rows_it_carries(conn, small_accounts):
+    first = _land(conn, small_accounts)
+    restated = [
+        {**r, "views": r["views"] + 1000}
+        for r in simulator.simulate_day(small_accounts, DAY)
+        if r["platform"] == "instagram"
+    ]
+    second = _land(conn, small_accounts, records=iter(restated))
+    counts = dict(conn.execute("select batch_id, count(*) from raw.account_daily group by batch_id").fetchall())
+    assert counts == {first.batch_id: len(small_accounts) - len(restated), second.batch_id: len(restated)}
+    instagram_rows = conn.execute("select count(*) from raw.account_daily where platform = 'instagram'").fetchone()
+    assert instagram_rows[0] == len(restated)
+
+
+def test_an_earlier_batch_fully_replaced_is_marked_superseded(conn, small_accounts):
+    first = _land(conn, small_accounts)
+    changed = [{**r, "posts": r["posts"] + 1} for r in simulator.simulate_day(small_accounts, DAY)]
+    _land(conn, small_accounts, records=iter(changed))
+    status = conn.execute("select status from raw.batch_ledger where batch_id = %s", [first.batch_id]).fetchone()
+    assert status == ("superseded",)
+
+
+def test_landing_is_one_transaction(warehouse, small_accounts):
+    """A caller's surrounding failure after COPY rolls the whole batch back."""
+    from kinerja.warehouse import connect
+
+    with connect(warehouse) as conn:
+        with pytest.raises(psycopg.errors.DivisionByZero), conn.transaction():
+            _land(conn, small_accounts)
+            conn.execute("select 1 / 0")
+        assert conn.execute("select count(*) from raw.account_daily").fetchone()[0] == 0
