@@ -17,14 +17,7 @@ Re-running a day, twice or concurrently, leaves the warehouse the same.
 
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
-from kinerja.orchestration import (
-    DATA_DAY_TEMPLATE,
-    DEFAULT_ARGS,
-    START_DATE,
-    TIMEZONE,
-    data_day_of,
-    dbt_task_group,
-)
+from kinerja.orchestration import DAG_DEFAULTS, DATA_DAY_TEMPLATE, TIMEZONE, data_day_of, dbt_task_group
 
 ACCOUNT_DAILY = Asset(name="kinerja_fct_account_daily", uri="kinerja://marts/fct_account_daily")
 
@@ -32,10 +25,7 @@ ACCOUNT_DAILY = Asset(name="kinerja_fct_account_daily", uri="kinerja://marts/fct
 @dag(
     dag_id="kinerja_daily",
     schedule=CronDataIntervalTimetable("0 6 * * *", timezone=TIMEZONE),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_DEFAULTS,
     tags=["kinerja", "daily", "landing"],
     doc_md=__doc__,
 )

@@ -11,7 +11,7 @@ Each run is about one **month** (its data interval, WIB):
 
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
-from kinerja.orchestration import DEFAULT_ARGS, START_DATE, TIMEZONE, dbt_task_group, month_of
+from kinerja.orchestration import DAG_DEFAULTS, TIMEZONE, dbt_task_group, month_of
 
 SCORECARDS = Asset(name="kinerja_scorecards_monthly", uri="kinerja://scorecards/monthly")
 
@@ -19,10 +19,7 @@ SCORECARDS = Asset(name="kinerja_scorecards_monthly", uri="kinerja://scorecards/
 @dag(
     dag_id="kinerja_monthly",
     schedule=CronDataIntervalTimetable("0 8 1 * *", timezone=TIMEZONE),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_DEFAULTS,
     tags=["kinerja", "monthly", "scorecards"],
     doc_md=__doc__,
 )

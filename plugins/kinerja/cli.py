@@ -61,7 +61,13 @@ def run(month: str = typer.Option(None, help="Month to run, YYYY-MM (default: th
                 TextColumn("{task.description}"), TimeElapsedColumn(), console=terminal,
             ) as progress:
                 task = progress.add_task("", total=len(days))
-                runner.run_daily(days, on_day_done=lambda d: progress.update(task, advance=1, description=f"{d} done"))
+
+                def day_done(day: date) -> None:
+                    progress.update(task, advance=1, description=f"{day} done")
+                    if not terminal.is_terminal:  # a log file gets one line per day instead of a bar
+                        terminal.print(f"kinerja_daily {day} done ({progress.tasks[0].completed}/{len(days)})")
+
+                runner.run_daily(days, on_day_done=day_done)
             with terminal.status(f"kinerja_monthly for {chosen:%Y-%m}: scores and scorecards..."):
                 runner.run_monthly(chosen)
         except runner.DagRunFailed as failure:
@@ -155,6 +161,17 @@ def warehouse_psql() -> None:
     from kinerja.warehouse import ensure_warehouse
 
     subprocess.run([str(POSTGRES_BIN_PATH / "psql"), ensure_warehouse().url()], check=False)
+
+
+@warehouse_app.command("fingerprint")
+def warehouse_fingerprint() -> None:
+    """Print a content hash of the raw, fact and report tables: equal before and after a re-run."""
+    from kinerja.warehouse import connect
+    from kinerja.warehouse.fingerprint import warehouse_fingerprints
+
+    with connect() as conn:
+        for table, digest in warehouse_fingerprints(conn).items():
+            print(f"{digest}  {table}")
 
 
 @registry_app.command("load")

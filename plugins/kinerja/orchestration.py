@@ -24,6 +24,15 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
 }
 
+# What every Kinerja DAG shares: one run at a time, no automatic catch-up (backfills
+# are asked for), the project's owner and retries.
+DAG_DEFAULTS = {
+    "start_date": START_DATE,
+    "catchup": False,
+    "max_active_runs": 1,
+    "default_args": DEFAULT_ARGS,
+}
+
 # The Jinja expression of a run's data day (the start of its data interval, in WIB).
 DATA_DAY_TEMPLATE = "{{ data_interval_start.in_timezone('Asia/Jakarta').strftime('%Y-%m-%d') }}"
 

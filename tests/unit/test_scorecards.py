@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from kinerja.scorecards.charts import ikms_bar_chart_svg
 from kinerja.scorecards.render import (
     NoScoresError,
     advice_for,
+    fetch_month_rows,
     render_month,
     render_province_pages,
 )
@@ -32,6 +34,7 @@ def score_row(
     activity=50.0,
     reach=50.0,
     engagement=50.0,
+    responsiveness=50.0,
     month=OCTOBER,
 ):
     """One row of reports.rpt_institution_scores_monthly; ineligible when ikms is None."""
@@ -50,6 +53,7 @@ def score_row(
         "activity_score": activity if eligible else None,
         "reach_score": reach if eligible else None,
         "engagement_score": engagement if eligible else None,
+        "responsiveness_score": responsiveness if eligible else None,
         "accounts": 4,
         "followers": 1234567,
         "posts": 120,
@@ -63,7 +67,15 @@ def rows():
     """Three provinces (one ineligible), their kabupaten/kota, and a ministry."""
     jabar = ("32", "Jawa Barat")
     return [
-        score_row("prov-32", "Pemerintah Provinsi Jawa Barat", "provinsi", *jabar, ikms=72.46, rank=2),
+        score_row(
+            "prov-32",
+            "Pemerintah Provinsi Jawa Barat",
+            "provinsi",
+            *jabar,
+            ikms=72.46,
+            rank=2,
+            responsiveness=64.25,
+        ),
         score_row(
             "kab-3201",
             "Kabupaten Bogor",
@@ -195,12 +207,27 @@ def test_indonesian_labels_month_and_footer(pages):
         "Aktivitas",
         "Jangkauan",
         "Keterlibatan",
+        "Responsivitas",
         "Bulan",
         "Oktober 2026",
     ):
         assert label in html
     footer = html.split("<footer>")[1]
     assert "ikms-v1.0" in footer and "3 November 2026, 08:15 UTC" in footer
+    notes = html.split('id="catatan"')[1]
+    assert "empat komponen: Aktivitas, Jangkauan, Keterlibatan dan Responsivitas" in notes
+
+
+def test_headline_and_table_show_responsiveness(pages):
+    html = page(pages, "provinsi-32-jawa-barat.html")
+    headline = html.split('id="kabkota"')[0]
+    assert '<span class="label">Responsivitas</span><span class="value">64,3</span>' in headline
+    table = html.split('id="kabkota"')[1]
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", table)
+    assert headers.index("Responsivitas") == headers.index("Keterlibatan") + 1
+    cells = {row["name"]: row for row in member_rows(html)}
+    assert cells["Kota Bandung"]["num responsiveness"] == "50,0"
+    assert cells["Kabupaten Aaa"]["num responsiveness"] == "–"  # ineligible: no components
 
 
 def test_advice_comes_from_the_weakest_component(pages):
@@ -226,6 +253,48 @@ def test_advice_skips_missing_components():
         engagement=45.0,
     )
     assert advice_for(row).startswith("Perluas jangkauan:")
+
+
+def test_advice_picks_responsiveness_when_weakest_and_skips_it_when_missing(tmp_path):
+    jabar = ("32", "Jawa Barat")
+    slow = score_row(
+        "kab-3201",
+        "Kabupaten Lambat",
+        "kabupaten",
+        *jabar,
+        ikms=60.0,
+        rank=1,
+        activity=70.0,
+        reach=65.0,
+        engagement=55.0,
+        responsiveness=8.0,
+    )
+    unknown = score_row(
+        "kab-3202",
+        "Kabupaten Tanpa Balasan",
+        "kabupaten",
+        *jabar,
+        ikms=55.0,
+        rank=2,
+        activity=70.0,
+        reach=65.0,
+        engagement=45.0,
+        responsiveness=None,
+    )
+    assert advice_for(slow).startswith("Percepat balasan:")
+    # None is "not measured", not 0: the weakest measured component wins.
+    assert advice_for(unknown).startswith("Tingkatkan keterlibatan:")
+
+    written = render_province_pages([slow, unknown], tmp_path, generated_at=GENERATED_AT)
+    cells = {row["name"]: row for row in member_rows(page(written, "provinsi-32-jawa-barat.html"))}
+    assert cells["Kabupaten Lambat"]["num responsiveness"] == "8,0"
+    assert cells["Kabupaten Lambat"]["advice-cell"].startswith("Percepat balasan:")
+    missing = cells["Kabupaten Tanpa Balasan"]
+    assert missing["row_class"] == "ranked"
+    assert missing["num responsiveness"] == "–"  # the same dash as any other missing component
+    assert missing["num engagement"] == "45,0"
+    assert missing["advice-cell"].startswith("Tingkatkan keterlibatan:")
+    assert "Percepat balasan" not in missing["advice-cell"]
 
 
 def test_chart_embedded_with_one_bar_per_eligible_row(pages):
@@ -293,7 +362,16 @@ def test_render_month_without_scores_says_what_to_do(tmp_path):
         render_month(conn, date(2026, 10, 15), tmp_path)
     query, params = conn.cursor_.executed[0]
     assert "from reports.rpt_institution_scores_monthly where month = %s" in query
+    assert "engagement_score, responsiveness_score," in query
     assert params == (OCTOBER,)
+
+
+def test_fetched_decimals_become_floats():
+    row = score_row("kab-3201", "Kabupaten Bogor", "kabupaten", "32", "Jawa Barat", ikms=61.25, rank=1)
+    row = dict(row, ikms=Decimal("61.25"), responsiveness_score=Decimal("12.50"))
+    (fetched,) = fetch_month_rows(_FakeConnection([row]), OCTOBER)
+    assert fetched["responsiveness_score"] == 12.5 and isinstance(fetched["responsiveness_score"], float)
+    assert isinstance(fetched["ikms"], float)
 
 
 def test_render_month_renders_fetched_rows(rows, tmp_path):

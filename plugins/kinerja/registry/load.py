@@ -27,6 +27,7 @@ import psycopg
 from psycopg import sql
 
 from kinerja import config
+from kinerja.sources import PLATFORMS
 
 REGIONS_FILE = "regions_kepmendagri2025.csv"
 CENTRAL_FILE = "central_institutions.csv"
@@ -59,7 +60,6 @@ ACCOUNT_COLUMNS = (
 
 PEER_GROUPS = ("kementerian", "lembaga", "provinsi", "kabupaten", "kota")
 CENTRAL_PEER_GROUPS = ("kementerian", "lembaga")
-PLATFORMS = ("instagram", "facebook", "x", "youtube", "tiktok")
 TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 
 REGIONS_SOURCE = "Kepmendagri 2025 (cahyadsn/wilayah b7ad440a)"

@@ -68,6 +68,7 @@ COLUMNS = (
     "activity_score",
     "reach_score",
     "engagement_score",
+    "responsiveness_score",
     "accounts",
     "followers",
     "posts",
@@ -76,7 +77,14 @@ COLUMNS = (
 )
 # numeric columns arrive as Decimal from PostgreSQL; the pages and the chart
 # work with floats.
-_FLOAT_COLUMNS = ("ikms", "activity_score", "reach_score", "engagement_score", "coverage")
+_FLOAT_COLUMNS = (
+    "ikms",
+    "activity_score",
+    "reach_score",
+    "engagement_score",
+    "responsiveness_score",
+    "coverage",
+)
 
 _QUERY = (
     "select "
@@ -110,8 +118,16 @@ COMPONENTS = (
         "engagement_score",
         "Keterlibatan",
         (
-            "Tingkatkan keterlibatan: ajak warga berinteraksi, balas komentar dan pilih konten "
+            "Tingkatkan keterlibatan: ajak warga berinteraksi lewat pertanyaan, ajakan dan konten "
             "yang dekat dengan kebutuhan warga."
+        ),
+    ),
+    (
+        "responsiveness_score",
+        "Responsivitas",
+        (
+            "Percepat balasan: jawab komentar dan pertanyaan warga dalam 24 jam, terutama pada "
+            "akun dengan komentar terbanyak."
         ),
     ),
 )
@@ -138,6 +154,7 @@ class InstitutionView:
     activity: str
     reach: str
     engagement: str
+    responsiveness: str
     accounts: str
     followers: str
     posts: str
@@ -366,6 +383,7 @@ def _view(row: Mapping) -> InstitutionView:
         activity=_score_text(row.get("activity_score")),
         reach=_score_text(row.get("reach_score")),
         engagement=_score_text(row.get("engagement_score")),
+        responsiveness=_score_text(row.get("responsiveness_score")),
         accounts=_int_text(row.get("accounts")),
         followers=_int_text(row.get("followers")),
         posts=_int_text(row.get("posts")),
