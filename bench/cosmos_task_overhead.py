@@ -65,6 +65,36 @@ def main() -> None:
     print(f"one dbt build per model: {per_model:.2f} s ({per_model / len(DAILY_MODELS):.2f} s per model)")
     print(f"one dbt build for all:   {one_build:.2f} s")
     print(f"overhead per extra task: {(per_model - one_build) / (len(DAILY_MODELS) - 1):.2f} s")
+    _airflow_side(params)
+
+
+def _airflow_side(params) -> None:
+    """Durations of the dbt tasks and of whole runs in the latest real kinerja_daily runs."""
+    import psycopg
+    from kinerja.warehouse.connection import AIRFLOW_DATABASE
+
+    try:
+        conn = psycopg.connect(host=params.host, port=params.port, user=params.user, dbname=AIRFLOW_DATABASE)
+    except psycopg.OperationalError:
+        print("no Airflow metadata database: run `make run` first for the Airflow side")
+        return
+    with conn:
+        # dag.test() sets a run's start_date to its logical date: time runs by their tasks
+        runs = conn.execute(
+            "select run_id, extract(epoch from max(end_date) - min(start_date)) from task_instance"
+            " where dag_id = 'kinerja_daily' and state = 'success'"
+            " group by run_id order by max(end_date) desc limit 5"
+        ).fetchall()
+        tasks = conn.execute(
+            "select task_id, extract(epoch from end_date - start_date) from task_instance"
+            " where dag_id = 'kinerja_daily' and state = 'success' and run_id = any(%s)",
+            [[run_id for run_id, _ in runs]],
+        ).fetchall()
+    dbt_tasks = [float(seconds) for task_id, seconds in tasks if task_id.startswith("dbt_daily.")]
+    other_tasks = [float(seconds) for task_id, seconds in tasks if not task_id.startswith("dbt_daily.")]
+    print(f"Airflow, last {len(runs)} kinerja_daily runs: run {statistics.median(float(s) for _, s in runs):.1f} s"
+          f" (median); dbt task {statistics.median(dbt_tasks):.2f} s (median of {len(dbt_tasks)});"
+          f" other tasks {sum(other_tasks) / len(runs):.2f} s per run")
 
 
 if __name__ == "__main__":

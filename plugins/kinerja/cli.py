@@ -9,6 +9,7 @@ import time
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -172,6 +173,26 @@ def warehouse_fingerprint() -> None:
     with connect() as conn:
         for table, digest in warehouse_fingerprints(conn).items():
             print(f"{digest}  {table}")
+
+
+@registry_app.command("check")
+def registry_check(
+    registry_dir: Annotated[
+        Path | None, typer.Argument(help="Folder of the registry files (default: the shipped registry).")
+    ] = None,
+) -> None:
+    """Check the registry files and list every problem: file, line, column and what to do."""
+    from kinerja.registry import check_registry
+
+    folder = registry_dir or config.registry_dir()
+    problems = check_registry(folder)
+    for problem in problems:  # each names file, line and column, and says what to do
+        console.print("[red]✗[/] ", end="")
+        console.print(str(problem), highlight=False, soft_wrap=True, markup=False)
+    if problems:
+        console.print(f"{len(problems)} problem(s) in {folder}: nothing was loaded.")
+        raise typer.Exit(1)
+    console.print(f"[green]✓[/] registry in {folder} is valid")
 
 
 @registry_app.command("load")

@@ -1,10 +1,12 @@
 """The registry: who is scored (institutions) and through which official accounts.
 
-`load.py` reads and validates the registry files and loads them into the warehouse;
+`check.py` holds the rules of the registry files and reports every problem at once;
+`load.py` reads the files (after those checks) and loads them into the warehouse;
 `demo.py` generates the demo accounts shipped until the real list is curated (not
 imported here, so that `python -m kinerja.registry.demo` runs it cleanly).
 """
 
+from kinerja.registry.check import Problem, check_registry
 from kinerja.registry.load import (
     PEER_GROUPS,
     PLATFORMS,
@@ -17,7 +19,9 @@ from kinerja.registry.load import (
 __all__ = [
     "PEER_GROUPS",
     "PLATFORMS",
+    "Problem",
     "RegistryError",
+    "check_registry",
     "load_registry",
     "read_accounts",
     "read_institutions",

@@ -1,0 +1,38 @@
+"""The `kinerja` command, as a user calls it."""
+
+from __future__ import annotations
+
+import shutil
+
+from conftest import SMALL_REGISTRY
+from kinerja.cli import app
+from typer.testing import CliRunner
+
+runner = CliRunner()
+
+
+def test_registry_check_accepts_a_valid_registry():
+    result = runner.invoke(app, ["registry", "check", str(SMALL_REGISTRY)])
+    assert result.exit_code == 0, result.output
+    assert "is valid" in result.output
+
+
+def test_registry_check_lists_every_problem_and_fails(tmp_path):
+    for name in ("regions_kepmendagri2025.csv", "central_institutions.csv", "accounts.csv"):
+        shutil.copy(SMALL_REGISTRY / name, tmp_path / name)
+    accounts = (tmp_path / "accounts.csv").read_text().splitlines()
+    accounts[1] = accounts[1].replace(",instagram,", ",Intagram,")
+    accounts[6] = accounts[6].replace(",2022-01-01,", ",2022-13-01,")
+    (tmp_path / "accounts.csv").write_text("\n".join(accounts) + "\n")
+    result = runner.invoke(app, ["registry", "check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "accounts.csv, line 2, column 'platform': 'Intagram'" in result.output
+    assert "Did you mean 'instagram'?" in result.output
+    assert "accounts.csv, line 7, column 'active_from'" in result.output
+    assert "2 problem(s)" in result.output
+
+
+def test_a_month_that_is_not_a_month_is_refused_with_the_expected_form():
+    result = runner.invoke(app, ["run", "--month", "Oktober"])
+    assert result.exit_code != 0
+    assert "YYYY-MM" in result.output
