@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import traceback
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -71,8 +72,12 @@ def run(month: str = typer.Option(None, help="Month to run, YYYY-MM (default: th
                 runner.run_daily(days, on_day_done=day_done)
             with terminal.status(f"kinerja_monthly for {chosen:%Y-%m}: scores and scorecards..."):
                 runner.run_monthly(chosen)
-        except runner.DagRunFailed as failure:
-            terminal.print(f"[red]✗ {failure}[/]\n  See {log_path} for what the task said.")
+        except Exception as failure:  # noqa: BLE001 - the terminal must say what broke; the log keeps the traceback
+            traceback.print_exc()
+            terminal.print(f"[red]✗ {type(failure).__name__}: {failure}[/]", highlight=False)
+            if type(failure).__name__ == "OperationalError" and config.warehouse_url():
+                terminal.print("  Check KINERJA_WAREHOUSE_URL, or unset it to use the embedded server.")
+            terminal.print(f"  The full story is in {log_path}.")
             raise typer.Exit(1) from None
         _report(terminal, params, chosen, time.monotonic() - started)
 
@@ -91,6 +96,7 @@ def _output_to(log_path: Path):
         finally:
             sys.stdout.flush(), sys.stderr.flush()
             os.dup2(saved[0], 1), os.dup2(saved[1], 2)
+            os.close(saved[0]), os.close(saved[1])
 
 
 def _report(terminal: Console, params, month: date, seconds: float) -> None:

@@ -2,7 +2,7 @@
 
 A batch is what one source delivered for one data day. Landing it replaces exactly
 the (platform, account, metric day) rows of that source that the batch carries, in
-one transaction, under an advisory lock per (source, data day): landing the same
+one transaction, under an advisory lock per (source, metric day): landing the same
 batch twice, or from two processes at once, leaves the same rows; a failure in the
 middle leaves the partition as it was. The batch id is derived from the content, so
 the same content always gets the same id and the same ledger row.
@@ -47,7 +47,6 @@ def batch_id_for(source: str, data_day: date, checksum: str) -> str:
 def land_batch(conn: psycopg.Connection, source: str, data_day: date, records: Iterable[dict]) -> LandedBatch:
     """Land `records` as one batch of `source` for `data_day` and record it in the ledger."""
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute("select pg_advisory_xact_lock(hashtext(%s))", [f"landing|{source}|{data_day}"])
         cur.execute("create temp table incoming on commit drop as select * from raw.account_daily with no data")
         hasher = hashlib.sha256()
         rows_in = 0
@@ -57,10 +56,29 @@ def land_batch(conn: psycopg.Connection, source: str, data_day: date, records: I
                 copy.write_row((rows_in, source, *(record[f] for f in CANONICAL_FIELDS)))
         checksum = hasher.hexdigest()
         batch_id = batch_id_for(source, data_day, checksum)
+        _lock_partitions(cur, source, data_day)
         _replace_partitions(cur, source, batch_id)
         _record_in_ledger(cur, batch_id, source, data_day, rows_in, checksum)
     log.info("landed batch %s: %d rows", batch_id, rows_in)
     return LandedBatch(batch_id, source, data_day, rows_in, checksum)
+
+
+def _lock_partitions(cur: psycopg.Cursor, source: str, data_day: date) -> None:
+    """Lock every (source, metric day) the batch touches, plus its ledger day, in a fixed order.
+
+    A batch may carry trailing days (restatements), so two batches of different data
+    days can touch the same partition; sorted locks keep them from interleaving or
+    deadlocking. The locks last until the transaction ends.
+    """
+    cur.execute(
+        """
+        select pg_advisory_xact_lock(hashtext('landing|' || %(source)s || '|' || day::text))
+        from (
+            select metric_date as day from incoming union select %(data_day)s::date order by day
+        ) as sorted_days
+        """,
+        {"source": source, "data_day": data_day},
+    )
 
 
 def _replace_partitions(cur: psycopg.Cursor, source: str, batch_id: str) -> None:
