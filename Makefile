@@ -32,7 +32,7 @@ test: $(STAMP) ## Run the whole test suite (real PostgreSQL, dbt, Great Expectat
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: $(STAMP) ## Lint Python (ruff) and SQL (sqlfluff)
+lint: $(STAMP) ## Lint the Python code (ruff, rules as pinned in requirements.lock)
 	$(BIN)/ruff check plugins dags tests bench
 
 .PHONY: stop
