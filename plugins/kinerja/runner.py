@@ -50,9 +50,11 @@ def _migrate_metadata() -> None:
     from airflow.models.pool import Pool
     from airflow.utils import db
 
+    from kinerja.orchestration import DBT_POOL
+
     db.initdb()
     # one dbt build at a time: concurrent builds of the same models collide
-    Pool.create_or_update_pool("dbt", slots=1, description="one dbt build at a time", include_deferred=False)
+    Pool.create_or_update_pool(DBT_POOL, slots=1, description="one dbt build at a time", include_deferred=False)
 
 
 def _dag(dag_id: str):
