@@ -14,11 +14,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+from support import SMALL_REGISTRY
 
-REPO = Path(__file__).resolve().parents[1]
-SMALL_REGISTRY = REPO / "tests" / "fixtures" / "registry_small"
-
-# A home of this session's own: embedded server, Airflow home, scorecards.
+# A home of this session's own: embedded server, Airflow home, scorecards. Kept in the
+# environment so that the fixtures, the code under test and its subprocesses agree.
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="kinerja-test-"))
 os.environ["KINERJA_HOME"] = str(_SESSION_HOME)
 os.environ.setdefault("KINERJA_TASK_RETRIES", "0")

@@ -38,7 +38,7 @@ def test_landing_a_day_twice_leaves_the_same_content(conn, small_accounts):
 
 
 def test_landing_concurrently_from_two_processes(conn, warehouse, small_accounts):
-    from conftest import SMALL_REGISTRY
+    from support import SMALL_REGISTRY
 
     code = (
         "import sys; from datetime import date; from kinerja import landing; from kinerja.config import PgParams;"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import SMALL_REGISTRY
 from kinerja.cli import app
+from support import SMALL_REGISTRY
 from typer.testing import CliRunner
 
 runner = CliRunner()

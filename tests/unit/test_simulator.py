@@ -26,7 +26,7 @@ def test_same_output_in_a_separate_process(small_accounts):
         "records = simulator.simulate_day(read_accounts(__import__('pathlib').Path(sys.argv[1])), date(2026, 10, 14));"
         "print(hashlib.sha256(json.dumps(list(records), default=str, sort_keys=True).encode()).hexdigest())"
     )
-    from conftest import SMALL_REGISTRY
+    from support import SMALL_REGISTRY
 
     there = subprocess.run(
         [sys.executable, "-c", code, str(SMALL_REGISTRY)],
