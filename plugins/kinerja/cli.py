@@ -12,10 +12,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
+import psycopg
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from kinerja import config
 
@@ -75,7 +77,7 @@ def run(month: str = typer.Option(None, help="Month to run, YYYY-MM (default: th
         except Exception as failure:  # noqa: BLE001 - the terminal must say what broke; the log keeps the traceback
             traceback.print_exc()
             terminal.print(f"[red]✗ {type(failure).__name__}: {failure}[/]", highlight=False)
-            if type(failure).__name__ == "OperationalError" and config.warehouse_url():
+            if isinstance(failure, psycopg.OperationalError) and config.warehouse_url():
                 terminal.print("  Check KINERJA_WAREHOUSE_URL, or unset it to use the embedded server.")
             terminal.print(f"  The full story is in {log_path}.")
             raise typer.Exit(1) from None
@@ -193,8 +195,7 @@ def registry_check(
     folder = registry_dir or config.registry_dir()
     problems = check_registry(folder)
     for problem in problems:  # each names file, line and column, and says what to do
-        console.print("[red]✗[/] ", end="")
-        console.print(str(problem), highlight=False, soft_wrap=True, markup=False)
+        console.print(Text("✗ ", style="red") + Text(str(problem)), soft_wrap=True)
     if problems:
         console.print(f"{len(problems)} problem(s) in {folder}: nothing was loaded.")
         raise typer.Exit(1)
