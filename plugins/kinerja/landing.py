@@ -1,8 +1,8 @@
-"""COPY-based, idempotent landing of account-day batches, with a batch ledger.
+"""COPY-based, idempotent landing of account-day and post batches, with a batch ledger.
 
-A batch is what one source delivered for one data day. Landing it replaces exactly
-the (platform, account, metric day) rows of that source that the batch carries, in
-one transaction, under an advisory lock per (source, metric day): landing the same
+A batch is what one source delivered for one data day, into one raw table. Landing it
+replaces exactly the (platform, account, day) rows of that source that the batch
+carries, in one transaction, under an advisory lock per (table, source, day): landing the same
 batch twice, or from two processes at once, leaves the same rows; a failure in the
 middle leaves the partition as it was. The batch id is derived from the content, so
 the same content always gets the same id and the same ledger row.
@@ -11,18 +11,37 @@ the same content always gets the same id and the same ledger row.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from kinerja.sources import CANONICAL_FIELDS
+from kinerja.sources.base import POST_FIELDS
 
 log = logging.getLogger(__name__)
 
-_COPY_COLUMNS = ("row_number", "source") + CANONICAL_FIELDS
+
+@dataclass(frozen=True)
+class RawTable:
+    """A raw table that batches land in, and what partitions a batch replaces in it."""
+
+    name: str
+    fields: tuple[str, ...]  # the canonical fields, in the table's order
+    day_field: str  # the day a row belongs to: partitions are (source, platform, account, day)
+    batch_kind: str  # part of the batch id, so that batches of different tables never collide
+
+    @property
+    def copy_columns(self) -> tuple[str, ...]:
+        return ("row_number", "source") + self.fields + ("no_value",)
+
+
+ACCOUNT_DAILY = RawTable("raw.account_daily", CANONICAL_FIELDS, "metric_date", "")
+POST_DAILY = RawTable("raw.post_daily", POST_FIELDS, "as_of_date", "posts")
 
 
 @dataclass(frozen=True)
@@ -34,79 +53,108 @@ class LandedBatch:
     checksum: str
 
 
-def _canonical_line(record: dict) -> bytes:
+def _canonical_line(table: RawTable, record: dict) -> bytes:
     """The bytes a record contributes to the batch checksum (None and 0 differ)."""
-    values = ("\\N" if record[f] is None else str(record[f]) for f in CANONICAL_FIELDS)
+    values = ["\\N" if record[f] is None else str(record[f]) for f in table.fields]
+    values.append(json.dumps(record.get("no_value"), sort_keys=True))
     return ("\t".join(values) + "\n").encode()
 
 
-def batch_id_for(source: str, data_day: date, checksum: str) -> str:
-    return f"{source}:{data_day.isoformat()}:{checksum[:16]}"
+def _copy_row(table: RawTable, row_number: int, source: str, record: dict) -> tuple:
+    no_value = record.get("no_value")
+    return (
+        row_number,
+        source,
+        *(record[f] for f in table.fields),
+        None if no_value is None else Jsonb(no_value),
+    )
 
 
-def land_batch(conn: psycopg.Connection, source: str, data_day: date, records: Iterable[dict]) -> LandedBatch:
+def batch_id_for(source: str, data_day: date, checksum: str, table: RawTable = ACCOUNT_DAILY) -> str:
+    kind = f"{table.batch_kind}:" if table.batch_kind else ""
+    return f"{source}:{kind}{data_day.isoformat()}:{checksum[:16]}"
+
+
+def land_batch(
+    conn: psycopg.Connection,
+    source: str,
+    data_day: date,
+    records: Iterable[dict],
+    table: RawTable = ACCOUNT_DAILY,
+) -> LandedBatch:
     """Land `records` as one batch of `source` for `data_day` and record it in the ledger."""
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute("create temp table incoming on commit drop as select * from raw.account_daily with no data")
+        cur.execute(f"create temp table incoming on commit drop as select * from {table.name} with no data")
         hasher = hashlib.sha256()
         rows_in = 0
-        with cur.copy(f"copy incoming ({', '.join(_COPY_COLUMNS)}) from stdin") as copy:
+        with cur.copy(f"copy incoming ({', '.join(table.copy_columns)}) from stdin") as copy:
             for rows_in, record in enumerate(records, start=1):
-                hasher.update(_canonical_line(record))
-                copy.write_row((rows_in, source, *(record[f] for f in CANONICAL_FIELDS)))
+                hasher.update(_canonical_line(table, record))
+                copy.write_row(_copy_row(table, rows_in, source, record))
         checksum = hasher.hexdigest()
-        batch_id = batch_id_for(source, data_day, checksum)
-        _lock_partitions(cur, source, data_day)
-        _replace_partitions(cur, source, batch_id)
-        _record_in_ledger(cur, batch_id, source, data_day, rows_in, checksum)
-    log.info("landed batch %s: %d rows", batch_id, rows_in)
+        batch_id = batch_id_for(source, data_day, checksum, table)
+        _lock_partitions(cur, table, source, data_day)
+        _replace_partitions(cur, table, source, batch_id)
+        _record_in_ledger(cur, table, batch_id, source, data_day, rows_in, checksum)
+    log.info("landed batch %s into %s: %d rows", batch_id, table.name, rows_in)
     return LandedBatch(batch_id, source, data_day, rows_in, checksum)
 
 
-def _lock_partitions(cur: psycopg.Cursor, source: str, data_day: date) -> None:
-    """Lock every (source, metric day) the batch touches, plus its ledger day, in a fixed order.
+def land_posts(conn: psycopg.Connection, source: str, data_day: date, records: Iterable[dict]) -> LandedBatch:
+    """Land post records (lifetime totals per post and as-of day) like `land_batch` does account days."""
+    return land_batch(conn, source, data_day, records, POST_DAILY)
+
+
+def _lock_partitions(cur: psycopg.Cursor, table: RawTable, source: str, data_day: date) -> None:
+    """Lock every (source, day) the batch touches, plus its ledger day, in a fixed order.
 
     A batch may carry trailing days (restatements), so two batches of different data
     days can touch the same partition; sorted locks keep them from interleaving or
     deadlocking. The locks last until the transaction ends.
     """
     cur.execute(
-        """
-        select pg_advisory_xact_lock(hashtext('landing|' || %(source)s || '|' || day::text))
+        f"""
+        select pg_advisory_xact_lock(hashtext(%(prefix)s || day::text))
         from (
-            select metric_date as day from incoming union select %(data_day)s::date order by day
+            select {table.day_field} as day from incoming union select %(data_day)s::date order by day
         ) as sorted_days
         """,
-        {"source": source, "data_day": data_day},
+        {"prefix": f"landing|{table.name}|{source}|", "data_day": data_day},
     )
 
 
-def _replace_partitions(cur: psycopg.Cursor, source: str, batch_id: str) -> None:
+def _replace_partitions(cur: psycopg.Cursor, table: RawTable, source: str, batch_id: str) -> None:
+    day = table.day_field
     cur.execute(
-        """
-        delete from raw.account_daily as landed
-        using (select distinct platform, account_id, metric_date from incoming) as carried
+        f"""
+        delete from {table.name} as landed
+        using (select distinct platform, account_id, {day} from incoming) as carried
         where landed.source = %s
           and landed.platform = carried.platform
           and landed.account_id = carried.account_id
-          and landed.metric_date = carried.metric_date
+          and landed.{day} = carried.{day}
         """,
         [source],
     )
-    columns = ", ".join(_COPY_COLUMNS)
+    columns = ", ".join(table.copy_columns)
     cur.execute(
-        f"insert into raw.account_daily (batch_id, {columns}) select %s, {columns} from incoming",
-        [batch_id],
+        f"insert into {table.name} (batch_id, {columns}) select %s, {columns} from incoming", [batch_id]
     )
 
 
 def _record_in_ledger(
-    cur: psycopg.Cursor, batch_id: str, source: str, data_day: date, rows_in: int, checksum: str
+    cur: psycopg.Cursor,
+    table: RawTable,
+    batch_id: str,
+    source: str,
+    data_day: date,
+    rows_in: int,
+    checksum: str,
 ) -> None:
     cur.execute(
         """
-        insert into raw.batch_ledger (batch_id, source, data_day, rows_in, checksum, status)
-        values (%s, %s, %s, %s, %s, 'landed')
+        insert into raw.batch_ledger (batch_id, source, data_day, rows_in, checksum, status, raw_table)
+        values (%s, %s, %s, %s, %s, 'landed', %s)
         on conflict (batch_id) do update
             set landed_at = now(),
                 land_count = raw.batch_ledger.land_count + 1,
@@ -116,17 +164,18 @@ def _record_in_ledger(
                 audited_at = null,
                 summary = null
         """,
-        [batch_id, source, data_day, rows_in, checksum],
+        [batch_id, source, data_day, rows_in, checksum, table.name],
     )
     # Earlier batches of the same day whose rows were all replaced stay in the
     # ledger as history, marked as such.
     cur.execute(
-        """
+        f"""
         update raw.batch_ledger as ledger
         set status = 'superseded'
         where ledger.source = %s and ledger.data_day = %s and ledger.batch_id <> %s
+          and ledger.raw_table = %s
           and ledger.status <> 'superseded'
-          and not exists (select 1 from raw.account_daily r where r.batch_id = ledger.batch_id)
+          and not exists (select 1 from {table.name} r where r.batch_id = ledger.batch_id)
         """,
-        [source, data_day, batch_id],
+        [source, data_day, batch_id, table.name],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date
 
 import psycopg
 import pytest
@@ -106,3 +106,30 @@ def test_landing_is_one_transaction(warehouse, small_accounts):
             _land(conn, small_accounts)
             conn.execute("select 1 / 0")
         assert conn.execute("select count(*) from raw.account_daily").fetchone()[0] == 0
+
+
+def _post(account_id, post_id, views, as_of=DAY):
+    from datetime import datetime
+
+    from kinerja.sources.base import NoValue, post_record
+
+    published = datetime(2026, 10, 4, 3, 0, tzinfo=UTC)
+    values = {"views": views, "likes": 3, "comments": 0, "shares": 1}
+    return post_record("facebook", account_id, post_id, as_of, published, "photo", values, {"reach": NoValue.BELOW_THRESHOLD})
+
+
+def test_posts_land_with_their_no_value_reasons_and_replace_their_account_day(conn):
+    first = landing.land_posts(conn, "simulator", DAY, [_post("acc-1", "p1", 10), _post("acc-1", "p2", 20)])
+    assert first.batch_id.startswith("simulator:posts:2026-10-05:")
+    # the account's posts of that day are replaced as a whole: p2 was deleted on the platform
+    second = landing.land_posts(conn, "simulator", DAY, [_post("acc-1", "p1", 15)])
+    rows = conn.execute("select post_id, views, reach, no_value->>'reach', no_value->>'saves' from raw.post_daily").fetchall()
+    assert rows == [("p1", 15, None, "below_threshold", "not_reported")]
+    statuses = dict(conn.execute("select batch_id, status from raw.batch_ledger where raw_table = 'raw.post_daily'"))
+    assert statuses == {first.batch_id: "superseded", second.batch_id: "landed"}
+
+
+def test_post_batches_and_account_day_batches_do_not_supersede_each_other(conn, small_accounts):
+    days = _land(conn, small_accounts)
+    landing.land_posts(conn, "simulator", DAY, [_post("acc-1", "p1", 10)])
+    assert conn.execute("select status from raw.batch_ledger where batch_id = %s", [days.batch_id]).fetchone() == ("landed",)

@@ -39,8 +39,10 @@ final as (
         comments,
         shares,
         saves,
+        angry,
         replies,
-        replies_24h
+        replies_24h,
+        no_value
     from accepted
 )
 

@@ -17,6 +17,7 @@ METRIC_FIELDS = (
     "comments",
     "shares",
     "saves",
+    "angry",  # anger reactions (Facebook only): a crisis signal
     "replies",
     "replies_24h",
 )

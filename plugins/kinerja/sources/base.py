@@ -79,7 +79,11 @@ def metric_day(platform: str, moment: datetime) -> date:
 
 
 def account_day_record(
-    platform: str, account_id: str, day: date, values: Mapping[str, Any], missing: Mapping[str, NoValue] | None = None
+    platform: str,
+    account_id: str,
+    day: date,
+    values: Mapping[str, Any],
+    missing: Mapping[str, NoValue] | None = None,
 ) -> dict:
     """A canonical account-day record: every metric the source did not give is None with a reason.
 
@@ -105,7 +109,9 @@ def post_record(
     return _record(keys, POST_METRIC_FIELDS, values, missing)
 
 
-def _record(keys: dict, metric_fields: Sequence[str], values: Mapping[str, Any], missing: Mapping[str, NoValue] | None):
+def _record(
+    keys: dict, metric_fields: Sequence[str], values: Mapping[str, Any], missing: Mapping[str, NoValue] | None
+):
     unknown = set(values) - set(metric_fields)
     if unknown:
         raise ValueError(f"not canonical metrics: {sorted(unknown)}; expected some of {list(metric_fields)}")

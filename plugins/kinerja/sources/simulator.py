@@ -91,6 +91,7 @@ def simulate_account_day(account_id: str, platform: str, day: date) -> dict:
         "comments": comments,
         "shares": shares,
         "saves": int(interactions * 0.05) if platform_traits["has_saves"] else None,
+        "angry": int(interactions * 0.002) if platform == "facebook" else None,
         "replies": replies,
         "replies_24h": int(rng.binomial(replies, 0.8)) if replies else 0,
     }

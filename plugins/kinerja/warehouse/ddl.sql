@@ -56,8 +56,39 @@ create table if not exists raw.account_daily (
     replies_24h  bigint,                   -- of which within 24 hours
     primary key (batch_id, row_number)
 );
+-- Added after the first release: the reason behind each null ({"reach": "not_reported"}).
+alter table raw.account_daily add column if not exists angry bigint;
+alter table raw.account_daily add column if not exists no_value jsonb;
 create index if not exists account_daily_partition_idx
     on raw.account_daily (source, metric_date, platform, account_id);
+
+-- One row per post and as-of day: lifetime totals as the source reported them that day.
+-- A batch replaces all posts of an (account, as-of day) it carries: a deleted post disappears.
+create table if not exists raw.post_daily (
+    batch_id                text not null,
+    row_number              integer not null,
+    source                  text not null,
+    platform                text not null,
+    account_id              text not null,
+    post_id                 text not null,
+    as_of_date              date not null,
+    published_at            timestamptz,
+    post_type               text,
+    views                   bigint,
+    reach                   bigint,
+    likes                   bigint,
+    comments                bigint,
+    shares                  bigint,
+    saves                   bigint,
+    angry                   bigint,
+    replies                 bigint,
+    replies_24h             bigint,
+    reply_latency_median_s  numeric,       -- seconds from a public comment to the first reply
+    no_value                jsonb,
+    primary key (batch_id, row_number)
+);
+create index if not exists post_daily_partition_idx
+    on raw.post_daily (source, as_of_date, platform, account_id);
 
 -- One row per batch: what came in and what the audit made of it.
 create table if not exists raw.batch_ledger (
@@ -76,6 +107,8 @@ create table if not exists raw.batch_ledger (
     audited_at       timestamptz,
     land_count       integer not null default 1
 );
+-- Added after the first release: which raw table the batch landed in.
+alter table raw.batch_ledger add column if not exists raw_table text not null default 'raw.account_daily';
 
 -- One row per rejected raw row and failed check: nothing is lost, everything says why.
 create table if not exists raw.quarantine (
