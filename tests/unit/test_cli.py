@@ -28,7 +28,7 @@ def test_registry_check_lists_every_problem_and_fails(tmp_path):
     assert result.exit_code == 1
     assert "accounts.csv, line 2, column 'platform': 'Intagram'" in result.output
     assert "Did you mean 'instagram'?" in result.output
-    assert "accounts.csv, line 7, column 'active_from'" in result.output
+    assert "accounts.csv, line 7, column 'valid_from'" in result.output
     assert "2 problem(s)" in result.output
 
 

@@ -7,11 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from kinerja import config
 from kinerja.registry.demo import generate_demo_accounts, write_accounts_csv
+from kinerja.registry.history import accounts_on, valid_on
 from kinerja.registry.load import (
     ACCOUNT_COLUMNS,
     INSTITUTION_COLUMNS,
@@ -28,8 +30,20 @@ SHIPPED = Path(config.PROJECT_ROOT) / "plugins" / "kinerja" / "registry" / "data
 SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "registry_small"
 
 # The curated central list (see data/PROVENANCE.md): change these with the list.
-KEMENTERIAN = 48
+KEMENTERIAN = 48  # the Kabinet Merah Putih (Keppres 133/P Tahun 2024, Perpres 139 Tahun 2024)
 LEMBAGA = 29
+CABINET_BEGINS = date(2024, 10, 21)
+SPLIT_2024 = {  # ministries of the 2019-2024 cabinet that the 2024 cabinet split
+    "kem-menko-polhukam": {"kem-menko-polkam", "kem-menko-kumhamimipas"},
+    "kem-kumham": {"kem-kum", "kem-ham", "kem-imipas"},
+    "kem-dikbudristek": {"kem-dikdasmen", "kem-diktisaintek", "kem-bud"},
+    "kem-pupr": {"kem-pu", "kem-pkp"},
+    "kem-desapdtt": {"kem-desapdt", "kem-trans"},
+    "kem-lhk": {"kem-lh", "kem-hut"},
+    "kem-kopukm": {"kem-kop", "kem-umkm"},
+    "kem-parekraf": {"kem-par", "kem-ekraf"},
+}
+DAY = date(2026, 10, 1)
 
 
 @pytest.fixture(scope="module")
@@ -47,19 +61,44 @@ def by_region(institutions: list[dict], code: str) -> dict:
 
 
 def test_shipped_counts(institutions, accounts):
-    assert registry_counts(institutions, accounts) == {
+    counts = registry_counts(institutions, accounts, on=DAY)
+    assert counts == {
         "kementerian": KEMENTERIAN,
         "lembaga": LEMBAGA,
         "provinsi": 38,
         "kabupaten": 416,
         "kota": 98,
-        "accounts": 5 * (KEMENTERIAN + LEMBAGA + 38 + 416 + 98),
+        "accounts": len(accounts_on(accounts, DAY)),
     }
+    # 3,000+ official accounts, as the ministry expects nationally
+    assert 3000 < counts["accounts"] < 3500
+
+
+def test_the_2024_cabinet_split(institutions):
+    """Eight ministries ended on 2024-10-20; their successors began the next day and name them."""
+    before = registry_counts(institutions, [], on=CABINET_BEGINS - timedelta(days=1))
+    after = registry_counts(institutions, [], on=CABINET_BEGINS)
+    assert after["kementerian"] == KEMENTERIAN
+    new_ids = {i["institution_id"] for i in institutions if i["valid_from"] == CABINET_BEGINS}
+    ended = {i["institution_id"] for i in institutions if i["valid_to"] == CABINET_BEGINS - timedelta(days=1)}
+    assert ended == set(SPLIT_2024) | {"kem-komdigi", "kem-investasi"}  # eight splits and two renames
+    assert before["kementerian"] == after["kementerian"] - len(new_ids) + len(ended) == 33
+    for predecessor, successors in SPLIT_2024.items():
+        named = {i["institution_id"] for i in institutions if predecessor in (i["predecessor_ids"] or [])}
+        assert named == successors
+
+
+def test_a_renamed_ministry_keeps_its_id(institutions):
+    names = [(i["name"], i["valid_from"], i["valid_to"]) for i in institutions if i["institution_id"] == "kem-komdigi"]
+    assert names == [
+        ("Kementerian Komunikasi dan Informatika", date(2000, 1, 1), date(2024, 10, 20)),
+        ("Kementerian Komunikasi dan Digital", CABINET_BEGINS, None),
+    ]
 
 
 def test_institutions_are_valid(institutions):
-    ids = [i["institution_id"] for i in institutions]
-    assert len(ids) == len(set(ids))
+    versions = [(i["institution_id"], i["valid_from"]) for i in institutions]
+    assert len(versions) == len(set(versions))
     for institution in institutions:
         assert tuple(institution) == INSTITUTION_COLUMNS
         assert institution["peer_group"] in PEER_GROUPS
@@ -83,7 +122,7 @@ def test_regional_fields(institutions):
 
 
 def test_central_fields(institutions):
-    komdigi = next(i for i in institutions if i["institution_id"] == "kem-komdigi")
+    komdigi = next(i for i in institutions if i["institution_id"] == "kem-komdigi" and i["valid_to"] is None)
     assert komdigi["name"] == "Kementerian Komunikasi dan Digital"
     assert komdigi["timezone"] == "Asia/Jakarta"
     assert komdigi["region_code"] is None and komdigi["province_code"] is None
@@ -102,20 +141,51 @@ def test_time_zones_of_regions(institutions):
     assert by_region(institutions, "9171")["timezone"] == "Asia/Jayapura"  # Kota Jayapura
 
 
-def test_demo_accounts_cover_every_platform(institutions, accounts):
-    platforms: dict[str, set[str]] = {}
+def test_demo_accounts_take_the_shapes_of_real_registries(institutions, accounts):
     for account in accounts:
-        platforms.setdefault(account["institution_id"], set()).add(account["platform"])
         assert "demo" in account["handle"]
         assert account["is_demo"] is True
         assert account["platform_account_id"].isdigit()
-    assert platforms == {i["institution_id"]: set(PLATFORMS) for i in institutions}
+    today = accounts_on(accounts, DAY)
+    platforms: dict[str, list[str]] = {}
+    for account in today:
+        for institution_id in account["institution_ids"]:
+            platforms.setdefault(institution_id, []).append(account["platform"])
+    current = {i["institution_id"] for i in valid_on(institutions, DAY)}
+    without_any = current - set(platforms)
+    assert 5 <= len(without_any) <= 30  # institutions with no account at all
+    assert sum(set(p) != set(PLATFORMS) for p in platforms.values()) > 100  # missing some platform
+    assert sum(len(p) > len(set(p)) for p in platforms.values()) > 100  # two accounts on one platform
+    shared = [a for a in today if len(a["institution_ids"]) > 1]
+    assert {a["account_id"] for a in shared} >= {"demo-kem-dikbudristek-youtube"}
+    retired = {a["account_id"] for a in accounts} - {a["account_id"] for a in today}
+    assert len(retired) > 20
+    handles: dict[str, set[str]] = {}
+    for account in accounts:
+        handles.setdefault(account["account_id"], set()).add(account["handle"])
+    renamed = [account_id for account_id, names in handles.items() if len(names) > 1]
+    assert len(renamed) > 20
 
 
-def test_account_ids_are_unique(accounts):
-    ids = [a["account_id"] for a in accounts]
-    assert len(ids) == len(set(ids))
-    assert len({(a["platform"], a["handle"]) for a in accounts}) == len(accounts)
+def test_a_split_ministry_hands_its_accounts_to_its_successors(accounts):
+    rows = [a for a in accounts if a["account_id"] == "demo-kem-dikbudristek-youtube"]
+    assert {(a["institution_id"], a["valid_from"], a["valid_to"]) for a in rows} == {
+        ("kem-dikbudristek", date(2022, 1, 1), date(2024, 10, 20)),
+        ("kem-dikdasmen", CABINET_BEGINS, None),
+        ("kem-diktisaintek", CABINET_BEGINS, None),
+        ("kem-bud", CABINET_BEGINS, None),
+    }
+    instagram = [a for a in accounts if a["account_id"] == "demo-kem-dikbudristek-instagram"]
+    assert [(a["institution_id"], a["handle"]) for a in instagram] == [
+        ("kem-dikdasmen", "demo_kemdikdasmen_ig"),
+        ("kem-dikbudristek", "demo_kemdikbudristek_ig"),
+    ]
+
+
+def test_one_handle_names_one_account_on_any_day(accounts):
+    for day in (date(2023, 1, 1), CABINET_BEGINS, DAY):
+        today = accounts_on(accounts, day)
+        assert len({(a["platform"], a["handle"]) for a in today}) == len(today)
 
 
 def test_shipped_accounts_are_the_generated_ones(institutions, accounts, tmp_path):
@@ -150,7 +220,7 @@ def test_demo_accounts_are_the_same_in_another_process(institutions):
 def test_small_registry():
     institutions = read_institutions(SMALL)
     accounts = read_accounts(SMALL, institution_ids={i["institution_id"] for i in institutions})
-    assert registry_counts(institutions, accounts) == {
+    assert registry_counts(institutions, accounts, on=DAY) == {
         "kementerian": 2,
         "lembaga": 1,
         "provinsi": 1,
@@ -158,7 +228,6 @@ def test_small_registry():
         "kota": 1,
         "accounts": 65,
     }
-    assert accounts == generate_demo_accounts(institutions)
     assert {i["timezone"] for i in institutions if i["province_code"]} == {"Asia/Makassar"}
 
 
@@ -193,7 +262,7 @@ def test_bad_date(tmp_path):
     accounts.write_text("\n".join(lines) + "\n")
     with pytest.raises(RegistryError) as error:
         read_accounts(registry)
-    assert_error(error, accounts, 4, "active_from")
+    assert_error(error, accounts, 4, "valid_from")
     assert "2022-13-01" in str(error.value)
 
 
@@ -203,7 +272,7 @@ def test_date_in_another_format(tmp_path):
     replace_in(accounts, "2022-01-01,,true", "01/01/2022,,true")
     with pytest.raises(RegistryError) as error:
         read_accounts(registry)
-    assert_error(error, accounts, 2, "active_from")
+    assert_error(error, accounts, 2, "valid_from")
 
 
 def test_unknown_platform(tmp_path):
@@ -230,10 +299,11 @@ def test_duplicate_account_id(tmp_path):
     registry = small_copy(tmp_path)
     accounts = registry / "accounts.csv"
     with accounts.open("a") as handle:
-        handle.write("demo-prov-51-x,prov-51,x,another_handle,,2022-01-01,,true\n")
+        handle.write("demo-prov-51-x,prov-51,x,another_handle,,,2022-01-01,,true\n")
     with pytest.raises(RegistryError) as error:
         read_accounts(registry)
-    assert_error(error, accounts, 67, "account_id")
+    # the same account and institution twice in one period: the period is what to fix
+    assert_error(error, accounts, 67, "valid_from")
     assert "line 4" in error.value.message  # where the first one is
 
 

@@ -150,15 +150,16 @@ def test_account_with_a_legacy_province_code(tmp_path):
 
 def test_duplicate_institution_id(tmp_path):
     registry = small_copy(tmp_path)
-    append(registry / CENTRAL, "kem-dagri,Kementerian Dalam Negeri,kementerian,,Perpres 139 Tahun 2024")
+    append(registry / CENTRAL, "kem-dagri,Kementerian Dalam Negeri,kementerian,,Perpres 139 Tahun 2024,,,")
     problem = only_problem(registry)
-    assert_at(problem, CENTRAL, 5, "institution_id")
-    assert "'kem-dagri', first seen at line 2" in problem.message
+    # a second row of an institution is a version: it must not overlap the first
+    assert_at(problem, CENTRAL, 5, "valid_from")
+    assert "'kem-dagri' is already valid on some of these days (line 2)" in problem.message
 
 
 def test_central_id_taken_by_a_region(tmp_path):
     registry = small_copy(tmp_path)
-    append(registry / CENTRAL, "prov-51,Badan Daerah,lembaga,,UU 1 Tahun 2000")
+    append(registry / CENTRAL, "prov-51,Badan Daerah,lembaga,,UU 1 Tahun 2000,,,")
     problem = only_problem(registry)
     assert_at(problem, CENTRAL, 5, "institution_id")
     assert f"first seen at {REGIONS} line 2" in problem.message
@@ -245,8 +246,10 @@ def test_duplicate_account_id(tmp_path):
     registry = small_copy(tmp_path)
     edit(registry / ACCOUNTS, "demo-kab-5101-facebook,", "demo-prov-51-facebook,")
     problem = only_problem(registry)
-    assert_at(problem, ACCOUNTS, 8, "account_id")
-    assert "first seen at line 3" in problem.message
+    # the same account under a second institution is a shared account, but one account
+    # has one platform id: these are two accounts under one id
+    assert_at(problem, ACCOUNTS, 8, "platform_account_id")
+    assert "at line 3" in problem.message
 
 
 @pytest.mark.parametrize(
@@ -261,20 +264,20 @@ def test_duplicate_account_id(tmp_path):
 )
 def test_bad_date(tmp_path, value, message, hint):
     registry = small_copy(tmp_path)
-    edit(registry / ACCOUNTS, "4521388957411885,2022-01-01,", f"4521388957411885,{value},")
+    edit(registry / ACCOUNTS, "4521388957411885,,2022-01-01,", f"4521388957411885,,{value},")
     problem = only_problem(registry)
-    assert_at(problem, ACCOUNTS, 2, "active_from")
+    assert_at(problem, ACCOUNTS, 2, "valid_from")
     assert problem.message.startswith(f"{value!r} {message}")
     assert problem.hint.startswith(hint)
 
 
-def test_active_to_before_active_from(tmp_path):
+def test_valid_to_before_valid_from(tmp_path):
     registry = small_copy(tmp_path)
-    edit(registry / ACCOUNTS, "4521388957411885,2022-01-01,,", "4521388957411885,2022-01-01,2021-12-31,")
+    edit(registry / ACCOUNTS, "4521388957411885,,2022-01-01,,", "4521388957411885,,2022-01-01,2021-12-31,")
     problem = only_problem(registry)
-    assert_at(problem, ACCOUNTS, 2, "active_to")
-    assert problem.message == "2021-12-31 is before active_from 2022-01-01"
-    assert "on or after active_from" in problem.hint
+    assert_at(problem, ACCOUNTS, 2, "valid_to")
+    assert problem.message == "2021-12-31 is before valid_from 2022-01-01"
+    assert "on or after valid_from" in problem.hint
 
 
 @pytest.mark.parametrize(
@@ -302,7 +305,7 @@ def test_account_of_an_institution_that_does_not_exist(tmp_path, old, new, hint)
     [
         (ACCOUNTS, ",demo_prov51_x,", ",,", 4, "handle"),
         (ACCOUNTS, "demo-prov-51-x,prov-51,", "demo-prov-51-x,,", 4, "institution_id"),
-        (ACCOUNTS, "4521388957411885,2022-01-01,", "4521388957411885,,", 2, "active_from"),
+        (ACCOUNTS, "4521388957411885,,2022-01-01,", "4521388957411885,,,", 2, "valid_from"),
         (CENTRAL, "lem-bps,Badan Pusat Statistik,", "lem-bps,,", 4, "name"),
         (CENTRAL, ",UU 16 Tahun 1997", ",", 4, "source"),
         (REGIONS, ",Kabupaten Badung,", ",,", 5, "nama"),
@@ -334,9 +337,9 @@ def test_missing_file(tmp_path):
 
 def test_row_with_too_few_fields(tmp_path):
     registry = small_copy(tmp_path)
-    edit(registry / ACCOUNTS, "demo_prov51_x,6765857331362517,2022-01-01,,true", "demo_prov51_x,2022-01-01")
+    edit(registry / ACCOUNTS, "demo_prov51_x,6765857331362517,,2022-01-01,,true", "demo_prov51_x,,2022-01-01")
     problem = only_problem(registry)
-    assert_at(problem, ACCOUNTS, 4, "active_from")  # the first column without a field
+    assert_at(problem, ACCOUNTS, 4, "valid_from")  # the first column without a field
     assert "fewer fields" in problem.message
 
 
@@ -347,7 +350,7 @@ def three_problems(tmp_path: Path) -> Path:
     registry = small_copy(tmp_path)
     accounts = registry / ACCOUNTS
     edit(accounts, "prov-51,youtube,", "prov-51,Youtube,")  # line 5
-    edit(accounts, "6286882738008733,2022-01-01,", "6286882738008733,2022-02-30,")  # line 12
+    edit(accounts, "6286882738008733,,2022-01-01,", "6286882738008733,,2022-02-30,")  # line 12
     edit(accounts, "demo-kab-5103-instagram,kab-5103,", "demo-kab-5103-instagram,kab-5199,")  # line 17
     return registry
 
@@ -356,7 +359,7 @@ def test_three_problems_in_one_file_come_in_one_call(tmp_path):
     problems = check_registry(three_problems(tmp_path))
     assert [(p.path, p.line, p.column) for p in problems] == [
         (ACCOUNTS, 5, "platform"),
-        (ACCOUNTS, 12, "active_from"),
+        (ACCOUNTS, 12, "valid_from"),
         (ACCOUNTS, 17, "institution_id"),
     ]
 
@@ -382,3 +385,74 @@ def test_registry_error_lists_every_problem(tmp_path):
     assert len(lines) == 3
     assert all(line.startswith(f"{registry / ACCOUNTS}, line ") for line in lines)
     assert lines[0].endswith("Did you mean 'youtube'?")
+
+
+# --- history: periods, shared accounts, renames, splits ------------------------------------
+
+
+def split_dagri(registry: Path) -> None:
+    """kem-dagri (renamed kem-dagri-old) ends on 2026-10-20; a successor begins the next day."""
+    edit(registry / CENTRAL, "Perpres 139 Tahun 2024,,,", "Perpres 139 Tahun 2024,,2026-10-20,")
+    edit(registry / CENTRAL, "kem-dagri,", "kem-dagri-old,")
+    append(registry / CENTRAL, "kem-dagri,Kementerian Dalam Negeri,kementerian,,Perpres 1 Tahun 2026,2026-10-21,,kem-dagri-old")
+
+
+def test_a_split_with_its_predecessor_ended_is_accepted(tmp_path):
+    registry = small_copy(tmp_path)
+    split_dagri(registry)
+    accounts = registry / ACCOUNTS
+    accounts.write_text(accounts.read_text().replace(",kem-dagri,", ",kem-dagri-old,"))
+    problems = check_registry(registry)
+    # the old ministry's accounts still run past its end: each is reported with what to do
+    assert [(p.line, p.column) for p in problems] == [(line, "valid_to") for line in range(52, 57)]
+    assert problems[0].message == "empty (still valid) is after institution 'kem-dagri-old' ends (2026-10-20)"
+    assert all("End this row on 2026-10-20" in p.hint for p in problems)
+
+
+def test_a_predecessor_still_valid_is_a_problem(tmp_path):
+    registry = small_copy(tmp_path)
+    append(registry / CENTRAL, "kem-baru,Kementerian Baru,kementerian,,Perpres 1 Tahun 2026,2026-10-21,,lem-bps")
+    problem = only_problem(registry)
+    assert_at(problem, CENTRAL, 5, "predecessor_ids")
+    assert problem.message == "'lem-bps' is still valid when this institution begins"
+
+
+def test_an_unknown_predecessor_is_a_problem(tmp_path):
+    registry = small_copy(tmp_path)
+    append(registry / CENTRAL, "kem-baru,Kementerian Baru,kementerian,,Perpres 1 Tahun 2026,2026-10-21,,kem-entah")
+    problem = only_problem(registry)
+    assert_at(problem, CENTRAL, 5, "predecessor_ids")
+    assert "unknown institution 'kem-entah'" in problem.message
+
+
+def test_an_account_before_its_institution_begins(tmp_path):
+    registry = small_copy(tmp_path)
+    append(registry / CENTRAL, "kem-baru,Kementerian Baru,kementerian,,Perpres 1 Tahun 2026,2026-10-21,,")
+    append(registry / ACCOUNTS, "demo-kem-baru-x,kem-baru,x,kembaru,,,2026-01-01,,true")
+    problem = only_problem(registry)
+    assert_at(problem, ACCOUNTS, 67, "valid_from")
+    assert problem.message == "2026-01-01 is before institution 'kem-baru' begins (2026-10-21)"
+
+
+def test_a_shared_account_and_a_renamed_handle_are_accepted(tmp_path):
+    registry = small_copy(tmp_path)
+    accounts = registry / ACCOUNTS
+    # shared: the province's Instagram account is also listed under Kemendagri
+    append(accounts, "demo-prov-51-instagram,kem-dagri,instagram,demo_prov51_ig,4521388957411885,,2023-01-01,,true")
+    # renamed: Kemenkomdigi's X handle changes on 2026-10-10; its old handle passes to a new account
+    edit(accounts, "demo_kemkomdigi_x,", "demo_kemkomdigi_x,")
+    lines = accounts.read_text().splitlines()
+    x_row = next(line for line in lines if line.startswith("demo-kem-komdigi-x,"))
+    renamed = x_row.replace(",2022-01-01,,", ",2026-10-10,,").replace("demo_kemkomdigi_x", "komdigi_x_baru")
+    edit(accounts, x_row, x_row.replace(",2022-01-01,,", ",2022-01-01,2026-10-09,"))
+    append(accounts, renamed)
+    append(accounts, "demo-kem-komdigi-x-2,kem-komdigi,x,demo_kemkomdigi_x,,,2026-11-01,,true")
+    assert check_registry(registry) == []
+
+
+def test_a_handle_taken_by_two_accounts_at_once_is_a_problem(tmp_path):
+    registry = small_copy(tmp_path)
+    append(registry / ACCOUNTS, "demo-kem-komdigi-x-2,kem-komdigi,x,@Demo_KemKomdigi_X,,,2026-11-01,,true")
+    problem = only_problem(registry)
+    assert_at(problem, ACCOUNTS, 67, "handle")
+    assert "duplicate handle '@Demo_KemKomdigi_X' on x" in problem.message

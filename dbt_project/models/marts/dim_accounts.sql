@@ -11,8 +11,8 @@ final as (
         platform,
         handle,
         platform_account_id,
-        active_from,
-        active_to,
+        valid_from,
+        valid_to,
         is_demo
     from accounts
 )

@@ -44,15 +44,25 @@ REGIONS_COLUMNS = (
     "penduduk_total",
     "luas_km2",
 )
-CENTRAL_COLUMNS = ("institution_id", "name", "peer_group", "scorecard_email", "source")
+CENTRAL_COLUMNS = (
+    "institution_id",
+    "name",
+    "peer_group",
+    "scorecard_email",
+    "source",
+    "valid_from",
+    "valid_to",
+    "predecessor_ids",
+)
 ACCOUNT_COLUMNS = (
     "account_id",
     "institution_id",
     "platform",
     "handle",
     "platform_account_id",
-    "active_from",
-    "active_to",
+    "verified_on",
+    "valid_from",
+    "valid_to",
     "is_demo",
 )
 
@@ -77,6 +87,10 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COUNT_RE = re.compile(r"^\d+$")
 _AREA_RE = re.compile(r"^\d+(?:\.\d+)?$")
 _REGIONAL_ID_RE = re.compile(r"^(?:prov|kab|kota)-(?P<code>(?P<province>\d{2})(?:\d{2})?)$")
+# An empty valid_from of an institution: true since before the registry records anything.
+REGISTRY_BEGINNING = date(2000, 1, 1)
+_Period = tuple[date, date | None]  # valid from, valid to (inclusive; None: still true)
+
 _BOOLS = {"true": True, "t": True, "1": True, "false": False, "f": False, "0": False, "": False}
 
 
@@ -551,15 +565,91 @@ def _check_peer_group(row: _Row) -> None:
     row.problem("peer_group", f"unknown peer group {value!r}", hint)
 
 
-def _check_central(rows: list[_Row], institutions: _Seen) -> None:
+def _period(row: _Row, *, from_required: bool) -> _Period | None:
+    """The row's valid_from..valid_to; None when a date is wrong (reported)."""
+    valid_from = row.parse("valid_from", to_date, required=from_required)
+    valid_to = row.parse("valid_to", to_date, required=False)
+    if row.text("valid_from", required=False) and valid_from is None:
+        return None
+    if row.text("valid_to", required=False) and valid_to is None:
+        return None
+    valid_from = valid_from or REGISTRY_BEGINNING
+    if valid_to is not None and valid_to < valid_from:
+        row.problem(
+            "valid_to",
+            f"{valid_to} is before valid_from {valid_from}",
+            "Set valid_to on or after valid_from, or leave it empty while the row is still true",
+        )
+        return None
+    return valid_from, valid_to
+
+
+def _overlaps(a: _Period, b: _Period) -> bool:
+    return (a[1] is None or b[0] <= a[1]) and (b[1] is None or a[0] <= b[1])
+
+
+def _check_no_overlap(row: _Row, what: str, period: _Period, earlier: list[tuple[_Period, int]]) -> None:
+    """A problem when `period` overlaps an earlier row of the same thing; records it otherwise."""
+    clash = next((line for other, line in earlier if _overlaps(period, other)), None)
+    if clash is None:
+        earlier.append((period, row.line))
+        return
+    row.problem(
+        "valid_from",
+        f"{what} is already valid on some of these days (line {clash})",
+        "End the earlier row (valid_to) the day before this one starts: one row per period",
+    )
+
+
+def _check_central(rows: list[_Row], institutions: _Seen, periods: dict[str, list[_Period]]) -> None:
+    """Central institutions: one row per period in which its name and facts held (renames, splits)."""
+    versions: dict[str, list[tuple[_Period, int]]] = {}
+    successors: list[tuple[_Row, date]] = []
     for row in rows:
         institution_id = row.identifier("institution_id")
         row.text("name")
         _check_peer_group(row)
         row.text("scorecard_email", required=False)
         row.text("source")
-        if institution_id is not None:
-            _unique(row, "institution_id", institution_id, institutions)
+        period = _period(row, from_required=False)
+        if institution_id is None or period is None:
+            continue
+        if institution_id in institutions and institution_id not in versions:
+            _unique(row, "institution_id", institution_id, institutions)  # a regional id
+            continue
+        _first(institutions, institution_id, row)
+        _check_no_overlap(row, f"institution {institution_id!r}", period, versions.setdefault(institution_id, []))
+        periods.setdefault(institution_id, []).append(period)
+        successors.append((row, period[0]))
+    for row, starts in successors:
+        _check_predecessors(row, starts, periods)
+
+
+def _check_predecessors(row: _Row, starts: date, periods: dict[str, list[_Period]]) -> None:
+    """A successor names institutions that exist and ended before it began."""
+    for predecessor in (row.text("predecessor_ids", required=False) or "").split(";"):
+        predecessor = predecessor.strip()
+        if not predecessor:
+            continue
+        if predecessor not in periods:
+            row.problem(
+                "predecessor_ids",
+                f"unknown institution {predecessor!r}",
+                "Name the institution this one replaces by its institution_id (several: separate with ';')",
+            )
+            continue
+        ended = _last_day(periods[predecessor])
+        if ended is None or ended >= starts:
+            row.problem(
+                "predecessor_ids",
+                f"{predecessor!r} is still valid when this institution begins",
+                f"Set valid_to of {predecessor!r} to the day before this row's valid_from",
+            )
+
+
+def _last_day(periods: list[_Period]) -> date | None:
+    """The last day an institution is valid; None while it still is."""
+    return None if any(to is None for _, to in periods) else max(to for _, to in periods)
 
 
 # --- accounts -------------------------------------------------------------------------
@@ -570,6 +660,7 @@ class _Known:
     """What the accounts check knows of the institutions."""
 
     ids: Collection[str]
+    periods: dict[str, list[_Period]] | None = None  # when each institution is valid; None: not read
     provinces: dict[str, str] | None = None  # code -> name; None when the regions were not read
     unresolved: Collection[str] = ()  # region codes whose institution id is not known
 
@@ -592,18 +683,40 @@ def _unknown_institution_hint(institution_id: str, known: _Known) -> str:
     return f"Use the id of a region of {REGIONS_FILE} (prov-, kab- or kota- and its kode_compact)"
 
 
-def _check_institution(row: _Row, known: _Known | None) -> None:
+def _check_institution(row: _Row, known: _Known | None) -> str | None:
+    """The row's institution id when it is known (or cannot be checked), else None and a problem."""
     institution_id = row.text("institution_id")
     if institution_id is None or known is None or institution_id in known.ids:
-        return
+        return institution_id
     match = _REGIONAL_ID_RE.match(institution_id)
     if match and match["code"] in known.unresolved:
-        return  # its regions row is reported already; fixing it settles this account too
+        return None  # its regions row is reported already; fixing it settles this account too
     row.problem(
         "institution_id",
         f"unknown institution {institution_id!r}",
         _unknown_institution_hint(institution_id, known),
     )
+    return None
+
+
+def _check_within_institution(row: _Row, institution_id: str, period: _Period, known: _Known) -> None:
+    """An account row is valid only while its institution is: a split ends its accounts' rows."""
+    periods = (known.periods or {}).get(institution_id)
+    if not periods:
+        return
+    begins, ends = min(start for start, _ in periods), _last_day(periods)
+    if period[0] < begins:
+        row.problem(
+            "valid_from",
+            f"{period[0]} is before institution {institution_id!r} begins ({begins})",
+            "Give the days before that to the predecessor institution, in a row of their own",
+        )
+    if ends is not None and (period[1] is None or period[1] > ends):
+        row.problem(
+            "valid_to",
+            f"{period[1] or 'empty (still valid)'} is after institution {institution_id!r} ends ({ends})",
+            f"End this row on {ends} and add a row for the institution that took the account over",
+        )
 
 
 def _check_platform(row: _Row) -> str | None:
@@ -622,44 +735,72 @@ def _check_platform(row: _Row) -> str | None:
     return suggestion
 
 
-def _check_dates(row: _Row) -> None:
-    active_from = row.parse("active_from", to_date)
-    active_to = row.parse("active_to", to_date, required=False)
-    if active_from is not None and active_to is not None and active_to < active_from:
-        row.problem(
-            "active_to",
-            f"{active_to} is before active_from {active_from}",
-            "Set active_to on or after active_from, or leave it empty while the account is active",
-        )
+@dataclass
+class _AccountSeen:
+    """What earlier rows said about each account and handle."""
+
+    platforms: dict[str, tuple[str | None, str | None, int]]  # account -> platform, platform id, line
+    periods: dict[tuple[str, str], list[tuple[_Period, int]]]  # (account, institution) -> periods
+    handles: dict[tuple[str, str], list[tuple[str, _Period, int]]]  # (platform, handle) -> account, period
 
 
-def _check_handle(row: _Row, platform: str | None, seen: _Seen) -> None:
+def _check_handle(row: _Row, account_id: str, platform: str | None, period: _Period, seen: _AccountSeen) -> None:
+    """A handle names one account at a time (a renamed account may pass its old handle on later)."""
     handle = row.text("handle")
     if handle is None or platform is None:
         return
     # Platforms treat handles without case, and people write them with or without '@'.
-    first = _first(seen, (platform, handle.lstrip("@").casefold()), row)
-    if first is not None:
+    key = (platform, handle.lstrip("@").casefold())
+    for other_account, other_period, line in seen.handles.get(key, []):
+        if other_account != account_id and _overlaps(period, other_period):
+            row.problem(
+                "handle",
+                f"duplicate handle {handle!r} on {platform}, first seen at line {line} ({other_account!r})",
+                "Handles are compared without case and without a leading '@': "
+                "one handle belongs to one account at a time",
+            )
+            return
+    seen.handles.setdefault(key, []).append((account_id, period, row.line))
+
+
+def _check_same_account(row: _Row, account_id: str, platform: str | None, seen: _AccountSeen) -> None:
+    """The rows of one account (its handles, its institutions) agree on platform and platform id."""
+    platform_id = row.text("platform_account_id", required=False)
+    first = seen.platforms.setdefault(account_id, (platform, platform_id, row.line))
+    if first[0] is not None and platform is not None and first[0] != platform:
         row.problem(
-            "handle",
-            f"duplicate handle {handle!r} on {platform}, first seen at {first}",
-            "Handles are compared without case and without a leading '@': remove one of the two accounts",
+            "platform",
+            f"account {account_id!r} is on {first[0]} at line {first[2]}",
+            "An account lives on one platform: give this row its own account_id",
+        )
+    if first[1] and platform_id and first[1] != platform_id:
+        row.problem(
+            "platform_account_id",
+            f"account {account_id!r} has platform id {first[1]} at line {first[2]}",
+            "A platform id never changes: give this row its own account_id, or correct the id",
         )
 
 
 def _check_accounts(rows: list[_Row], known: _Known | None) -> None:
-    ids: _Seen = {}
-    handles: _Seen = {}
+    """Accounts: one row per account, institution and period; several rows for shared or renamed ones."""
+    seen = _AccountSeen({}, {}, {})
     for row in rows:
         account_id = row.identifier("account_id")
-        _check_institution(row, known)
+        institution_id = _check_institution(row, known)
         platform = _check_platform(row)
-        _check_handle(row, platform, handles)
-        row.text("platform_account_id", required=False)
-        _check_dates(row)
+        row.parse("verified_on", to_date, required=False)
         row.parse("is_demo", to_bool, required=False)
-        if account_id is not None:
-            _unique(row, "account_id", account_id, ids)
+        period = _period(row, from_required=True)
+        if account_id is None or period is None:
+            continue
+        _check_handle(row, account_id, platform, period, seen)
+        _check_same_account(row, account_id, platform, seen)
+        if institution_id is None:
+            continue
+        owner = f"account {account_id!r} of {institution_id!r}"
+        _check_no_overlap(row, owner, period, seen.periods.setdefault((account_id, institution_id), []))
+        if known is not None:
+            _check_within_institution(row, institution_id, period, known)
 
 
 # --- entry points ---------------------------------------------------------------------
@@ -676,11 +817,12 @@ def _institution_problems(registry_dir: Path, problems: list[Problem]) -> _Known
     central = _read_rows(registry_dir / CENTRAL_FILE, CENTRAL_COLUMNS, problems)
     institutions: _Seen = {}
     provinces, unresolved = _check_regions(regions, institutions) if regions is not None else ({}, set())
+    periods: dict[str, list[_Period]] = {institution: [(REGISTRY_BEGINNING, None)] for institution in institutions}
     if central is not None:
-        _check_central(central, institutions)
+        _check_central(central, institutions, periods)
     if regions is None or central is None:
         return None  # without all institutions every account would look unknown
-    return _Known(set(institutions), provinces, unresolved)
+    return _Known(set(institutions), periods, provinces, unresolved)
 
 
 def check_institutions(registry_dir: Path) -> list[Problem]:

@@ -14,11 +14,16 @@ from datetime import date
 from typing import Any
 
 # The row keys that bound a row's validity (inclusive).
-VALID_FROM, VALID_TO = "active_from", "active_to"
+VALID_FROM, VALID_TO = "valid_from", "valid_to"
 
 
 def is_valid_on(row: dict[str, Any], day: date) -> bool:
     return row[VALID_FROM] <= day and (row[VALID_TO] is None or day <= row[VALID_TO])
+
+
+def valid_on(rows: Iterable[dict[str, Any]], day: date) -> list[dict[str, Any]]:
+    """The rows (institution or account versions) that were true on `day`, in their order."""
+    return [row for row in rows if is_valid_on(row, day)]
 
 
 def accounts_on(rows: Iterable[dict[str, Any]], day: date) -> list[dict[str, Any]]:

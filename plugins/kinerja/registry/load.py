@@ -19,6 +19,7 @@ import csv
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ import psycopg
 from psycopg import sql
 
 from kinerja import config
+from kinerja.registry import audit_trail
 from kinerja.registry.check import (
     ACCOUNT_COLUMNS,
     ACCOUNTS_FILE,
@@ -36,6 +38,7 @@ from kinerja.registry.check import (
     PLATFORMS,
     REGIONS_COLUMNS,
     REGIONS_FILE,
+    REGISTRY_BEGINNING,
     Problem,
     check_accounts,
     check_institutions,
@@ -46,6 +49,7 @@ from kinerja.registry.check import (
     to_count,
     to_date,
 )
+from kinerja.registry.history import accounts_on, valid_on
 
 # The rule constants live in check.py; they stay importable from here.
 __all__ = [
@@ -82,6 +86,9 @@ INSTITUTION_COLUMNS = (
     "timezone",
     "scorecard_email",
     "source",
+    "valid_from",
+    "valid_to",
+    "predecessor_ids",
 )
 
 TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
@@ -155,6 +162,9 @@ def _regional_institution(row: dict[str, str]) -> dict[str, Any]:
         "timezone": timezone_for_province(province),
         "scorecard_email": f"diskominfo@{institution_id}.example.go.id",
         "source": REGIONS_SOURCE,
+        "valid_from": REGISTRY_BEGINNING,
+        "valid_to": None,
+        "predecessor_ids": None,
     }
 
 
@@ -171,6 +181,9 @@ def _central_institution(row: dict[str, str]) -> dict[str, Any]:
         "timezone": config.DEFAULT_TIMEZONE,
         "scorecard_email": row["scorecard_email"] or None,
         "source": row["source"],
+        "valid_from": _optional(row["valid_from"], to_date) or REGISTRY_BEGINNING,
+        "valid_to": _optional(row["valid_to"], to_date),
+        "predecessor_ids": [p.strip() for p in row["predecessor_ids"].split(";") if p.strip()] or None,
     }
 
 
@@ -198,8 +211,9 @@ def _account(row: dict[str, str]) -> dict[str, Any]:
         "platform": row["platform"],
         "handle": row["handle"],
         "platform_account_id": row["platform_account_id"] or None,
-        "active_from": to_date(row["active_from"]),
-        "active_to": _optional(row["active_to"], to_date),
+        "verified_on": _optional(row["verified_on"], to_date),
+        "valid_from": to_date(row["valid_from"]),
+        "valid_to": _optional(row["valid_to"], to_date),
         "is_demo": to_bool(row["is_demo"]),
     }
 
@@ -231,10 +245,18 @@ def _copy(conn: psycopg.Connection, table: str, columns: tuple[str, ...], rows: 
             copy.write_row([row[column] for column in columns])
 
 
-def registry_counts(institutions: list[dict], accounts: list[dict]) -> dict[str, int]:
-    """Institutions per peer group (every group, also when 0) and the number of accounts."""
-    per_group = Counter(institution["peer_group"] for institution in institutions)
-    return {**{group: per_group[group] for group in PEER_GROUPS}, "accounts": len(accounts)}
+def registry_counts(institutions: list[dict], accounts: list[dict], on: date | None = None) -> dict[str, int]:
+    """Institutions per peer group (every group, also when 0) and accounts, as the registry was `on` a day.
+
+    Counts what is valid that day (today by default): a renamed institution or a shared
+    account counts once, an institution that ended or an account retired not at all.
+    """
+    on = on or date.today()
+    per_group = Counter(
+        institution["peer_group"]
+        for institution in {i["institution_id"]: i for i in valid_on(institutions, on)}.values()
+    )
+    return {**{group: per_group[group] for group in PEER_GROUPS}, "accounts": len(accounts_on(accounts, on))}
 
 
 def load_registry(conn: psycopg.Connection, registry_dir: Path | None = None) -> dict[str, int]:
@@ -252,11 +274,24 @@ def load_registry(conn: psycopg.Connection, registry_dir: Path | None = None) ->
     _raise_for(registry_dir, check_registry(registry_dir))
     institutions = _institutions(registry_dir)
     accounts = _accounts(registry_dir)
+    author = audit_trail.registry_author(registry_dir)
+    stamped = {
+        "institutions": [dict(row) for row in institutions],
+        "accounts": [dict(row) for row in accounts],
+    }
+    columns = {"institutions": INSTITUTION_COLUMNS, "accounts": ACCOUNT_COLUMNS}
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('kinerja.registry'))")
+        changes = [
+            audit_trail.stamp_rows(conn, table, columns[table], stamped[table], author) for table in stamped
+        ]
         # delete, not truncate: truncate would block every reader until commit.
         conn.execute("delete from registry.accounts")
         conn.execute("delete from registry.institutions")
-        _copy(conn, "institutions", INSTITUTION_COLUMNS, institutions)
-        _copy(conn, "accounts", ACCOUNT_COLUMNS, accounts)
+        for table, rows in stamped.items():
+            _copy(conn, table, columns[table] + audit_trail.STAMP_COLUMNS, rows)
+        total = audit_trail.Changes(sum(c.added for c in changes), sum(c.removed for c in changes))
+        if total.added or total.removed:
+            files = audit_trail.files_sha256(registry_dir, (REGIONS_FILE, CENTRAL_FILE, ACCOUNTS_FILE))
+            audit_trail.record_load(conn, author, files, total)
     return registry_counts(institutions, accounts)

@@ -6,9 +6,27 @@ create schema if not exists registry;
 create schema if not exists raw;
 create schema if not exists audit;
 
--- One row per institution (ministry, agency, province, regency, city).
+-- The registry tables before history (one row per institution or account, no
+-- valid_from): dropped so that they are created anew below. Nothing is lost: the
+-- registry is reloaded from its files on every run, and dbt rebuilds its views.
+do $$
+begin
+    if exists (select 1 from information_schema.tables
+               where table_schema = 'registry' and table_name = 'institutions')
+       and not exists (select 1 from information_schema.columns
+                       where table_schema = 'registry' and table_name = 'institutions'
+                         and column_name = 'valid_from') then
+        drop table registry.institutions cascade;
+        drop table if exists registry.accounts cascade;
+    end if;
+end
+$$;
+
+-- One row per institution (ministry, agency, province, regency, city) and period in
+-- which these facts held: a rename adds a row, a split ends one institution and
+-- starts others that name it as predecessor.
 create table if not exists registry.institutions (
-    institution_id        text primary key,
+    institution_id        text not null,
     name                  text not null,
     peer_group            text not null
         check (peer_group in ('kementerian', 'lembaga', 'provinsi', 'kabupaten', 'kota')),
@@ -19,20 +37,42 @@ create table if not exists registry.institutions (
     area_km2              numeric,
     timezone              text not null,   -- Asia/Jakarta (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT)
     scorecard_email       text,            -- the office that receives the scorecard
-    source                text not null    -- provenance of the row
+    source                text not null,   -- provenance of the row
+    valid_from            date not null,   -- first day these facts held (2000-01-01: since before records)
+    valid_to              date,            -- last day they held; null while they still do
+    predecessor_ids       text[],          -- the institutions this one replaced (a split, a merger)
+    recorded_at           timestamptz not null default now(),  -- when this row was first loaded as it is
+    recorded_by           text not null default current_user,  -- who loaded it (the registry change's author)
+    primary key (institution_id, valid_from)
 );
 
--- One row per official account.
+-- One row per official account, institution and period: an account shared by two
+-- institutions has a row for each, a renamed handle ends one row and starts another.
 create table if not exists registry.accounts (
-    account_id          text primary key,
+    account_id          text not null,
     institution_id      text not null,
     platform            text not null
         check (platform in ('instagram', 'facebook', 'x', 'youtube', 'tiktok')),
     handle              text not null,
     platform_account_id text,
-    active_from         date not null,
-    active_to           date,
-    is_demo             boolean not null default false
+    verified_on         date,              -- when the data team verified it as official
+    valid_from          date not null,
+    valid_to            date,              -- last day; null while still true
+    is_demo             boolean not null default false,
+    recorded_at         timestamptz not null default now(),
+    recorded_by         text not null default current_user,
+    primary key (account_id, institution_id, valid_from)
+);
+
+-- One row per registry load: who loaded which files, when, and what changed.
+create table if not exists registry.loads (
+    load_id             bigint generated always as identity primary key,
+    loaded_at           timestamptz not null default now(),
+    loaded_by           text not null,
+    files_sha256        jsonb not null,    -- file name -> sha256 of its bytes
+    git_commit          text,              -- the commit of the registry directory, when it is a git checkout
+    rows_added          integer not null,
+    rows_removed        integer not null
 );
 
 -- One row per landed account-day, exactly as the source gave it (no checks here:
