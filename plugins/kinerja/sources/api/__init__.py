@@ -1,0 +1,24 @@
+"""Platform API connectors: each implements kinerja.sources.base.Source for one platform.
+
+`connector(platform, base_url=None, **client_options)` builds the connector of a platform
+with its production base URL (tests pass a 127.0.0.1 base URL, clock and sleep).
+"""
+
+from __future__ import annotations
+
+from kinerja.sources.api.meta import GRAPH_URL, FacebookSource, InstagramSource, MetaClient
+
+# platform -> (connector class, client class, production base URL)
+CONNECTORS = {
+    "facebook": (FacebookSource, MetaClient, GRAPH_URL),
+    "instagram": (InstagramSource, MetaClient, GRAPH_URL),
+}
+
+
+def connector(
+    platform: str, base_url: str | None = None, *, environ=None, connection_lookup=None, **client_options
+):
+    """The connector of `platform`, ready to harvest."""
+    source_class, client_class, default_url = CONNECTORS[platform]
+    client = client_class(base_url or default_url, **client_options)
+    return source_class(client, environ=environ, connection_lookup=connection_lookup)
