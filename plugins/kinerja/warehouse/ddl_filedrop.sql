@@ -1,0 +1,43 @@
+-- The agency file drop (kinerja.sources.filedrop): which files came in and what became of them.
+-- Idempotent: applied after ddl.sql before each run.
+
+create schema if not exists raw;
+
+-- One row per distinct file (by content) an institution dropped. Re-dropping landed bytes
+-- adds nothing but a count (drop_count, last_dropped_at); rejected bytes are tried again,
+-- since what rejected them (an unregistered account, a file name) may have been fixed.
+create table if not exists raw.filedrop_files (
+    institution_id     text not null,          -- the inbox folder the file was dropped in
+    sha256             text not null,          -- of the bytes as received
+    original_name      text not null,
+    archive_path       text not null,          -- <archive>/<institution_id>/<sha256 prefix>__<name>
+    export_format      text,                   -- youtube_totals, x_content, meta_posts, ... (null: unreadable)
+    platform           text,
+    account_ids        text[],                 -- the registry accounts its rows belong to
+    status             text not null
+        check (status in ('landed', 'rejected')),  -- a re-drop of landed bytes only counts
+    message            text,                   -- what happened, in words the sender can act on
+    rows_landed        integer not null default 0,
+    rows_quarantined   integer not null default 0,
+    batch_ids          text[],                 -- raw.batch_ledger rows it landed as
+    drop_count         integer not null default 1,
+    first_dropped_at   timestamptz not null default now(),
+    last_dropped_at    timestamptz not null default now(),
+    primary key (institution_id, sha256)
+);
+
+-- One row per row of a dropped file that did not land, and why. Rows of a file are not a
+-- batch yet (a file may be rejected before it becomes one), so raw.quarantine does not fit.
+create table if not exists raw.filedrop_quarantine (
+    institution_id   text not null,
+    sha256           text not null,
+    file_name        text not null,
+    line_number      integer not null,         -- line in the file as dropped (the header is line 1)
+    column_name      text not null,            -- the header as written in the file
+    check_name       text not null,            -- parse, plausibility
+    reason           text not null,
+    platform         text,
+    account_id       text,
+    quarantined_at   timestamptz not null default now(),
+    primary key (institution_id, sha256, line_number, column_name, check_name)
+);

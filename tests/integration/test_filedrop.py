@@ -1,0 +1,234 @@
+"""The file drop against a real PostgreSQL: archive, attribute, check, land, or say why not."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from kinerja import landing
+from kinerja.sources.base import account_day_record
+from kinerja.sources.filedrop.inbox import process_inbox
+from kinerja.warehouse.fingerprint import table_fingerprint
+from support import REPO
+
+pytestmark = pytest.mark.integration
+
+EXPORTS = REPO / "tests" / "fixtures" / "exports"
+TODAY = date(2026, 6, 13)
+TOTALS = "Date,Views\n01-06-2026,100\n02-06-2026,200\n03-06-2026,300\n"
+
+
+@pytest.fixture
+def registry(small_accounts):
+    """The small registry, with kab-5102's X account named like the account of the real X export."""
+    return [
+        {**row, "handle": "Wormhole_BR"} if row["account_id"] == "demo-kab-5102-x" else row
+        for row in small_accounts
+    ]
+
+
+@pytest.fixture
+def folders(tmp_path):
+    return tmp_path / "inbox", tmp_path / "archive"
+
+
+def drop(inbox: Path, institution: str | None, name: str, content: bytes | str | None = None) -> Path:
+    """Put a file in an institution's folder, written on TODAY (the drop day decides TikTok's year)."""
+    folder = inbox / institution if institution else inbox
+    folder.mkdir(parents=True, exist_ok=True)
+    data = (EXPORTS / name).read_bytes() if content is None else content
+    path = folder / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    written = datetime(TODAY.year, TODAY.month, TODAY.day, 12).timestamp()
+    os.utime(path, (written, written))
+    return path
+
+
+def run(conn, folders, registry):
+    return process_inbox(conn, *folders, registry, TODAY)
+
+
+def landed(conn, table="raw.account_daily", column="views", day_column="metric_date"):
+    rows = conn.execute(f"select account_id, {day_column}, {column}, source from {table} order by 1, 2, 3")
+    return rows.fetchall()
+
+
+def test_an_export_lands_as_filedrop_rows_and_is_archived_as_received(conn, folders, registry):
+    path = drop(folders[0], "kab-5101", "youtube_studio_totals_sample.csv")
+    received = path.read_bytes()
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"landed": 1}
+    rows = landed(conn)
+    assert len(rows) == 365 and {(r[0], r[3]) for r in rows} == {("demo-kab-5101-youtube", "filedrop")}
+    views, reason = conn.execute(
+        "select views, no_value->>'followers' from raw.account_daily where metric_date = '2025-08-29'"
+    ).fetchone()
+    assert (views, reason) == (22792, "not_in_export")
+    sha = hashlib.sha256(received).hexdigest()
+    archived = folders[1] / "kab-5101" / f"{sha[:16]}__youtube_studio_totals_sample.csv"
+    assert archived.read_bytes() == received and not path.exists()
+    ledger = conn.execute(
+        "select status, rows_landed, account_ids, export_format from raw.filedrop_files"
+    ).fetchall()
+    assert ledger == [("landed", 365, ["demo-kab-5101-youtube"], "youtube_totals")]
+
+
+def test_dropping_the_same_bytes_again_changes_nothing(conn, folders, registry):
+    drop(folders[0], "kab-5101", "youtube_studio_totals_sample.csv")
+    run(conn, folders, registry)
+    before = [table_fingerprint(conn, t) for t in ("raw.account_daily", "raw.batch_ledger")]
+    drop(folders[0], "kab-5101", "youtube_studio_totals_sample.csv")
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"duplicate": 1} and "nothing new" in report.messages[0]
+    assert [table_fingerprint(conn, t) for t in ("raw.account_daily", "raw.batch_ledger")] == before
+    assert conn.execute("select count(*), sum(drop_count) from raw.filedrop_files").fetchone() == (1, 2)
+    assert not any((folders[0] / "kab-5101").iterdir())
+
+
+def test_a_corrected_file_replaces_the_days_it_carries(conn, folders, registry):
+    drop(folders[0], "kab-5101", "totals.csv", TOTALS)
+    run(conn, folders, registry)
+    drop(folders[0], "kab-5101", "totals.csv", TOTALS.replace("02-06-2026,200", "02-06-2026,250"))
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"landed": 1}
+    assert [r[2] for r in landed(conn)] == [100, 250, 300]
+    assert conn.execute("select count(*) from raw.filedrop_files where status = 'landed'").fetchone() == (2,)
+
+
+def test_a_bad_row_is_quarantined_with_its_reason_and_the_rest_lands(conn, folders, registry):
+    drop(folders[0], "kab-5101", "totals.csv", TOTALS.replace("02-06-2026,200", "02-06-2026,-200"))
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"landed": 1} and "1 held" in report.messages[0]
+    assert [r[2] for r in landed(conn)] == [100, 300]
+    quarantined = conn.execute(
+        "select file_name, line_number, column_name, check_name, reason, account_id from raw.filedrop_quarantine"
+    ).fetchall()
+    assert len(quarantined) == 1
+    file_name, line, column, check, reason, account = quarantined[0]
+    assert (file_name, line, column, check, account) == (
+        "totals.csv",
+        3,
+        "Views",
+        "parse",
+        "demo-kab-5101-youtube",
+    )
+    assert "negative" in reason
+
+
+def test_an_unreadable_file_is_moved_aside_with_a_message(conn, folders, registry):
+    drop(folders[0], "kab-5101", "laporan.xlsx", b"PK\x03\x04 a spreadsheet, not a CSV")
+    drop(folders[0], "kab-5101", "mystery.csv", "Tanggal,Jumlah\n2026-01-01,3\n")
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 2}
+    rejected = folders[0] / "_rejected" / "kab-5101"
+    assert sorted(p.name for p in rejected.iterdir()) == [
+        "laporan.xlsx",
+        "laporan.xlsx.error.txt",
+        "mystery.csv",
+        "mystery.csv.error.txt",
+    ]
+    error = (rejected / "laporan.xlsx.error.txt").read_text(encoding="utf-8")
+    assert "kab-5101/laporan.xlsx" in error and "Excel workbook" in error and "save it as CSV" in error
+    assert "match no export we know" in (rejected / "mystery.csv.error.txt").read_text(encoding="utf-8")
+    assert landed(conn) == [] and len(list((folders[1] / "kab-5101").iterdir())) == 2
+    # The same bad bytes again: read again (a rejection is not final) and moved aside again.
+    drop(folders[0], "kab-5101", "laporan.xlsx", b"PK\x03\x04 a spreadsheet, not a CSV")
+    assert dict(run(conn, folders, registry).counts) == {"rejected": 1}
+    assert (rejected / "laporan.xlsx.error.txt").exists()
+    assert not (folders[0] / "kab-5101" / "laporan.xlsx").exists()
+    files = conn.execute(
+        "select status, drop_count from raw.filedrop_files order by original_name"
+    ).fetchall()
+    assert files == [("rejected", 2), ("rejected", 1)]
+
+
+def test_a_file_naming_another_institutions_account_is_refused(conn, folders, registry):
+    drop(folders[0], "kab-5101", "x_account_analytics_content_sample.csv")
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 1}
+    assert "Refused" in report.messages[0] and "kab-5102" in report.messages[0]
+    assert landed(conn, "raw.post_daily", day_column="as_of_date") == []
+    # In its own institution's folder the same file lands, as that institution's account.
+    drop(folders[0], "kab-5102", "x_account_analytics_content_sample.csv")
+    assert dict(run(conn, folders, registry).counts) == {"landed": 1}
+    posts = conn.execute("select account_id, count(*), sum(views) from raw.post_daily group by 1").fetchall()
+    assert posts[0][:2] == ("demo-kab-5102-x", 141)
+
+
+def test_meta_posts_are_attributed_by_their_account_id(conn, folders, registry):
+    drop(folders[0], "kab-5101", "meta_posts_instagram.csv")
+    drop(folders[0], "prov-51", "meta_posts_instagram.csv")
+    report = run(conn, folders, registry)
+    assert report.counts == {"rejected": 1, "landed": 1}
+    rows = conn.execute("select account_id, post_id, views, as_of_date from raw.post_daily order by post_id")
+    assert [r[:3] for r in rows.fetchall()] == [
+        ("demo-prov-51-instagram", "18000000000000001", 15000),
+        ("demo-prov-51-instagram", "18000000000000002", 1204377),
+        ("demo-prov-51-instagram", "18000000000000003", 950),
+    ]
+
+
+def test_lifetime_post_exports_of_two_days_are_two_snapshots_never_a_sum(conn, folders, registry):
+    drop(folders[0], "prov-51", "meta_posts_instagram.csv")
+    process_inbox(conn, *folders, registry, date(2026, 4, 2))
+    later = (EXPORTS / "meta_posts_instagram.csv").read_bytes().replace(b'"15,000"', b'"16,500"')
+    drop(folders[0], "prov-51", "meta_posts_instagram.csv", later)
+    run(conn, folders, registry)
+    views = conn.execute(
+        "select as_of_date, views from raw.post_daily where post_id = '18000000000000001' order by 1"
+    ).fetchall()
+    assert views == [(date(2026, 4, 2), 15000), (TODAY, 16500)]
+
+
+def test_an_implausible_follower_jump_is_held_back(conn, folders, registry):
+    account = "demo-prov-51-facebook"
+    earlier = account_day_record("facebook", account, date(2026, 2, 28), {"followers": 500})
+    landing.land_batch(conn, "simulator", date(2026, 2, 28), [earlier])
+    drop(folders[0], "prov-51", "meta_page_daily_facebook.csv")
+    report = run(conn, folders, registry)
+    assert "3 held" in report.messages[0]
+    reasons = conn.execute(
+        "select line_number, check_name, column_name, reason from raw.filedrop_quarantine order by 1"
+    ).fetchall()
+    assert [r[:3] for r in reasons] == [(n, "plausibility", "followers") for n in (3, 4, 5)]
+    assert "12,034" in reasons[0][3] and "500" in reasons[0][3]
+    assert conn.execute("select count(*) from raw.account_daily where source = 'filedrop'").fetchone() == (0,)
+
+
+def test_a_plausible_follower_history_lands(conn, folders, registry):
+    account = "demo-prov-51-facebook"
+    earlier = account_day_record("facebook", account, date(2026, 2, 28), {"followers": 11980})
+    landing.land_batch(conn, "simulator", date(2026, 2, 28), [earlier])
+    drop(folders[0], "prov-51", "meta_page_daily_facebook.csv")
+    assert dict(run(conn, folders, registry).counts) == {"landed": 1}
+    followers = landed(conn, column="followers")
+    assert [r[2] for r in followers if r[3] == "filedrop"] == [12034, 12051, 12060]
+
+
+def test_several_accounts_on_a_platform_need_the_handle_in_the_file_name(conn, folders, registry):
+    second = {**next(r for r in registry if r["account_id"] == "demo-kab-5101-youtube")}
+    second |= {
+        "account_id": "kab-5101-youtube-dinas",
+        "handle": "dinas_kab5101_yt",
+        "platform_account_id": "1",
+    }
+    two_channels = [*registry, second]
+    drop(folders[0], "kab-5101", "totals.csv", TOTALS)
+    report = run(conn, folders, two_channels)
+    assert dict(report.counts) == {"rejected": 1} and "several youtube accounts" in report.messages[0]
+    drop(folders[0], "kab-5101", "dinas_kab5101_yt__totals.csv", TOTALS)
+    assert dict(run(conn, folders, two_channels).counts) == {"landed": 1}
+    assert {r[0] for r in landed(conn)} == {"kab-5101-youtube-dinas"}
+
+
+def test_files_outside_an_institution_folder_or_in_an_unknown_one_are_rejected(conn, folders, registry):
+    drop(folders[0], None, "totals.csv", TOTALS)
+    drop(folders[0], "kab-9999", "totals.csv", TOTALS)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 2}
+    assert any("outside any institution folder" in m for m in report.messages)
+    assert any("kab-9999 is no institution" in m for m in report.messages)
+    assert landed(conn) == []
