@@ -232,3 +232,26 @@ def test_files_outside_an_institution_folder_or_in_an_unknown_one_are_rejected(c
     assert any("outside any institution folder" in m for m in report.messages)
     assert any("kab-9999 is no institution" in m for m in report.messages)
     assert landed(conn) == []
+
+
+def test_a_fault_in_one_file_leaves_it_in_the_inbox_and_the_others_land(conn, folders, registry, monkeypatch):
+    from kinerja.sources.filedrop import inbox
+
+    real_parse = inbox.parse_export
+
+    def breaks_on_tiktok(data, name, drop_day):
+        if "tiktok" in name:
+            raise RuntimeError("a parser bug")
+        return real_parse(data, name, drop_day)
+
+    monkeypatch.setattr(inbox, "parse_export", breaks_on_tiktok)
+    stuck = drop(folders[0], "kab-5101", "tiktok_overview_sample_en.csv")
+    drop(folders[0], "kab-5102", "totals.csv", TOTALS)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"failed": 1, "landed": 1}
+    assert stuck.exists() and {r[0] for r in landed(conn)} == {"demo-kab-5102-youtube"}
+    monkeypatch.setattr(inbox, "parse_export", real_parse)
+    assert dict(run(conn, folders, registry).counts) == {"landed": 1}
+    assert conn.execute(
+        "select min(metric_date) from raw.account_daily where platform = 'tiktok'"
+    ).fetchone() == (date(2026, 4, 12),)

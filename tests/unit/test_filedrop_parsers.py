@@ -8,9 +8,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from kinerja.sources.base import NoValue
+from kinerja.sources.base import NoValue, account_day_record
 from kinerja.sources.filedrop import cells
 from kinerja.sources.filedrop.parsers import UnknownFormat, parse_export
+from kinerja.sources.filedrop.plausibility import KnownFollowers, implausible_rows
 from kinerja.sources.filedrop.table import UnreadableFile
 from support import REPO
 
@@ -278,3 +279,29 @@ def test_counts_with_thousands_separators(text, value):
 def test_counts_that_are_not_whole_numbers_are_refused(text):
     with pytest.raises(cells.CellError):
         cells.to_count(text)
+
+
+# --- plausibility -------------------------------------------------------------------------------
+
+
+def _followers(day: int, value: int | None) -> tuple[int, dict]:
+    return day + 1, account_day_record("facebook", "acc", date(2026, 3, day), {"followers": value})
+
+
+def test_a_tenfold_jump_against_the_warehouse_is_held_and_later_days_compare_to_the_last_good_one():
+    def last_known(platform, account_id, before):
+        assert (platform, account_id, before) == ("facebook", "acc", date(2026, 3, 1))
+        return KnownFollowers(1200, date(2026, 2, 28), "simulator")
+
+    rows = [_followers(3, 1250), _followers(1, 1210), _followers(2, 13000), _followers(4, None)]
+    problems = implausible_rows(rows, last_known)
+    assert [(p.line, p.column, p.check) for p in problems] == [(3, "followers", "plausibility")]
+    assert "13,000" in problems[0].reason and "1,210 on 2026-03-01 (source this file)" in problems[0].reason
+
+
+def test_a_fall_to_under_a_tenth_is_held_and_small_accounts_may_jump():
+    assert [
+        p.line for p in implausible_rows([_followers(1, 90)], lambda *_: KnownFollowers(1000, None, "x"))
+    ] == [2]
+    assert implausible_rows([_followers(1, 900)], lambda *_: KnownFollowers(99, None, "x")) == []
+    assert implausible_rows([_followers(1, 10**6)], lambda *_: None) == []

@@ -47,7 +47,7 @@ _NOT_EXPORTS = (".part", ".crdownload", ".tmp", ".error.txt")
 
 @dataclass
 class InboxReport:
-    counts: Counter[str] = field(default_factory=Counter)  # landed, duplicate, rejected
+    counts: Counter[str] = field(default_factory=Counter)  # landed, duplicate, rejected, failed, gone
     messages: list[str] = field(default_factory=list)
 
     def add(self, status: str, message: str) -> None:
@@ -83,12 +83,24 @@ def process_inbox(
     report = InboxReport()
     for path, institution_id in new_files(Path(inbox)):
         drop = Drop(path, institution_id, Path(inbox), Path(archive), rows, today)
-        status, message = process_file(conn, drop)
+        report.add(*_process_one(conn, drop))
         if not conn.autocommit:
             conn.commit()  # the file leaves the inbox only once what it did is committed
-        report.add(status, message)
     log.info("file drop inbox %s: %s", inbox, dict(report.counts) or "nothing new")
     return report
+
+
+def _process_one(conn: psycopg.Connection, drop: Drop) -> tuple[str, str]:
+    """One file's outcome; a fault of ours in one file leaves it in the inbox and the others go on."""
+    try:
+        return process_file(conn, drop)
+    except FileNotFoundError:
+        return "gone", f"{drop.shown_name}: taken away while being read (another run, or its sender)"
+    except psycopg.Error:
+        raise  # the warehouse is unusable: no other file would fare better
+    except Exception as error:  # a bug of a parser must not stop the other institutions' files
+        log.exception("file drop failed on %s", drop.shown_name)
+        return "failed", f"{drop.shown_name}: failed ({error!r}); it stays in the inbox for the next run"
 
 
 def new_files(inbox: Path) -> Iterator[tuple[Path, str | None]]:
@@ -156,7 +168,7 @@ def _read_and_attribute(drop: Drop, data: bytes) -> tuple[ParsedFile, dict[Accou
 
 def _duplicate(conn: psycopg.Connection, drop: Drop, entry: FileEntry) -> tuple[str, str]:
     store.count_redrop(conn, entry.institution_id, entry.sha256)
-    drop.path.unlink()
+    drop.path.unlink(missing_ok=True)
     note = f"{drop.shown_name}: the same bytes were landed before; nothing new"
     log.info(note)
     return "duplicate", note
@@ -212,7 +224,7 @@ def _land(
         _settle(entry, parsed, accounts, len(landed_days) + len(posts), quarantined)
         store.record_file(conn, entry)
         store.quarantine_rows(conn, entry, [*parsed.problems, *implausible], account_of)
-    drop.path.unlink()
+    drop.path.unlink(missing_ok=True)
     log.info("file drop %s: %s", drop.shown_name, entry.message)
     return entry.status, f"{drop.shown_name}: {entry.message}"
 
