@@ -51,7 +51,9 @@ class Route:
     when: Callable[[dict[str, str]], bool] | None
 
     def matches(self, method: str, path: str, query: dict[str, str]) -> bool:
-        return method == self.method and path == self.path and (self.when is None or self.when(query))
+        """`path` ending in `*` matches every path that starts with the rest."""
+        same = path.startswith(self.path[:-1]) if self.path.endswith("*") else path == self.path
+        return method == self.method and same and (self.when is None or self.when(query))
 
     def next_reply(self) -> Reply:
         return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]

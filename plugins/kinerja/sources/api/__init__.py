@@ -7,11 +7,13 @@ with its production base URL (tests pass a 127.0.0.1 base URL, clock and sleep).
 from __future__ import annotations
 
 from kinerja.sources.api.meta import GRAPH_URL, FacebookSource, InstagramSource, MetaClient
+from kinerja.sources.api.x import X_URL, XClient, XSource
 
 # platform -> (connector class, client class, production base URL)
 CONNECTORS = {
     "facebook": (FacebookSource, MetaClient, GRAPH_URL),
     "instagram": (InstagramSource, MetaClient, GRAPH_URL),
+    "x": (XSource, XClient, X_URL),
 }
 
 
