@@ -255,3 +255,17 @@ def test_a_fault_in_one_file_leaves_it_in_the_inbox_and_the_others_land(conn, fo
     assert conn.execute(
         "select min(metric_date) from raw.account_daily where platform = 'tiktok'"
     ).fetchone() == (date(2026, 4, 12),)
+
+
+def test_days_outside_the_accounts_registered_period_are_held(conn, folders, registry):
+    from kinerja.registry.history import VALID_FROM
+
+    late = [
+        {**r, VALID_FROM: date(2026, 6, 2)} if r["account_id"] == "demo-kab-5101-youtube" else r
+        for r in registry
+    ]
+    drop(folders[0], "kab-5101", "totals.csv", TOTALS)
+    assert dict(run(conn, folders, late).counts) == {"landed": 1}
+    assert [r[1] for r in landed(conn)] == [date(2026, 6, 2), date(2026, 6, 3)]
+    held = conn.execute("select line_number, check_name, reason from raw.filedrop_quarantine").fetchall()
+    assert [h[:2] for h in held] == [(2, "account_period")] and "@demo_kab5101_yt" in held[0][2]

@@ -25,8 +25,7 @@ class ForeignAccount(AccountError):
 
 
 def latest_day(parsed: ParsedFile, default: date) -> date:
-    days = [row.day for row in parsed.account_days] + [row.as_of for row in parsed.posts]
-    return max(days, default=default)
+    return max((row.data_day for row in parsed.rows), default=default)
 
 
 def resolve_accounts(

@@ -27,9 +27,10 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from kinerja import config, landing
+from kinerja.registry.history import is_valid_on
 from kinerja.sources.filedrop import store
 from kinerja.sources.filedrop.accounts import AccountError, latest_day, resolve_accounts
-from kinerja.sources.filedrop.parsed import AccountHint, ParsedFile
+from kinerja.sources.filedrop.parsed import AccountHint, ParsedFile, RowProblem
 from kinerja.sources.filedrop.parsers import parse_export
 from kinerja.sources.filedrop.plausibility import implausible_rows
 from kinerja.sources.filedrop.store import FileEntry
@@ -213,20 +214,37 @@ def _land(
     if len(accounts) == 1:  # rows that did not parse belong to the file's one account too
         sole = next(iter(accounts.values()))["account_id"]
         account_of |= {p.line: sole for p in parsed.problems}
+    outside = _outside_account_period(parsed, accounts)
     days = [(row.line, row.record(parsed.platform, account_of[row.line])) for row in parsed.account_days]
-    posts = [row.record(parsed.platform, account_of[row.line]) for row in parsed.posts]
+    posts = [
+        row.record(parsed.platform, account_of[row.line]) for row in parsed.posts if row.line not in outside
+    ]
     with conn.transaction():
         implausible = implausible_rows(days, store.last_known_followers(conn))
-        held = {problem.line for problem in implausible}
+        held = {problem.line for problem in implausible} | set(outside)
         landed_days = [record for line, record in days if line not in held]
         entry.batch_ids = _land_records(conn, landed_days, posts)
-        quarantined = len(parsed.problems) + len(implausible)
-        _settle(entry, parsed, accounts, len(landed_days) + len(posts), quarantined)
+        problems = [*parsed.problems, *outside.values(), *implausible]
+        _settle(entry, parsed, accounts, len(landed_days) + len(posts), len(problems))
         store.record_file(conn, entry)
-        store.quarantine_rows(conn, entry, [*parsed.problems, *implausible], account_of)
+        store.quarantine_rows(conn, entry, problems, account_of)
     drop.path.unlink(missing_ok=True)
     log.info("file drop %s: %s", drop.shown_name, entry.message)
     return entry.status, f"{drop.shown_name}: {entry.message}"
+
+
+def _outside_account_period(parsed: ParsedFile, accounts: dict[AccountHint, dict]) -> dict[int, RowProblem]:
+    """Rows of days on which their account was not (yet, or any more) the registered account."""
+    outside = {}
+    for row in parsed.rows:
+        account, day = accounts[row.hint], row.data_day
+        if not is_valid_on(account, day):
+            reason = (
+                f"{day} is outside the registered period of @{account['handle']} ({account['account_id']}): "
+                "the registry must cover the day (ask the data team), or the file is of another account"
+            )
+            outside[row.line] = RowProblem(row.line, "Date", reason, check="account_period")
+    return outside
 
 
 def _land_records(conn: psycopg.Connection, days: list[dict], posts: list[dict]) -> list[str]:

@@ -49,6 +49,10 @@ class AccountDayRow:
     missing: dict[str, NoValue]
     hint: AccountHint = AccountHint()
 
+    @property
+    def data_day(self) -> date:
+        return self.day
+
     def record(self, platform: str, account_id: str) -> dict:
         return account_day_record(platform, account_id, self.day, self.values, self.missing)
 
@@ -63,6 +67,10 @@ class PostRow:
     values: dict[str, int | None]
     missing: dict[str, NoValue]
     hint: AccountHint = AccountHint()
+
+    @property
+    def data_day(self) -> date:
+        return self.as_of
 
     def record(self, platform: str, account_id: str) -> dict:
         return post_record(
