@@ -144,6 +144,19 @@ def test_reply_stats_count_only_answers_after_the_comment_in_its_thread():
     assert stats.median_latency_s == 30 * 3600
 
 
-def test_connector_factory_builds_a_working_source(server, clock):
-    facebook = connector("facebook", server.base_url, environ={}, clock=clock, sleep=clock.sleep)
-    assert facebook.platform == "facebook" and facebook.client.clock is clock
+@pytest.mark.parametrize("platform", ["facebook", "instagram", "x", "youtube", "tiktok"])
+def test_every_platform_has_a_connector_that_reports_missing_tokens(server, clock, platform):
+    source = connector(platform, server.base_url, environ={}, connection_lookup=lambda c: None, clock=clock)
+    account = {
+        "account_id": f"demo-{platform}",
+        "platform": platform,
+        "handle": "demo",
+        "platform_account_id": "1",
+    }
+    harvest = source.harvest(NOW.date(), [account, {**account, "platform": "other"}], 0)
+
+    assert source.platform == platform and source.client.clock is clock
+    assert [(problem.account_id, problem.kind) for problem in harvest.problems] == [
+        (f"demo-{platform}", "token_missing")
+    ]
+    assert server.requests == []

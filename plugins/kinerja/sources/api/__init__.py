@@ -7,6 +7,7 @@ with its production base URL (tests pass a 127.0.0.1 base URL, clock and sleep).
 from __future__ import annotations
 
 from kinerja.sources.api.meta import GRAPH_URL, FacebookSource, InstagramSource, MetaClient
+from kinerja.sources.api.tiktok import TIKTOK_URL, TikTokClient, TikTokSource
 from kinerja.sources.api.x import X_URL, XClient, XSource
 from kinerja.sources.api.youtube import ANALYTICS_URL, DATA_URL, YouTubeClient, YouTubeSource
 
@@ -16,6 +17,7 @@ CONNECTORS = {
     "instagram": (InstagramSource, MetaClient, GRAPH_URL),
     "x": (XSource, XClient, X_URL),
     "youtube": (YouTubeSource, YouTubeClient, DATA_URL),
+    "tiktok": (TikTokSource, TikTokClient, TIKTOK_URL),
 }
 
 

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 
-from kinerja.sources.api.client import ApiClient, ApiError, QuotaExhausted
+from kinerja.sources.api.client import ApiClient, ApiError, QuotaExhausted, TokenRejected
 from kinerja.sources.api.tokens import Token, find_token
 from kinerja.sources.base import PLATFORM_DAY_ZONE, Harvest, SourceProblem, metric_day
 
@@ -77,6 +77,8 @@ def problem_of_error(platform: str, account: dict, error: ApiError, token: Token
     """The sentence for a failed request: for a rejected token, where to put a new one."""
     if error.kind == "token_expired":
         what = f"the access token was rejected (expired or revoked): {token.fix_hint}."
+    elif isinstance(error, TokenRejected):
+        what = f"{error.message}: {token.fix_hint}."
     elif error.kind == "rate_limited":
         what = f"still rate limited after retrying ({error.message}); the next run will try again."
     else:
