@@ -84,6 +84,9 @@ def land_batch(
 ) -> LandedBatch:
     """Land `records` as one batch of `source` for `data_day` and record it in the ledger."""
     with conn.transaction(), conn.cursor() as cur:
+        # A caller may land several batches in one transaction (a file's days and posts):
+        # the previous batch's staging table is done with by then.
+        cur.execute("drop table if exists pg_temp.incoming")
         cur.execute(f"create temp table incoming on commit drop as select * from {table.name} with no data")
         hasher = hashlib.sha256()
         rows_in = 0

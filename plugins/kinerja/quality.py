@@ -152,7 +152,7 @@ def read_batch(conn: psycopg.Connection, batch_id: str) -> pd.DataFrame:
 
 
 def registry_account_ids(conn: psycopg.Connection) -> list[str]:
-    return [row[0] for row in conn.execute("select account_id from registry.accounts order by 1")]
+    return [row[0] for row in conn.execute("select distinct account_id from registry.accounts order by 1")]
 
 
 def audit_batch(conn: psycopg.Connection, batch_id: str, suites_dir: Path | None = None) -> AuditResult:

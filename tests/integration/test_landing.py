@@ -133,3 +133,14 @@ def test_post_batches_and_account_day_batches_do_not_supersede_each_other(conn, 
     days = _land(conn, small_accounts)
     landing.land_posts(conn, "simulator", DAY, [_post("acc-1", "p1", 10)])
     assert conn.execute("select status from raw.batch_ledger where batch_id = %s", [days.batch_id]).fetchone() == ("landed",)
+
+
+def test_days_and_posts_land_together_in_one_transaction(warehouse, small_accounts):
+    from kinerja.warehouse import connect
+
+    with connect(warehouse) as conn:
+        with conn.transaction():
+            _land(conn, small_accounts)
+            landing.land_posts(conn, "simulator", DAY, [_post("acc-1", "p1", 10)])
+        landed = conn.execute("select (select count(*) from raw.account_daily), (select count(*) from raw.post_daily)")
+        assert landed.fetchone() == (len(small_accounts), 1)

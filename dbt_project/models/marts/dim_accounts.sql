@@ -1,3 +1,5 @@
+-- Type 2: one row per account, institution and period. An account shared by two
+-- institutions has a row for each; a renamed handle ends one row and starts the next.
 with
 
 accounts as (
@@ -6,14 +8,19 @@ accounts as (
 
 final as (
     select
+        md5(account_id || '|' || institution_id || '|' || valid_from::text) as account_version_key,
         account_id,
         institution_id,
+        valid_from,
+        valid_to,
+        valid_to is null as is_current,
         platform,
         handle,
         platform_account_id,
-        valid_from,
-        valid_to,
-        is_demo
+        verified_on,
+        is_demo,
+        recorded_at,
+        recorded_by
     from accounts
 )
 

@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key=['account_id', 'metric_date'],
         incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
         indexes=[
             {'columns': ['account_id', 'metric_date'], 'unique': true},
             {'columns': ['metric_date']},
@@ -38,7 +39,6 @@ final as (
     select
         one_row_per_account_day.account_id,
         one_row_per_account_day.metric_date,
-        accounts.institution_id,
         one_row_per_account_day.platform,
         one_row_per_account_day.source,
         one_row_per_account_day.batch_id,
@@ -50,13 +50,16 @@ final as (
         one_row_per_account_day.comments,
         one_row_per_account_day.shares,
         one_row_per_account_day.saves,
+        one_row_per_account_day.angry,
         one_row_per_account_day.replies,
         one_row_per_account_day.replies_24h,
         -- interactions: saves count where the platform reports them
         one_row_per_account_day.likes + one_row_per_account_day.comments
             + one_row_per_account_day.shares + coalesce(one_row_per_account_day.saves, 0) as interactions
     from one_row_per_account_day
-    inner join accounts on one_row_per_account_day.account_id = accounts.account_id
+    -- only accounts the registry knows; which institution a day counts for is decided
+    -- by the registry's periods, downstream (int_account_days_by_institution)
+    where exists (select 1 from accounts where accounts.account_id = one_row_per_account_day.account_id)
 )
 
 select * from final

@@ -10,7 +10,7 @@
 with
 
 daily as (
-    select * from {{ ref('fct_account_daily') }}
+    select * from {{ ref('int_account_days_by_institution') }}
 ),
 
 institutions as (
@@ -24,6 +24,17 @@ weights as (
 
 months as (
     select distinct date_trunc('month', metric_date)::date as month from daily
+),
+
+-- every institution in every month, scored or not: no data is "Data tidak cukup", never last
+institution_months as (
+    -- the version of each institution valid at the end of the month (or when it ended)
+    select distinct on (institutions.institution_id, months.month) institutions.*, months.month
+    from institutions
+    inner join months
+        on institutions.valid_from < months.month + interval '1 month'
+        and (institutions.valid_to is null or institutions.valid_to >= months.month)
+    order by institutions.institution_id, months.month, institutions.valid_from desc
 ),
 
 account_months as (
@@ -50,10 +61,10 @@ account_months as (
 account_features as (
     select
         account_months.*,
-        institutions.peer_group,
+        institution_months.peer_group,
         -- coverage is judged against the whole calendar month
         days_reported::numeric
-            / extract(day from month + interval '1 month' - interval '1 day') as coverage,
+            / extract(day from account_months.month + interval '1 month' - interval '1 day') as coverage,
         posts * 7.0 / days_reported as posts_per_week,
         posting_days::numeric / days_reported as posting_day_share,
         -- weekly compound growth of followers over the observed days
@@ -64,7 +75,9 @@ account_features as (
         interactions / nullif(posts, 0) / nullif(avg_followers, 0) as engagement_per_post,
         replies_24h::numeric / nullif(comments, 0) as replies_within_24h_share
     from account_months
-    inner join institutions on account_months.institution_id = institutions.institution_id
+    inner join institution_months
+        on account_months.institution_id = institution_months.institution_id
+        and account_months.month = institution_months.month
 ),
 
 -- only accounts with enough days in the month are scored
@@ -144,13 +157,6 @@ institution_activity as (
         avg(coverage) as coverage
     from account_features
     group by institution_id, month
-),
-
--- every institution in every month, scored or not: no data is "Data tidak cukup", never last
-institution_months as (
-    select institutions.*, months.month
-    from institutions
-    cross join months
 ),
 
 scored as (

@@ -8,12 +8,15 @@ final as (
     select
         account_id,
         institution_id,
+        valid_from,
+        valid_to,
         platform,
         handle,
         platform_account_id,
-        valid_from,
-        valid_to,
-        is_demo
+        verified_on,
+        is_demo,
+        recorded_at,
+        recorded_by
     from accounts
 )
 

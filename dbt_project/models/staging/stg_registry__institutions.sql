@@ -7,6 +7,8 @@ institutions as (
 final as (
     select
         institution_id,
+        valid_from,
+        valid_to,
         trim(name) as institution_name,
         peer_group,
         region_code,
@@ -15,7 +17,12 @@ final as (
         population,
         area_km2,
         timezone,
-        scorecard_email
+        scorecard_email,
+        -- text, not an array: BI tools and dbt unit tests read it as it is
+        array_to_string(predecessor_ids, ';') as predecessor_ids,
+        source as provenance,
+        recorded_at,
+        recorded_by
     from institutions
 )
 
