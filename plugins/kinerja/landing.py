@@ -20,8 +20,8 @@ from datetime import date
 import psycopg
 from psycopg.types.json import Jsonb
 
-from kinerja.sources import CANONICAL_FIELDS
-from kinerja.sources.base import POST_FIELDS
+from kinerja.sources import CANONICAL_FIELDS, METRIC_FIELDS
+from kinerja.sources.base import POST_FIELDS, POST_METRIC_FIELDS, NoValue
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +32,32 @@ class RawTable:
 
     name: str
     fields: tuple[str, ...]  # the canonical fields, in the table's order
+    metric_fields: tuple[str, ...]  # the values among them that may be "no value"
     day_field: str  # the day a row belongs to: partitions are (source, platform, account, day)
     batch_kind: str  # part of the batch id, so that batches of different tables never collide
+    row_key: tuple[str, ...]  # what identifies a row within a partition
 
     @property
     def copy_columns(self) -> tuple[str, ...]:
         return ("row_number", "source") + self.fields + ("no_value",)
 
 
-ACCOUNT_DAILY = RawTable("raw.account_daily", CANONICAL_FIELDS, "metric_date", "")
-POST_DAILY = RawTable("raw.post_daily", POST_FIELDS, "as_of_date", "posts")
+ACCOUNT_DAILY = RawTable(
+    "raw.account_daily",
+    CANONICAL_FIELDS,
+    METRIC_FIELDS,
+    "metric_date",
+    "",
+    ("platform", "account_id", "metric_date"),
+)
+POST_DAILY = RawTable(
+    "raw.post_daily",
+    POST_FIELDS,
+    POST_METRIC_FIELDS,
+    "as_of_date",
+    "posts",
+    ("platform", "account_id", "post_id", "as_of_date"),
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +113,7 @@ def land_batch(
         checksum = hasher.hexdigest()
         batch_id = batch_id_for(source, data_day, checksum, table)
         _lock_partitions(cur, table, source, data_day)
+        _keep_values_not_observed(cur, table, source)
         _replace_partitions(cur, table, source, batch_id)
         _record_in_ledger(cur, table, batch_id, source, data_day, rows_in, checksum)
     log.info("landed batch %s into %s: %d rows", batch_id, table.name, rows_in)
@@ -123,6 +140,38 @@ def _lock_partitions(cur: psycopg.Cursor, table: RawTable, source: str, data_day
         ) as sorted_days
         """,
         {"prefix": f"landing|{table.name}|{source}|", "data_day": data_day},
+    )
+
+
+def _keep_values_not_observed(cur: psycopg.Cursor, table: RawTable, source: str) -> None:
+    """A value this batch did not observe keeps what the row it replaces held.
+
+    A re-pull of trailing days carries follower levels as "not observed" (they were only
+    visible on their own day): the restated views replace the old ones, the level stays.
+    """
+    not_observed = str(NoValue.NOT_OBSERVED)
+    keep = [
+        f"{field} = case when incoming.no_value->>'{field}' = '{not_observed}'"
+        f" then landed.{field} else incoming.{field} end"
+        for field in table.metric_fields
+    ]
+    # the reason goes too where the earlier row had a value
+    kept = ", ".join(
+        f"case when incoming.no_value->>'{field}' = '{not_observed}' and landed.{field} is not null"
+        f" then '{field}' end"
+        for field in table.metric_fields
+    )
+    match = " and ".join(f"landed.{key} = incoming.{key}" for key in table.row_key)
+    cur.execute(
+        f"""
+        update incoming
+        set {", ".join(keep)},
+            no_value = incoming.no_value - array_remove(array[{kept}], null)
+        from {table.name} as landed
+        where landed.source = %s and {match}
+          and incoming.no_value::text like '%%{not_observed}%%'
+        """,
+        [source],
     )
 
 

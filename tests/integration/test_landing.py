@@ -144,3 +144,21 @@ def test_days_and_posts_land_together_in_one_transaction(warehouse, small_accoun
             landing.land_posts(conn, "simulator", DAY, [_post("acc-1", "p1", 10)])
         landed = conn.execute("select (select count(*) from raw.account_daily), (select count(*) from raw.post_daily)")
         assert landed.fetchone() == (len(small_accounts), 1)
+
+
+def test_a_value_not_observed_by_a_repull_keeps_the_earlier_one(conn):
+    from kinerja.sources.base import NoValue, account_day_record
+
+    def day(views, followers, missing):
+        values = {"views": views, "followers": followers, "posts": 1}
+        return account_day_record("instagram", "acc-1", DAY, values, missing)
+
+    landing.land_batch(conn, "api:instagram", DAY, [day(100, 5000, {})])
+    # the re-pull of a trailing day restates views; the follower level was only visible on its day
+    landing.land_batch(conn, "api:instagram", DAY, [day(120, None, {"followers": NoValue.NOT_OBSERVED})])
+    row = conn.execute("select views, followers, no_value ? 'followers' from raw.account_daily").fetchone()
+    assert row == (120, 5000, False)
+    # a value the platform reports as missing (not "not observed") does replace the earlier one
+    landing.land_batch(conn, "api:instagram", DAY, [day(120, None, {"followers": NoValue.HIDDEN})])
+    row = conn.execute("select followers, no_value->>'followers' from raw.account_daily").fetchone()
+    assert row == (None, "hidden")

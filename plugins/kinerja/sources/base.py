@@ -54,6 +54,9 @@ class NoValue(StrEnum):
     NOT_IN_EXPORT = "not_in_export"  # the export file carries no such column
     FETCH_FAILED = "fetch_failed"  # the request for this account failed (see the harvest's problems)
     NOT_YET_AVAILABLE = "not_yet_available"  # the platform has not published the day yet
+    # This pull did not observe the value (a follower level is only seen on its own day):
+    # landing keeps what an earlier pull of the same source observed, instead of erasing it.
+    NOT_OBSERVED = "not_observed"
 
 
 # The metric day of a value is the date of the platform's own daily bucket. Platforms

@@ -185,6 +185,9 @@ class GraphSource(ApiSource):
             ):
                 values["followers"] = level
             missing = {name: reason for name in self.insight_metrics if values.get(name) is None}
+            if values.get("followers") is None and "followers" not in self.insight_metrics:
+                # a level seen only "now": landing keeps what the day's own pull observed
+                missing["followers"] = NoValue.NOT_OBSERVED
             records.append(account_day_record(self.platform, account["account_id"], day, values, missing))
         return records
 

@@ -36,7 +36,7 @@ from kinerja.sources.api.client import (
     retry_after_seconds,
 )
 from kinerja.sources.api.common import SOURCE, ApiSource, day_start, level_is_of_day
-from kinerja.sources.base import Harvest, account_day_record, metric_day, post_record
+from kinerja.sources.base import Harvest, NoValue, account_day_record, metric_day, post_record
 
 TIKTOK_URL = "https://open.tiktokapis.com"
 USER_FIELDS = "open_id,follower_count,likes_count,video_count"
@@ -90,8 +90,10 @@ class TikTokSource(ApiSource):
         values = {"posts": per_day.get(data_day, 0)}
         if level_is_of_day(self.platform, data_day, self.now()):
             values["followers"] = user.get("follower_count")
+        # a level seen after its day (a backfill) is not that day's: keep what was observed then
+        not_observed = {"followers": NoValue.NOT_OBSERVED}
         harvest.account_days.append(
-            account_day_record(self.platform, account["account_id"], data_day, values)
+            account_day_record(self.platform, account["account_id"], data_day, values, not_observed)
         )
         harvest.posts += [self.video_record(account, video) for video in videos]
         return harvest

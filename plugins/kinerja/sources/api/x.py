@@ -45,7 +45,7 @@ from kinerja.sources.api.common import (
     window_days,
 )
 from kinerja.sources.api.tokens import Token
-from kinerja.sources.base import Harvest, Payload, account_day_record, metric_day, post_record
+from kinerja.sources.base import Harvest, NoValue, Payload, account_day_record, metric_day, post_record
 
 X_URL = "https://api.x.com"
 LOOKUP_BATCH = 100
@@ -146,8 +146,10 @@ class XSource(ApiSource):
         values = {"posts": per_day.get(data_day, 0)}
         if level_is_of_day(self.platform, data_day, self.now()):
             values["followers"] = user.get("public_metrics", {}).get("followers_count")
+        # a level seen after its day (a backfill) is not that day's: keep what was observed then
+        not_observed = {"followers": NoValue.NOT_OBSERVED}
         harvest.account_days.append(
-            account_day_record(self.platform, account["account_id"], data_day, values)
+            account_day_record(self.platform, account["account_id"], data_day, values, not_observed)
         )
         harvest.posts += [self.tweet_record(account, tweet) for tweet in tweets]
 

@@ -134,8 +134,10 @@ class YouTubeSource(ApiSource):
             missing = dict.fromkeys(ANALYTICS_METRICS, reason)
             if day == data_day:
                 values["followers"] = followers
-            if day == data_day or followers_reason == NoValue.HIDDEN:
-                missing["followers"] = followers_reason
+            # a level seen only "now": on other days landing keeps what their own pull observed
+            missing["followers"] = followers_reason if day == data_day else NoValue.NOT_OBSERVED
+            if followers_reason == NoValue.HIDDEN:
+                missing["followers"] = NoValue.HIDDEN
             records.append(account_day_record(self.platform, account["account_id"], day, values, missing))
         return records
 
@@ -143,6 +145,8 @@ class YouTubeSource(ApiSource):
         """Subscribers of data_day: hidden by the owner, or the level observed after the day closed."""
         if statistics.get("hiddenSubscriberCount"):
             return None, NoValue.HIDDEN
-        if "subscriberCount" not in statistics or not level_is_of_day(self.platform, data_day, self.now()):
+        if "subscriberCount" not in statistics:
             return None, NoValue.NOT_REPORTED
+        if not level_is_of_day(self.platform, data_day, self.now()):
+            return None, NoValue.NOT_OBSERVED  # a backfill: the platform keeps no history of the level
         return int(statistics["subscriberCount"]), NoValue.NOT_REPORTED
