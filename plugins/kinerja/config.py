@@ -57,6 +57,54 @@ def task_retries() -> int:
     return int(os.environ.get("KINERJA_TASK_RETRIES", "2"))
 
 
+# The sources the daily DAG can land, and the platforms the API source harvests.
+SOURCES = ("simulator", "filedrop", "api")
+DEFAULT_SOURCES = ("simulator", "filedrop")  # api is opt-in: it needs tokens and the network
+API_PLATFORMS = ("facebook", "instagram", "x", "youtube", "tiktok")
+
+
+def _names_from_env(name: str, default: tuple[str, ...], known: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma list of names from the environment, each one of `known`, in the order written."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    names = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"{name}={raw!r}: {', '.join(unknown)} unknown; use a comma list of {', '.join(known)}")
+    return names
+
+
+def sources() -> tuple[str, ...]:
+    """The sources the daily DAG lands (`KINERJA_SOURCES`, default simulator,filedrop)."""
+    return _names_from_env("KINERJA_SOURCES", DEFAULT_SOURCES, SOURCES)
+
+
+def api_platforms() -> tuple[str, ...]:
+    """The platforms the API source harvests (`KINERJA_API_PLATFORMS`, default all five)."""
+    return _names_from_env("KINERJA_API_PLATFORMS", API_PLATFORMS, API_PLATFORMS)
+
+
+def api_base_url(platform: str) -> str | None:
+    """`KINERJA_API_BASE_URL_<PLATFORM>`: point a connector elsewhere (a proxy, the test server)."""
+    return os.environ.get(f"KINERJA_API_BASE_URL_{platform.upper()}") or None
+
+
+def api_trailing_days() -> int:
+    """Days before the data day the API source pulls again (Meta restates for up to 48 hours)."""
+    return int(os.environ.get("KINERJA_API_TRAILING_DAYS", "3"))
+
+
+def filedrop_inbox() -> Path:
+    """Where institution admins drop their exports: `<inbox>/<institution_id>/<file>`."""
+    return _path_from_env("KINERJA_FILEDROP_INBOX", local_dir() / "filedrop" / "inbox")
+
+
+def filedrop_archive() -> Path:
+    """Where every dropped file is kept as received."""
+    return _path_from_env("KINERJA_FILEDROP_ARCHIVE", local_dir() / "filedrop" / "archive")
+
+
 def warehouse_url() -> str | None:
     """The warehouse as a libpq URL; None means: use the embedded server."""
     return os.environ.get("KINERJA_WAREHOUSE_URL") or None

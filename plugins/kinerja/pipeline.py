@@ -7,12 +7,18 @@ on separate workers) and works on a definite partition: a data day or a month.
 from __future__ import annotations
 
 import logging
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from kinerja import config, landing, quality
+import psycopg
+
+from kinerja import config, landing, quality, source_store
+from kinerja.registry.history import accounts_on
 from kinerja.registry.load import load_registry, read_accounts
 from kinerja.sources import simulator
+from kinerja.sources.base import Harvest, SourceProblem
 from kinerja.warehouse import connect, ensure_warehouse
 from kinerja.warehouse.schema import apply_ddl
 
@@ -43,6 +49,215 @@ def audit_batch(batch_id: str) -> dict[str, int | str]:
         result = quality.audit_batch(conn, batch_id)
     log.info(result.summary())
     return {"batch_id": batch_id, "rows_accepted": result.rows_accepted, "rows_rejected": result.rows_rejected}
+
+
+class SourceFailed(RuntimeError):
+    """A source delivered nothing usable for a whole platform, or a batch of it was rejected."""
+
+
+def _audit_all(conn: psycopg.Connection, batch_ids: Iterable[str]) -> tuple[list[dict], list[str]]:
+    """Audit each account-day batch; (outcome per batch, sentences of the rejected ones)."""
+    outcomes, rejected = [], []
+    for batch_id in batch_ids:
+        try:
+            result = quality.audit_batch(conn, batch_id)
+        except quality.BatchRejected as rejection:
+            log.error("%s", rejection)
+            outcomes.append({"batch_id": batch_id, "status": "rejected", "reason": str(rejection)})
+            rejected.append(str(rejection))
+            continue
+        log.info(result.summary())
+        outcomes.append(
+            {"batch_id": batch_id, "status": "accepted", "rows_accepted": result.rows_accepted,
+             "rows_rejected": result.rows_rejected}
+        )
+    return outcomes, rejected
+
+
+def _local_today() -> date:
+    return datetime.now(ZoneInfo(config.DEFAULT_TIMEZONE)).date()
+
+
+# --- the file drop ------------------------------------------------------------------------
+
+FILEDROP = "filedrop"
+
+
+def land_file_drops(data_day: date, today: date | None = None, registry_dir: Path | None = None) -> dict:
+    """Land every new file of the inbox, then audit the account-day batches the file drop landed.
+
+    The inbox is not about one data day: files carry whatever days their exports cover, and
+    each daily run takes what has come in since the last. `today` (default: today in WIB)
+    caps the day an export can have been made. A bad file is rejected with a note for its
+    sender and a rejected batch stays out of the marts; neither fails the task.
+    """
+    from kinerja.sources.filedrop.inbox import process_inbox
+
+    inbox, archive = config.filedrop_inbox(), config.filedrop_archive()
+    inbox.mkdir(parents=True, exist_ok=True)
+    archive.mkdir(parents=True, exist_ok=True)
+    rows = read_accounts(registry_dir or config.registry_dir())
+    with connect(ensure_warehouse()) as conn:
+        started = conn.execute("select clock_timestamp()").fetchone()[0]
+        conn.commit()
+        report = process_inbox(conn, inbox, archive, rows, today or _local_today())
+        files = conn.execute(
+            """
+            select institution_id, original_name, status, message, rows_landed, rows_quarantined, batch_ids
+            from raw.filedrop_files where last_dropped_at >= %s order by institution_id, original_name
+            """,
+            [started],
+        ).fetchall()
+        # every account-day batch of the file drop still waiting for its audit (this run's, and
+        # any a failed earlier attempt left), as long as rows of it are still landed
+        pending = _pending_batches(conn, FILEDROP)
+        audited, rejected = _audit_all(conn, pending["raw.account_daily"])
+        conn.commit()
+    for message in report.messages:
+        log.info("file drop: %s", message)
+    if pending["raw.post_daily"]:
+        log.info(
+            "file drop: %d post batch(es) landed in raw.post_daily are not audited yet (no post suite exists): %s",
+            len(pending["raw.post_daily"]), ", ".join(pending["raw.post_daily"]),
+        )
+    if not report.messages:
+        log.info("file drop: no new files in %s", inbox)
+    for sentence in rejected:
+        log.error("file drop: %s; the file's rows stay out of the marts, see raw.batch_ledger", sentence)
+    batch_ids = sorted({b for *_, ids in files for b in ids or []} | set(pending["raw.account_daily"]))
+    return {
+        "data_day": data_day.isoformat(),
+        "files_landed": report.counts.get("landed", 0),
+        "files_rejected": report.counts.get("rejected", 0),
+        "files": dict(report.counts),
+        "batch_ids": batch_ids,
+        "audits": audited,
+        "messages": report.messages,
+        "file_rows": [
+            {"institution_id": i, "file": n, "status": st, "message": m, "rows_landed": rl,
+             "rows_quarantined": rq}
+            for i, n, st, m, rl, rq, _ in files
+        ],
+    }
+
+
+def _pending_batches(conn: psycopg.Connection, source_prefix: str) -> dict[str, list[str]]:
+    """Batch ids of a source (or `api:` sources) landed but not audited, that still hold rows, per raw table."""
+    pending: dict[str, list[str]] = {"raw.account_daily": [], "raw.post_daily": []}
+    for table in pending:
+        pending[table] = [
+            row[0]
+            for row in conn.execute(
+                f"""
+                select ledger.batch_id from raw.batch_ledger as ledger
+                where (ledger.source = %(source)s or ledger.source like %(prefix)s)
+                  and ledger.status = 'landed' and ledger.raw_table = %(table)s
+                  and exists (select 1 from {table} as landed where landed.batch_id = ledger.batch_id)
+                order by ledger.data_day, ledger.batch_id
+                """,
+                {"source": source_prefix, "prefix": f"{source_prefix}:%", "table": table},
+            )
+        ]
+    return pending
+
+
+# --- the platform APIs --------------------------------------------------------------------
+
+
+def land_api(
+    data_day: date,
+    platforms: Iterable[str] | None = None,
+    trailing_days: int | None = None,
+    registry_dir: Path | None = None,
+    client_options: dict | None = None,
+) -> dict:
+    """Harvest every platform's accounts for `data_day` and its trailing days, land and audit them.
+
+    Per platform: the payloads are archived as received (raw.source_payloads), its problems
+    recorded (raw.source_problems), its account days and posts landed as source
+    `api:<platform>`, its account-day batch audited. A problem of some accounts never stops
+    the others; the task fails, after every platform has been dealt with, only when a
+    platform delivered for none of its accounts or one of its batches was rejected.
+    """
+    from kinerja.sources import api
+
+    trailing = config.api_trailing_days() if trailing_days is None else trailing_days
+    accounts = accounts_on(read_accounts(registry_dir or config.registry_dir()), data_day)
+    summary: dict = {"data_day": data_day.isoformat(), "platforms": {}, "batch_ids": [], "problems": []}
+    failures: list[str] = []
+    with connect(ensure_warehouse()) as conn:
+        for platform in platforms or config.api_platforms():
+            mine = [account for account in accounts if account["platform"] == platform]
+            if not mine:
+                log.info("%s: no registry account on %s; nothing to harvest", platform, data_day)
+                continue
+            harvest = _harvest(api, platform, data_day, mine, trailing, client_options or {})
+            outcome = _land_harvest(conn, platform, data_day, harvest)
+            summary["platforms"][platform] = outcome
+            summary["batch_ids"] += outcome["batch_ids"]
+            summary["problems"] += [p.message for p in harvest.problems]
+            for problem in harvest.problems:
+                log.warning("%s", problem.message)
+            landed = set(outcome["accounts_landed"])
+            if not landed:
+                failures.append(
+                    f"{platform}: none of its {len(mine)} account(s) delivered for {data_day} "
+                    f"({len(harvest.problems)} problem(s), see raw.source_problems)"
+                )
+            failures += [f"{platform}: {sentence}" for sentence in outcome.pop("rejected")]
+            log.info(
+                "%s: %d of %d account(s) landed, %d post record(s), %d problem(s), %d new payload(s) archived",
+                platform, len(landed), len(mine), outcome["posts"], len(harvest.problems), outcome["payloads"],
+            )
+    if failures:
+        raise SourceFailed("the API source failed: " + "; ".join(failures))
+    return summary
+
+
+def _harvest(api, platform: str, data_day: date, accounts: list[dict], trailing: int, options: dict) -> Harvest:
+    """One platform's harvest; a fault of the connector itself becomes a platform problem."""
+    source = None
+    try:
+        source = api.connector(platform, config.api_base_url(platform), **options)
+        return source.harvest(data_day, accounts, trailing)
+    except Exception as error:  # a connector's bug must not stop the other platforms
+        log.exception("%s connector failed", platform)
+        from kinerja.sources.api.common import SOURCE as api_source
+
+        what = f"{platform}: the connector failed ({type(error).__name__}: {error}); nothing of it landed."
+        return Harvest(problems=[SourceProblem(api_source, platform, None, "connector_failed", what)])
+    finally:
+        clients = (getattr(source, "client", None), getattr(source, "analytics", None))
+        for client in {id(c): c for c in clients if c is not None}.values():
+            client.close()
+
+
+def _land_harvest(conn: psycopg.Connection, platform: str, data_day: date, harvest: Harvest) -> dict:
+    """Archive, record and land one platform's harvest, then audit its account-day batch."""
+    from kinerja.sources.api.common import SOURCE
+
+    name = f"{SOURCE}:{platform}"
+    payloads = source_store.archive_payloads(conn, data_day, harvest.payloads)  # first: nothing is lost
+    source_store.record_problems(conn, data_day, SOURCE, platform, harvest.problems)
+    batch_ids, account_batch = [], None
+    if harvest.account_days:
+        account_batch = landing.land_batch(conn, name, data_day, harvest.account_days).batch_id
+        batch_ids.append(account_batch)
+    if harvest.posts:
+        batch_ids.append(landing.land_posts(conn, name, data_day, harvest.posts).batch_id)
+        log.info("%s: post batches are not audited yet (no post suite exists)", name)
+    conn.commit()
+    audits, rejected = _audit_all(conn, [account_batch] if account_batch else [])
+    conn.commit()
+    return {
+        "batch_ids": batch_ids,
+        "accounts_landed": sorted({record["account_id"] for record in harvest.account_days}),
+        "account_days": len(harvest.account_days),
+        "posts": len(harvest.posts),
+        "payloads": payloads,
+        "audits": audits,
+        "rejected": rejected,
+    }
 
 
 def render_scorecards(month: date, out_dir: Path | None = None) -> list[str]:
