@@ -133,12 +133,28 @@ def test_a_shared_account_is_harvested_once():
 # --- the Source interface -------------------------------------------------------------------
 
 
+def _as_pulled(record: dict, pulled_on: date) -> dict:
+    """A simulated day as a pull on `pulled_on` shows it: levels seen only now are not observed before."""
+    if record["platform"] in simulator.LEVEL_NOW_PLATFORMS and record["metric_date"] < pulled_on:
+        return {**record, "followers": None}
+    return record
+
+
 def test_without_realities_a_harvest_gives_the_simulated_days():
     accounts = _accounts(50)
     harvest = SimulatorSource(Realities.none()).harvest(DAY, accounts, trailing_days=2)
-    expected = [r for d in (DAY - timedelta(days=2), DAY - timedelta(days=1), DAY) for r in simulator.simulate_day(accounts, d)]
+    window = (DAY - timedelta(days=2), DAY - timedelta(days=1), DAY)
+    expected = [_as_pulled(r, DAY) for d in window for r in simulator.simulate_day(accounts, d)]
     assert [_values(r) for r in harvest.account_days] == expected
     assert harvest.problems == []
+
+
+def test_follower_levels_of_x_tiktok_and_youtube_are_seen_only_on_their_day():
+    harvest = SimulatorSource().harvest(DAY, _accounts(50), trailing_days=1)
+    for r in harvest.account_days:
+        unseen = r["platform"] in ("x", "tiktok", "youtube") and r["metric_date"] < DAY
+        assert (r["followers"] is None) == unseen
+        assert (r["no_value"].get("followers") == NoValue.NOT_OBSERVED) == unseen
 
 
 def test_account_days_are_canonical_with_a_reason_for_every_none():
@@ -284,7 +300,7 @@ def test_late_data_is_missing_on_its_day_and_arrives_in_the_trailing_window():
     later = SimulatorSource(realities).harvest(DAY + timedelta(days=2), accounts, trailing_days=2)
     final = {r["account_id"]: r for r in later.account_days if r["metric_date"] == DAY}
     assert set(late) <= set(final)
-    truth = {r["account_id"]: r for r in simulator.simulate_day(accounts, DAY)}
+    truth = {r["account_id"]: _as_pulled(r, DAY + timedelta(days=2)) for r in simulator.simulate_day(accounts, DAY)}
     assert all(_values(final[a]) == truth[a] for a in late)
 
 
@@ -298,7 +314,7 @@ def test_a_restated_day_changes_between_the_first_pull_and_a_later_one():
     restated = 0
     for record in first.account_days:
         account_id = record["account_id"]
-        assert _values(final[account_id]) == truth[account_id]  # final after 48 hours
+        assert _values(final[account_id]) == _as_pulled(truth[account_id], DAY + timedelta(days=2))  # final after 48 h
         if record["platform"] in ("facebook", "instagram", "youtube"):
             assert record["followers"] == truth[account_id]["followers"]
             assert record["views"] <= truth[account_id]["views"]

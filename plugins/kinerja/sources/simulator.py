@@ -23,6 +23,11 @@ Two ways in:
   | restatement | Facebook, Instagram and YouTube: the first pulls of a day give provisional values (60–90 %, then halfway), final after 1–2 days (Meta lags up to 48 h); the final values are those of `simulate_day` | account, day |
   | missing | YouTube channels that hide their subscriber count (followers None, HIDDEN); Facebook Pages under 100 followers get no insights (views and reach None, BELOW_THRESHOLD); a pull that fails for one account (its day is None, FETCH_FAILED, with a problem; the trailing days and posts of that account are left out of that pull) | account; account, pull day |
 
+Whatever the realities, a pull reports what the platform shows: no reach on X and YouTube,
+anger reactions only on Facebook, and follower levels of X, TikTok and YouTube only for the
+pull's own day (earlier days of the window carry them as NOT_OBSERVED; landing keeps the
+level the day's own pull saw). A late record of those platforms therefore has no level.
+
 Crisis and silence change what happened (they are in `simulate_day(..., realities)` too);
 late data, restatements and missing values change only what a pull sees.
 
@@ -85,6 +90,10 @@ POST_TRAITS = {
 
 # Platforms that publish daily values and restate them (Meta up to 48 h, YouTube Analytics).
 RESTATING_PLATFORMS = frozenset({"facebook", "instagram", "youtube"})
+# Platforms whose follower count is a level seen only "now" (X and TikTok profiles, YouTube's
+# subscriberCount): a pull of an earlier day gives it as NOT_OBSERVED, and landing keeps the
+# value the day's own pull observed. Meta serves a daily follower series.
+LEVEL_NOW_PLATFORMS = frozenset({"x", "tiktok", "youtube"})
 # Metrics that are lower in a provisional pull; followers (a level) are not restated.
 RESTATED_METRICS = ("views", "reach", "likes", "comments", "shares", "saves", "angry", "replies", "replies_24h")
 # Facebook insights exist only for Pages with 100+ likes (followers stand in for likes here).
@@ -481,6 +490,10 @@ def _account_day(
     if hides_subscribers(account_id, platform, realities):
         values.pop("followers", None)
         missing["followers"] = NoValue.HIDDEN
+    if platform in LEVEL_NOW_PLATFORMS and day < pulled_on and "followers" not in missing:
+        # a level the platform shows only "now": a re-pull cannot see what it was that day
+        values.pop("followers", None)
+        missing["followers"] = NoValue.NOT_OBSERVED
     if _below_threshold(platform, day_values["followers"], realities):
         for name in FACEBOOK_INSIGHTS:
             values.pop(name, None)
