@@ -24,6 +24,7 @@ pytestmark = pytest.mark.integration
 
 SEEDS = config.dbt_project_dir() / "seeds"
 MODELS = ["dim_dates", "dim_platforms", "dim_metric_definition_changes"]
+SEED_NAMES = ["indonesia_holidays", "platforms", "metric_definition_changes"]
 
 
 def _holiday_rows() -> list[dict]:
@@ -44,8 +45,10 @@ def dims(server, tmp_path_factory):
         conn.commit()
     # a target folder of our own: other dbt runs in this working tree keep theirs
     target = tmp_path_factory.mktemp("dbt_target")
-    select = " ".join(f"+{model}" for model in MODELS)
-    result = dbt.run_dbt(params, "build", "--select", select, "--target-path", str(target), check=False)
+    # tag:reference is what the three models and their seeds share
+    result = dbt.run_dbt(
+        params, "build", "--select", "tag:reference", "--target-path", str(target), check=False
+    )
     assert result.returncode == 0, result.stdout[-4000:]
     try:
         with connect(params, autocommit=True) as conn:
@@ -76,6 +79,10 @@ def _day(conn, day: date) -> dict:
 
 def test_the_build_ran_the_tests_of_the_dimensions(dims):
     _, output = dims
+    for seed in SEED_NAMES:
+        assert f"seed file reference.{seed}" in output
+    for model in MODELS:
+        assert f".{model} " in output
     assert "unique_dim_dates_date_day" in output
     assert "unique_dim_platforms_platform" in output
     assert "unique_combination_dim_metric_definition_changes" in output
