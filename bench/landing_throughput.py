@@ -8,6 +8,8 @@ in memory. Each contender writes all of them to the same throwaway database:
      delete + insert into the indexed raw.account_daily, ledger row, one commit. Measured
      as one batch of every row (a backfill), as one batch per day (the daily shape), and
      again as one batch per day over rows already there (a re-run replaces them).
+  a') a prototype of a faster land_batch (proposed_land_batch below; landing.py unchanged):
+     the same rows, batch ids and ledger, in one pass and one COPY into the raw table.
   b) the ceiling: psycopg COPY with copy.write_row of the same tuples into an unindexed
      copy of raw.account_daily, one commit.
   c) pandas DataFrame.to_sql on a SQLAlchemy engine (psycopg and psycopg2 drivers, default
@@ -18,7 +20,7 @@ Server: KINERJA_WAREHOUSE_URL when set (a database of its own, dropped at the en
 an embedded server (pgserver) in a temporary folder, stopped and removed at the end; the
 warehouse of `make run` is never touched.
 
-Run: .venv/bin/python bench/landing_throughput.py [--days 30] [--profile]
+Run: .venv/bin/python bench/landing_throughput.py [--days 30] [--rounds 3] [--profile]
 Results: bench/RESULTS.md.
 """
 
@@ -32,6 +34,7 @@ import io
 import json
 import pstats
 import shutil
+import statistics
 import tempfile
 import time
 import uuid
@@ -87,11 +90,14 @@ def national_records(days: int) -> dict[date, list[dict]]:
     return by_day
 
 
+CEILING = "b) COPY write_row, unindexed table (ceiling)"
+
+
 def _timed(label: str, results: dict, rows: int, run) -> None:
     started = time.perf_counter()
     run()
     seconds = time.perf_counter() - started
-    results[label] = (rows, seconds)
+    results.setdefault(label, []).append(seconds)
     print(f"{label:<58} {rows:>8,} rows {seconds:8.2f} s {rows / seconds:>10,.0f} rows/s", flush=True)
 
 
@@ -144,14 +150,12 @@ def proposed_land_batch(conn, source: str, data_day: date, records, table=landin
 
     Each record is formatted once, as the line its checksum already hashes (so batch ids do
     not change); the same text, escaped where needed, is COPYed straight into the raw
-    table after the carried partitions are deleted by their keys, collected on the way.
-    No temporary table, no second serialisation of no_value, no insert ... select.
+    table; then the rows of other batches in the partitions it carries are deleted. No
+    temporary table, no second serialisation of no_value, no insert ... select.
     """
     hasher = hashlib.sha256()
     lines: list[str] = []
-    platforms: list[str] = []
-    account_ids: list[str] = []
-    day_values: list[date] = []
+    day_values: set[date] = set()
     json_texts: dict[tuple, str] = {}
     day_field = table.day_field
     text_fields = [f for f in table.fields if f in ("platform", "account_id", "post_id", "post_type")]
@@ -168,9 +172,7 @@ def proposed_land_batch(conn, source: str, data_day: date, records, table=landin
             escaped = ["\\N" if record[f] is None else _copy_text(str(record[f])) for f in table.fields]
             canonical = "\t".join(escaped) + "\t" + _copy_text(text)
         lines.append(canonical if no_value is not None else canonical.rsplit("\t", 1)[0] + "\t\\N")
-        platforms.append(record["platform"])
-        account_ids.append(record["account_id"])
-        day_values.append(record[day_field])
+        day_values.add(record[day_field])
     checksum = hasher.hexdigest()
     batch_id = landing.batch_id_for(source, data_day, checksum, table)
     with conn.transaction(), conn.cursor() as cur:
@@ -179,21 +181,26 @@ def proposed_land_batch(conn, source: str, data_day: date, records, table=landin
             " from (select distinct day from unnest(%s::date[]) as day order by day) as sorted_days",
             [f"landing|{table.name}|{source}|", sorted({*day_values, data_day})],
         )
-        cur.execute(
-            f"""
-            delete from {table.name} as landed
-            using (select distinct * from unnest(%s::text[], %s::text[], %s::date[])) as carried (p, a, d)
-            where landed.source = %s and landed.platform = carried.p
-              and landed.account_id = carried.a and landed.{day_field} = carried.d
-            """,
-            [platforms, account_ids, day_values, source],
-        )
+        # The same batch landed again: its own rows go first (a primary-key prefix lookup).
+        cur.execute(f"delete from {table.name} where batch_id = %s", [batch_id])
         prefix = f"{_copy_text(batch_id)}\t"
         middle = f"\t{_copy_text(source)}\t"
         with cur.copy(f"copy {table.name} (batch_id, {', '.join(table.copy_columns)}) from stdin") as copy:
             for start in range(0, len(lines), 5000):
                 chunk = lines[start:start + 5000]
                 copy.write("".join(f"{prefix}{n}{middle}{line}\n" for n, line in enumerate(chunk, start + 1)))
+        # Then every other batch's rows of the partitions this batch carries, found through
+        # the batch's own rows: the planner has the raw table's statistics, no temp table.
+        cur.execute(
+            f"""
+            delete from {table.name} as landed
+            using (select distinct platform, account_id, {day_field} from {table.name} where batch_id = %s) as carried
+            where landed.source = %s and landed.batch_id <> %s
+              and landed.platform = carried.platform and landed.account_id = carried.account_id
+              and landed.{day_field} = carried.{day_field}
+            """,
+            [batch_id, source, batch_id],
+        )
         landing._record_in_ledger(cur, table, batch_id, source, data_day, len(lines), checksum)
     return batch_id
 
@@ -273,7 +280,8 @@ def statement_times(conn, records: list[dict]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--profile", action="store_true", help="profile land_batch and time its statements")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="profile land_batch and time its steps")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -287,58 +295,56 @@ def main() -> None:
     from kinerja.warehouse import connect
     from sqlalchemy import create_engine
 
-    results: dict[str, tuple[int, float]] = {}
+    results: dict[str, list[float]] = {}
     with throwaway_warehouse() as params, connect(params) as conn:
         conn.execute("create table bench_copy (like raw.account_daily)")
         conn.commit()
         n = len(records)
-        for attempt in (1, 2):
+        engines = {driver: create_engine(params.url(driver=f"postgresql+{driver}")) for driver in ("psycopg", "psycopg2")}
+        same = []
+        # Every contender once per round, so that the machine's noise falls on all of them.
+        for round_ in range(1, args.rounds + 1):
+            print(f"-- round {round_}")
             conn.execute("truncate bench_copy")
             conn.commit()
-            _timed(f"b) COPY write_row, unindexed table (ceiling) #{attempt}", results, n,
-                   lambda: bench_copy_ceiling(conn, records))
+            _timed(CEILING, results, n, lambda: bench_copy_ceiling(conn, records))
             _reset(conn)
-            _timed(f"a) land_batch, one batch of every row #{attempt}", results, n,
-                   lambda: bench_land_batch_one(conn, records))
+            _timed("a) land_batch, one batch of every row", results, n, lambda: bench_land_batch_one(conn, records))
             _reset(conn)
-            _timed(f"a) land_batch, one batch per day #{attempt}", results, n,
+            _timed("a) land_batch, one batch per day", results, n, lambda: bench_land_batch_daily(conn, by_day))
+            _timed("a) land_batch, one batch per day, replacing", results, n,
                    lambda: bench_land_batch_daily(conn, by_day))
-            _timed(f"a) land_batch, one batch per day, replacing #{attempt}", results, n,
-                   lambda: bench_land_batch_daily(conn, by_day))
-        landed = conn.execute("select count(*), count(distinct batch_id) from raw.account_daily").fetchone()
-        ledger = conn.execute("select count(*), sum(land_count) from raw.batch_ledger").fetchone()
-        print(f"raw.account_daily: {landed[0]:,} rows in {landed[1]} batches; ledger rows {ledger[0]}, lands {ledger[1]}")
-        expected = _contents(conn)
-        for attempt in (1, 2):
+            expected = _contents(conn)
             _reset(conn)
-            _timed(f"a') proposed land_batch (bench prototype), one batch per day #{attempt}", results, n,
+            _timed("a') proposed land_batch (prototype), one batch per day", results, n,
                    lambda: [proposed_land_batch(conn, "simulator", day, rs) for day, rs in by_day.items()])
-            _timed(f"a') proposed land_batch, one batch per day, replacing #{attempt}", results, n,
+            _timed("a') proposed land_batch, one batch per day, replacing", results, n,
                    lambda: [proposed_land_batch(conn, "simulator", day, rs) for day, rs in by_day.items()])
-        same = _contents(conn) == expected
-        print(f"proposed land_batch leaves the same raw.account_daily and ledger as land_batch: {same}")
-        for driver in ("psycopg", "psycopg2"):
-            engine = create_engine(params.url(driver=f"postgresql+{driver}"))
-            for attempt in (1, 2):
-                _timed(f"c) pandas DataFrame.to_sql (SQLAlchemy, {driver}) #{attempt}", results, n,
+            same.append(_contents(conn) == expected)
+            for driver, engine in engines.items():
+                conn.execute("drop table if exists bench_to_sql")
+                conn.commit()
+                _timed(f"c) pandas DataFrame.to_sql (SQLAlchemy, {driver})", results, n,
                        lambda engine=engine: bench_to_sql(frame, engine))
+        for engine in engines.values():
             engine.dispose()
+        landed = conn.execute("select count(*), count(distinct batch_id) from raw.account_daily").fetchone()
+        print(f"raw.account_daily: {landed[0]:,} rows in {landed[1]} batches")
+        print(f"proposed land_batch leaves the same raw.account_daily and ledger as land_batch: {all(same)}")
         if args.profile:
             print(profile_land_batch(conn, records))
             for name, seconds in statement_times(conn, records).items():
-                print(f"{name:<48} {seconds:7.2f} s")
+                print(f"{name:<56} {seconds:7.2f} s")
 
-    best = {}
-    for label, (rows, seconds) in results.items():
-        key = label.split(" #")[0]
-        best[key] = min(best.get(key, float("inf")), seconds)
-    ceiling = n / best["b) COPY write_row, unindexed table (ceiling)"]
-    to_sql = n / min(s for key, s in best.items() if key.startswith("c)"))  # the faster driver
-    print("\nbest of runs:")
-    for key, seconds in best.items():
+    median = {label: statistics.median(times) for label, times in results.items()}
+    ceiling = n / median[CEILING]
+    to_sql = n / min(s for label, s in median.items() if label.startswith("c)"))  # the faster driver
+    print(f"\nmedian of {args.rounds} rounds, {n:,} rows:")
+    for label, seconds in median.items():
         rate = n / seconds
-        print(f"{key:<58} {rate:>10,.0f} rows/s  {rate / ceiling:6.0%} of ceiling  {rate / to_sql:6.1f}x to_sql")
-    print(json.dumps({k: round(n / s) for k, s in best.items()}))
+        spread = f"{n / max(results[label]):,.0f}–{n / min(results[label]):,.0f}"
+        print(f"{label:<56} {rate:>9,.0f} rows/s ({spread:>15})  {rate / ceiling:5.0%} of ceiling  "
+              f"{rate / to_sql:5.1f}x to_sql")
 
 
 if __name__ == "__main__":

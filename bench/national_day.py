@@ -31,6 +31,14 @@ from landing_throughput import throwaway_warehouse
 
 COUNTS = "select (select count(*) from raw.account_daily), (select count(*) from raw.post_daily)"
 
+# Re-pulled days of platforms whose follower level is seen only "now": landing keeps the
+# level of the day's own pull; a level stays missing only where that pull never saw it (late).
+UNSEEN = """
+    select count(*) filter (where platform in ('x', 'tiktok', 'youtube') and metric_date < %s),
+           count(*) filter (where followers is null and no_value->>'followers' = 'not_observed')
+    from raw.account_daily
+"""
+
 
 def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
@@ -76,6 +84,7 @@ def main() -> None:
         account_days_s, posts_s = land(conn, args.day, harvest)
         total = read_s + harvest_s + account_days_s + posts_s
         after = conn.execute(COUNTS).fetchone()
+        unseen = conn.execute(UNSEEN, [args.day]).fetchone()
 
     tracemalloc.start()
     source.harvest(args.day, accounts, args.trailing)
@@ -93,6 +102,7 @@ def main() -> None:
     print(f"  land posts                 {posts_s:6.2f} s   ({len(harvest.posts) / max(posts_s, 1e-9):,.0f} rows/s)")
     print(f"  total                      {total:6.2f} s   (target < 30 s)")
     print(f"  warehouse after: {after[0]:,} account days, {after[1]:,} post snapshots")
+    print(f"  X/TikTok/YouTube days before the day: {unseen[0]:,}; follower level still not observed: {unseen[1]:,}")
     print(f"  peak RSS {rss_before:,.0f} MiB before the day, {_peak_rss_mib():,.0f} MiB after; "
           f"harvest's peak Python allocations {harvest_peak / 2**20:,.0f} MiB")
 
