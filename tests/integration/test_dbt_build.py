@@ -6,8 +6,9 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from kinerja import dbt, landing, quality
+from kinerja import dbt, landing, publish, quality
 from kinerja.sources import simulator
+from kinerja.warehouse import connect
 
 pytestmark = pytest.mark.integration
 
@@ -23,8 +24,11 @@ def _land_and_audit(conn, accounts, broken_row: int | None = None):
 
 
 def _build(warehouse, *extra):
+    """Build, then publish what passed (write-audit-publish), as the DAGs do."""
     result = dbt.run_dbt(warehouse, "build", *extra, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
+    with connect(warehouse, autocommit=True) as conn:
+        publish.publish(conn)
     return result
 
 

@@ -12,9 +12,10 @@ import shutil
 from datetime import date, timedelta
 
 import pytest
-from kinerja import dbt, landing, quality
+from kinerja import dbt, landing, publish, quality
 from kinerja.registry.load import load_registry, read_accounts
 from kinerja.sources import simulator
+from kinerja.warehouse import connect
 from support import SMALL_REGISTRY
 
 pytestmark = pytest.mark.integration
@@ -41,7 +42,10 @@ def _land_and_audit(conn, registry_dir, days):
 
 
 def _build(warehouse):
+    """Build, then publish what passed (write-audit-publish), as the DAGs do."""
     dbt.run_dbt(warehouse, "build", "--vars", '{"min_coverage": 0.5}')
+    with connect(warehouse, autocommit=True) as conn:
+        publish.publish(conn)
 
 
 def _edit(path, old, new):
