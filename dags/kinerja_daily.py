@@ -4,19 +4,26 @@
 Each run is about one **data day** (the start of its data interval, WIB):
 
 1. `sync_registry`: load the registry files (institutions, official accounts).
-2. `land_simulator`: land every account's metrics of the day as one batch (COPY,
-   idempotent, recorded in `raw.batch_ledger`).
-3. `audit_batch`: Great Expectations suite `raw_account_daily`; failing rows go to
-   `raw.quarantine` with their reason, the rest is accepted. Fails only when the
-   batch as a whole is unusable.
-4. `dbt_daily`: staging and marts (`tag:daily`), the data day and its trailing days.
-5. `publish`: announces the asset `fct_account_daily` for the data day.
+2. The sources of `KINERJA_SOURCES` (default `simulator,filedrop`), in parallel:
+   - `land_simulator`, then `audit_batch`: every account's simulated metrics of the
+     day as one batch (COPY, idempotent, recorded in `raw.batch_ledger`), audited
+     with the Great Expectations suite `raw_account_daily`; failing rows go to
+     `raw.quarantine` with their reason. Fails only when the batch as a whole is unusable.
+   - `land_filedrop`: every new file of the file drop inbox, archived, landed as
+     source `filedrop` and audited (`raw.filedrop_files` says what became of each file;
+     rejected files go to `_rejected/` with a note). A bad file never fails the task.
+   - `land_api`: every platform's accounts through the platform APIs (opt-in), with a
+     trailing window; landed as `api:<platform>` and audited. Problems go to
+     `raw.source_problems`; fails only when a platform delivered for none of its accounts.
+3. `dbt_daily`: staging and marts (`tag:daily`), the data day and its trailing days.
+4. `publish`: announces the asset `fct_account_daily` for the data day.
 
 Re-running a day, twice or concurrently, leaves the warehouse the same.
 """
 
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
+from kinerja import config
 from kinerja.orchestration import DAG_DEFAULTS, DATA_DAY_TEMPLATE, TIMEZONE, data_day_of, dbt_task_group
 
 ACCOUNT_DAILY = Asset(name="kinerja_fct_account_daily", uri="kinerja://marts/fct_account_daily")
@@ -48,16 +55,39 @@ def kinerja_daily():
 
         return audit_batch(batch_id)
 
+    @task
+    def land_filedrop(data_interval_start=None) -> dict:
+        from kinerja.pipeline import land_file_drops
+
+        return land_file_drops(data_day_of(data_interval_start))
+
+    @task
+    def land_api(data_interval_start=None) -> dict:
+        from kinerja.pipeline import land_api
+
+        return land_api(data_day_of(data_interval_start))
+
     @task(outlets=[ACCOUNT_DAILY])
     def publish(data_interval_start=None, outlet_events=None) -> str:
         day = data_day_of(data_interval_start).isoformat()
         outlet_events[ACCOUNT_DAILY].extra = {"data_day": day}
         return day
 
+    # the shape depends on settings only (an environment variable), never on I/O
+    sources = config.sources()
+    first, last = [], []  # each source's first task (after the registry) and last (before dbt)
+    if "simulator" in sources:
+        batch_id = land_simulator()
+        first.append(batch_id)
+        last.append(audit_batch(batch_id))
+    if "filedrop" in sources:
+        first.append(land_filedrop())
+        last.append(first[-1])
+    if "api" in sources:
+        first.append(land_api())
+        last.append(first[-1])
     dbt_daily = dbt_task_group("dbt_daily", select=["tag:daily"], dbt_vars={"data_day": DATA_DAY_TEMPLATE})
-    batch_id = land_simulator()
-    sync_registry() >> batch_id
-    audit_batch(batch_id) >> dbt_daily >> publish()
-
+    sync_registry() >> first
+    last >> dbt_daily >> publish()
 
 kinerja_daily()

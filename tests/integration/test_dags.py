@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import uuid
+from datetime import date, datetime, timedelta
 
 import pytest
-from kinerja import config
+from kinerja import config, dbt, pipeline, runner
+from support import REPO
 
 pytestmark = pytest.mark.integration
 
@@ -61,3 +66,149 @@ def test_no_plugin_import_errors_and_the_package_is_not_a_plugin(airflow_pipelin
         if "/plugins/kinerja/" in (getattr(module, "__file__", None) or "") and not name.startswith("kinerja")
     ]
     assert stray == []
+
+
+def _daily_dag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(config.dags_dir()))
+    assert bag.import_errors == {}
+    return bag.get_dag("kinerja_daily")
+
+
+def _dbt_roots(dag) -> set[str]:
+    """The first dbt tasks: those with an upstream task outside the dbt group."""
+    return {
+        t.task_id for t in dag.tasks
+        if t.task_id.startswith("dbt_daily.") and any(not u.startswith("dbt_daily.") for u in t.upstream_task_ids)
+    }
+
+
+def test_the_daily_dag_lands_each_configured_source_in_parallel_before_dbt(airflow_pipeline, monkeypatch):
+    monkeypatch.delenv("KINERJA_SOURCES", raising=False)
+    dag = _daily_dag()
+    assert {"land_simulator", "audit_batch", "land_filedrop"} <= set(dag.task_ids) and "land_api" not in dag.task_ids
+    roots = _dbt_roots(dag)
+    assert roots
+    for root in roots:
+        assert {"audit_batch", "land_filedrop"} <= dag.get_task(root).upstream_task_ids
+    for task_id in ("land_simulator", "land_filedrop"):
+        assert dag.get_task(task_id).upstream_task_ids == {"sync_registry"}
+
+    monkeypatch.setenv("KINERJA_SOURCES", "filedrop, api")
+    dag = _daily_dag()
+    assert "land_simulator" not in dag.task_ids and "audit_batch" not in dag.task_ids
+    assert dag.get_task("land_api").upstream_task_ids == {"sync_registry"}
+    for root in _dbt_roots(dag):
+        assert {"land_api", "land_filedrop"} <= dag.get_task(root).upstream_task_ids
+
+
+def test_an_unknown_source_is_refused_with_the_known_ones():
+    import os
+
+    saved = os.environ.get("KINERJA_SOURCES")
+    os.environ["KINERJA_SOURCES"] = "simulator,instagram"
+    try:
+        with pytest.raises(ValueError, match="instagram unknown; use a comma list of simulator, filedrop, api"):
+            config.sources()
+    finally:
+        os.environ.pop("KINERJA_SOURCES")
+        if saved is not None:
+            os.environ["KINERJA_SOURCES"] = saved
+
+
+# --- a file dropped into the inbox reaches the marts through a daily DAG run ----------------
+
+# A real TikTok Studio overview export: daily views of 12 to 18 April, written without a year
+# (the day the file was written decides it: 2026 here).
+EXPORT = "tiktok_overview_sample_en.csv"
+WRITTEN = datetime(2026, 6, 13, 12, 0)
+DROP_ACCOUNT = "demo-kab-5101-tiktok"  # kab-5101's one TikTok account in the small registry
+FIRST_DAY, DATA_DAY = date(2026, 4, 10), date(2026, 4, 19)
+
+@pytest.fixture
+def fresh_pipeline(airflow_pipeline, server, tmp_path, monkeypatch):
+    """A warehouse of this test's own (the DAG's tasks and dbt pointed at it) and a file drop inbox.
+
+    The runs are removed from Airflow's metadata database afterwards: the end-to-end test
+    counts the daily runs and asset events there.
+    """
+    from kinerja.warehouse import connect, ensure_database
+    from kinerja.warehouse.schema import apply_ddl
+
+    params = ensure_database(server, f"kinerja_dagtest_{uuid.uuid4().hex[:10]}")
+    with connect(params) as conn:
+        apply_ddl(conn)
+    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", params.url())
+    for name, value in params.dbt_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("KINERJA_FILEDROP_INBOX", str(tmp_path / "inbox"))
+    monkeypatch.setenv("KINERJA_FILEDROP_ARCHIVE", str(tmp_path / "archive"))
+    monkeypatch.delenv("KINERJA_SOURCES", raising=False)
+    yield params, tmp_path / "inbox", tmp_path / "archive"
+    _forget_runs([FIRST_DAY, DATA_DAY])
+    with connect(server, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{params.dbname}" with (force)')
+
+
+def _forget_runs(days: list[date]) -> None:
+    from airflow.models.asset import AssetEvent
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    logical = [runner.tz_datetime(day + timedelta(days=1), runner.DAILY_HOUR) for day in days]
+    with create_session() as session:
+        session.query(DagRun).filter(DagRun.dag_id == "kinerja_daily", DagRun.logical_date.in_(logical)).delete(
+            synchronize_session=False
+        )
+        for event in session.query(AssetEvent).all():
+            if (event.extra or {}).get("data_day") in {day.isoformat() for day in days}:
+                session.delete(event)
+
+
+def test_a_file_dropped_in_the_inbox_reaches_the_marts_as_filedrop(fresh_pipeline):
+    from kinerja.warehouse import connect
+
+    params, inbox, archive = fresh_pipeline
+    # an earlier day, landed and built as a run would (one dbt build is faster than its tasks):
+    # the marts exist, so the DAG run below builds only its data day and trailing days
+    pipeline.sync_registry()
+    pipeline.audit_batch(pipeline.land_simulated_day(FIRST_DAY))
+    dbt.run_dbt(params, "build", "--select", "tag:daily", "--vars", f"{{data_day: '{FIRST_DAY}'}}")
+    dag = _daily_dag()
+    folder = inbox / "kab-5101"
+    folder.mkdir(parents=True)
+    shutil.copy(REPO / "tests" / "fixtures" / "exports" / EXPORT, folder / EXPORT)
+    os.utime(folder / EXPORT, (WRITTEN.timestamp(), WRITTEN.timestamp()))
+
+    run = dag.test(logical_date=runner.tz_datetime(DATA_DAY + timedelta(days=1), runner.DAILY_HOUR))
+
+    assert run.state == "success", [(ti.task_id, ti.state) for ti in run.get_task_instances()]
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["land_filedrop"] == states["land_simulator"] == "success"
+    assert list(folder.iterdir()) == [] and len(list((archive / "kab-5101").iterdir())) == 1
+    with connect(params) as conn:
+        files = conn.execute("select status, rows_landed, account_ids, batch_ids from raw.filedrop_files").fetchall()
+        [(status, rows_landed, account_ids, [batch_id])] = files
+        assert (status, rows_landed, account_ids) == ("landed", 7, [DROP_ACCOUNT])
+        ledger = conn.execute(
+            "select source, status, rows_accepted from raw.batch_ledger where batch_id = %s", [batch_id]
+        ).fetchone()
+        assert ledger == ("filedrop", "accepted", 7)
+        # the run rebuilds its data day and trailing days: the export's last three days are in the fact
+        facts = conn.execute(
+            "select metric_date, source, views from marts.fct_account_daily"
+            " where account_id = %s and metric_date between %s and %s order by metric_date",
+            [DROP_ACCOUNT, DATA_DAY - timedelta(days=3), DATA_DAY],
+        ).fetchall()
+        assert facts[:3] == [
+            (date(2026, 4, 16), "filedrop", 561),
+            (date(2026, 4, 17), "filedrop", 310),
+            (date(2026, 4, 18), "filedrop", 1484),
+        ]
+        assert facts[3][:2] == (DATA_DAY, "simulator")  # the export ends the day before
+        others = conn.execute(
+            "select count(*) from marts.fct_account_daily where metric_date = %s and source = 'simulator'",
+            [DATA_DAY],
+        ).fetchone()[0]
+        assert others == 65  # every account of the small registry, as before
