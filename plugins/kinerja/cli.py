@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import psycopg
 import typer
@@ -24,8 +25,10 @@ from kinerja import config
 app = typer.Typer(help="Kinerja: national warehouse of government social-media performance.", no_args_is_help=True)
 warehouse_app = typer.Typer(help="The warehouse server.", no_args_is_help=True)
 registry_app = typer.Typer(help="The registry of institutions and accounts.", no_args_is_help=True)
+filedrop_app = typer.Typer(help="The file drop: exports institution admins drop into their inbox folder.", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(registry_app, name="registry")
+app.add_typer(filedrop_app, name="filedrop")
 console = Console()
 
 
@@ -208,6 +211,119 @@ def registry_load() -> None:
     from kinerja.pipeline import sync_registry
 
     console.print(sync_registry())
+
+
+def _day(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a day: write it as YYYY-MM-DD, e.g. 2026-10-05") from None
+
+
+@contextmanager
+def _what_to_do_on_failure():
+    """Turn the usual failures into one sentence that says what to do next, and exit 1."""
+    from kinerja.registry import RegistryError
+
+    try:
+        yield
+    except RegistryError as error:
+        console.print(Text("✗ ", style="red") + Text(str(error)), soft_wrap=True)
+        console.print("The registry files are invalid: run `kinerja registry check`, fix what it lists, and try again.")
+        raise typer.Exit(1) from None
+    except psycopg.errors.UndefinedTable as error:
+        console.print(f"[red]✗[/] {error.diag.message_primary}", highlight=False)
+        console.print("The warehouse has no tables yet: run `kinerja registry load` once, then try again.")
+        raise typer.Exit(1) from None
+    except psycopg.OperationalError as error:
+        console.print(f"[red]✗[/] the warehouse cannot be reached: {str(error).strip().splitlines()[0]}", highlight=False)
+        if config.warehouse_url():
+            console.print("Check KINERJA_WAREHOUSE_URL (or unset it to use the embedded server), then try again.")
+        else:
+            console.print("Start the embedded server with `kinerja warehouse start`, then try again.")
+        raise typer.Exit(1) from None
+
+
+_WIB = ZoneInfo(config.DEFAULT_TIMEZONE)
+_STATUS_STYLE = {"landed": "green", "duplicate": "cyan", "rejected": "red", "failed": "red", "gone": "yellow"}
+
+
+@filedrop_app.command("process")
+def filedrop_process(
+    day: str = typer.Option(
+        None,
+        help="The day the files count as received, YYYY-MM-DD (default: today, WIB). It caps the days "
+        "an export can cover and decides the year of exports that print none (TikTok).",
+    ),
+) -> None:
+    """Land every new file of the inbox now, as the daily run does, and show what became of each."""
+    from datetime import timedelta
+
+    from kinerja.pipeline import land_file_drops, local_today
+
+    received = _day(day) or local_today()
+    with _what_to_do_on_failure():
+        summary = land_file_drops(received - timedelta(days=1), today=received)
+    inbox = config.filedrop_inbox()
+    if not summary["messages"]:
+        console.print(f"No new files in {inbox}. An admin drops an export into {inbox}/<institution_id>/.")
+        return
+    table = Table(title=f"File drop: {inbox}")
+    for column in ("institution", "file", "status", "rows landed", "held"):
+        table.add_column(column, justify="right" if column in ("rows landed", "held") else "left", overflow="fold")
+    for row in summary["file_rows"]:
+        style = _STATUS_STYLE.get(row["status"], "")
+        table.add_row(row["institution_id"], row["file"], f"[{style}]{row['status']}[/]",
+                      str(row["rows_landed"]), str(row["rows_quarantined"]))
+    console.print(table)
+    for message in summary["messages"]:  # whole sentences, never cut by the table's width
+        console.print(Text("• ") + Text(message), soft_wrap=True)
+    for audit in summary["audits"]:
+        if audit["status"] == "rejected":
+            console.print(Text("✗ ", style="red") + Text(audit["reason"]), soft_wrap=True)
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(summary["files"].items()))
+    console.print(f"{counts}. Rejected files are in {inbox / '_rejected'}/<institution_id>/ with a note "
+                  "saying what was wrong; rows held back are in raw.filedrop_quarantine.")
+
+
+@filedrop_app.command("status")
+def filedrop_status(
+    institution: str = typer.Option(None, help="Only this institution's files (its registry id, e.g. kab-5101)."),
+    limit: int = typer.Option(50, help="Show at most this many files, the latest first."),
+) -> None:
+    """List the files dropped so far (raw.filedrop_files): what became of each, and why."""
+    from kinerja.warehouse import connect, ensure_warehouse
+
+    with _what_to_do_on_failure(), connect(ensure_warehouse()) as conn:
+        rows = conn.execute(
+            """
+            select institution_id, original_name, status, export_format, array_to_string(account_ids, ', '),
+                   rows_landed, rows_quarantined, drop_count, last_dropped_at, message
+            from raw.filedrop_files
+            where %(institution)s::text is null or institution_id = %(institution)s
+            order by last_dropped_at desc, institution_id, original_name
+            limit %(limit)s
+            """,
+            {"institution": institution, "limit": limit},
+        ).fetchall()
+    if not rows:
+        where = f" from {institution}" if institution else ""
+        console.print(f"No files dropped yet{where}. Process the inbox with `kinerja filedrop process`.")
+        return
+    table = Table(title="Files dropped (raw.filedrop_files), latest first")
+    for column in ("institution", "file", "status", "format", "accounts", "landed", "held", "drops", "last dropped"):
+        numeric = column in ("landed", "held", "drops")
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
+    for institution_id, name, status, fmt, accounts, landed, held, drops, last, _ in rows:
+        style = _STATUS_STYLE.get(status, "")
+        table.add_row(institution_id, name, f"[{style}]{status}[/]", fmt or "", accounts or "", str(landed),
+                      str(held), str(drops), f"{last.astimezone(_WIB):%Y-%m-%d %H:%M} WIB")
+    console.print(table)
+    for institution_id, name, status, *_, message in rows:
+        if status != "landed":
+            console.print(Text(f"✗ {institution_id}/{name}: ", style="red") + Text(message or ""), soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -74,7 +74,8 @@ def _audit_all(conn: psycopg.Connection, batch_ids: Iterable[str]) -> tuple[list
     return outcomes, rejected
 
 
-def _local_today() -> date:
+def local_today() -> date:
+    """Today in WIB."""
     return datetime.now(ZoneInfo(config.DEFAULT_TIMEZONE)).date()
 
 
@@ -100,7 +101,7 @@ def land_file_drops(data_day: date, today: date | None = None, registry_dir: Pat
     with connect(ensure_warehouse()) as conn:
         started = conn.execute("select clock_timestamp()").fetchone()[0]
         conn.commit()
-        report = process_inbox(conn, inbox, archive, rows, today or _local_today())
+        report = process_inbox(conn, inbox, archive, rows, today or local_today())
         files = conn.execute(
             """
             select institution_id, original_name, status, message, rows_landed, rows_quarantined, batch_ids

@@ -36,3 +36,17 @@ def test_a_month_that_is_not_a_month_is_refused_with_the_expected_form():
     result = runner.invoke(app, ["run", "--month", "Oktober"])
     assert result.exit_code != 0
     assert "YYYY-MM" in result.output
+
+
+def test_filedrop_commands_say_what_to_do_when_the_warehouse_cannot_be_reached(tmp_path, monkeypatch):
+    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", f"postgresql://nobody@/kinerja?host={tmp_path}/no-server")
+    result = runner.invoke(app, ["filedrop", "status"])
+    assert result.exit_code == 1
+    assert "the warehouse cannot be reached" in result.output
+    assert "Check KINERJA_WAREHOUSE_URL" in result.output
+
+
+def test_filedrop_process_refuses_a_day_that_is_not_a_day():
+    result = runner.invoke(app, ["filedrop", "process", "--day", "13-06-2026"])
+    assert result.exit_code != 0
+    assert "YYYY-MM-DD" in result.output

@@ -1,0 +1,71 @@
+"""`kinerja filedrop process` and `kinerja filedrop status` against a real warehouse."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from kinerja.cli import app
+from support import REPO, SMALL_REGISTRY
+from typer.testing import CliRunner
+
+pytestmark = pytest.mark.integration
+
+runner = CliRunner()
+EXPORTS = REPO / "tests" / "fixtures" / "exports"
+
+
+@pytest.fixture
+def inbox(warehouse, tmp_path, monkeypatch):
+    from kinerja import cli
+
+    monkeypatch.setattr(cli.console, "width", 200)  # a wide terminal: whole names in the tables
+    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", warehouse.url())
+    monkeypatch.setenv("KINERJA_REGISTRY_DIR", str(SMALL_REGISTRY))
+    monkeypatch.setenv("KINERJA_FILEDROP_INBOX", str(tmp_path / "inbox"))
+    monkeypatch.setenv("KINERJA_FILEDROP_ARCHIVE", str(tmp_path / "archive"))
+    return tmp_path / "inbox"
+
+
+def drop(inbox, institution: str, name: str, content: str | None = None) -> None:
+    folder = inbox / institution
+    folder.mkdir(parents=True, exist_ok=True)
+    if content is None:
+        shutil.copy(EXPORTS / name, folder / name)
+    else:
+        (folder / name).write_text(content)
+
+
+def test_process_shows_each_file_with_its_status_and_what_to_do(inbox):
+    drop(inbox, "kab-5101", "tiktok_overview_sample_en.csv")
+    drop(inbox, "kab-5102", "notes.csv", "Tanggal,Catatan\n2026-06-01,rapat\n")
+
+    result = runner.invoke(app, ["filedrop", "process", "--day", "2026-06-13"])
+
+    assert result.exit_code == 0, result.output
+    assert "kab-5101" in result.output and "landed" in result.output
+    assert "kab-5102" in result.output and "rejected" in result.output
+    # the sentence for the sender is printed whole, and where the rejected file went
+    assert "kab-5101/tiktok_overview_sample_en.csv: tiktok" in result.output
+    assert "kab-5102/notes.csv: rejected:" in result.output
+    assert "1 landed, 1 rejected" in result.output and "_rejected" in result.output
+    assert (inbox / "_rejected" / "kab-5102" / "notes.csv.error.txt").exists()
+
+    again = runner.invoke(app, ["filedrop", "process", "--day", "2026-06-13"])
+    assert again.exit_code == 0 and "No new files" in again.output
+
+
+def test_status_lists_the_files_dropped_so_far(inbox):
+    empty = runner.invoke(app, ["filedrop", "status"])
+    assert empty.exit_code == 0 and "No files dropped yet" in empty.output
+    drop(inbox, "kab-5101", "tiktok_overview_sample_en.csv")
+    drop(inbox, "kab-5102", "notes.csv", "Tanggal,Catatan\n2026-06-01,rapat\n")
+    runner.invoke(app, ["filedrop", "process", "--day", "2026-06-13"])
+
+    result = runner.invoke(app, ["filedrop", "status"])
+
+    assert result.exit_code == 0, result.output
+    assert "tiktok_overview_sample_en.csv" in result.output and "demo-kab-5101-tiktok" in result.output
+    assert "✗ kab-5102/notes.csv:" in result.output  # a rejected file says why
+    only = runner.invoke(app, ["filedrop", "status", "--institution", "kab-5101"])
+    assert "kab-5102" not in only.output and "kab-5101" in only.output
