@@ -172,17 +172,22 @@ class _Validator:
     def __init__(self, docs_dir: Path | None = None):
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
         import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.data_context.types.base import (
+            DataContextConfig,
+            InMemoryStoreBackendDefaults,
+            ProgressBarsConfig,
+        )
 
         self.gx = gx
-        self.context = gx.get_context(mode="ephemeral")
+        # in memory, without GX's default docs site in a temporary directory (only ours below)
+        self.context = gx.get_context(mode="ephemeral", project_config=DataContextConfig(
+            store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False)))
         # task logs, not progress bars: a bar per metric floods the Airflow log
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.source = self.context.data_sources.add_pandas("landed")
         self.docs_dir = docs_dir
         if docs_dir is not None:
-            # Ephemeral contexts build Data Docs too (checked with GX 1.24): a filesystem site
-            # of our own; the context's default site (a temporary directory) is never built.
+            # Ephemeral contexts build Data Docs too (checked with GX 1.24): a filesystem site.
             self.context.add_data_docs_site(self.SITE, {
                 "class_name": "SiteBuilder",
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
