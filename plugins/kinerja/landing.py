@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from kinerja.sources import CANONICAL_FIELDS, METRIC_FIELDS
 from kinerja.sources.base import POST_FIELDS, POST_METRIC_FIELDS, NoValue
@@ -69,21 +69,56 @@ class LandedBatch:
     checksum: str
 
 
-def _canonical_line(table: RawTable, record: dict) -> bytes:
-    """The bytes a record contributes to the batch checksum (None and 0 differ)."""
-    values = ["\\N" if record[f] is None else str(record[f]) for f in table.fields]
-    values.append(json.dumps(record.get("no_value"), sort_keys=True))
-    return ("\t".join(values) + "\n").encode()
+# Only text can hold what COPY must escape; numbers, dates and reason names cannot.
+_TEXT_FIELDS = ("platform", "account_id", "post_id", "post_type")
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_row(table: RawTable, row_number: int, source: str, record: dict) -> tuple:
-    no_value = record.get("no_value")
-    return (
-        row_number,
-        source,
-        *(record[f] for f in table.fields),
-        None if no_value is None else Jsonb(no_value),
-    )
+@dataclass
+class _Formatted:
+    """A batch's records, each formatted once: the checksum's text is also the COPY line."""
+
+    lines: list[str]
+    checksum: str
+    days: set[date]
+    has_not_observed: bool
+
+
+def _format(table: RawTable, records: Iterable[dict]) -> _Formatted:
+    """Each record as the canonical text its checksum hashes (None and 0 differ), ready to COPY.
+
+    The canonical text of a record is its fields, tab-separated, `\\N` for None, then its
+    no_value reasons as sorted JSON; a batch's checksum (and so its id) is the sha256 of
+    those lines. The same text is COPY's text format wherever it holds no character COPY
+    must escape; where it does, the COPY line is escaped (the checksum is not).
+    """
+    hasher = hashlib.sha256()
+    lines: list[str] = []
+    days: set[date] = set()
+    reasons_json: dict[tuple, str] = {}  # few distinct reason sets: serialise each once
+    has_not_observed = False
+    not_observed = str(NoValue.NOT_OBSERVED)
+    fields, day_field = table.fields, table.day_field
+    text_fields = [f for f in fields if f in _TEXT_FIELDS]
+    for record in records:
+        values = ["\\N" if record[f] is None else str(record[f]) for f in fields]
+        no_value = record.get("no_value")
+        # the same reasons in the same order share their JSON (a different order only misses the cache)
+        key = tuple(no_value.items()) if no_value is not None else None
+        reasons = reasons_json.get(key)
+        if reasons is None:
+            reasons = reasons_json[key] = json.dumps(no_value, sort_keys=True)
+            has_not_observed = has_not_observed or not_observed in reasons
+        canonical = "\t".join(values) + "\t" + reasons
+        hasher.update((canonical + "\n").encode())
+        if _NEEDS_ESCAPE.search("".join([record[f] or "" for f in text_fields]) + reasons):
+            values = [v if v == "\\N" else v.translate(_COPY_ESCAPES) for v in values]
+            canonical = "\t".join(values) + "\t" + reasons.translate(_COPY_ESCAPES)
+        # no reasons at all is SQL null, not the JSON value null
+        lines.append(canonical if no_value is not None else canonical.rpartition("\t")[0] + "\t\\N")
+        days.add(record[day_field])
+    return _Formatted(lines, hasher.hexdigest(), days, has_not_observed)
 
 
 def batch_id_for(source: str, data_day: date, checksum: str, table: RawTable = ACCOUNT_DAILY) -> str:
@@ -98,26 +133,28 @@ def land_batch(
     records: Iterable[dict],
     table: RawTable = ACCOUNT_DAILY,
 ) -> LandedBatch:
-    """Land `records` as one batch of `source` for `data_day` and record it in the ledger."""
+    """Land `records` as one batch of `source` for `data_day` and record it in the ledger.
+
+    The records are read and formatted before the database is touched (a source that
+    fails halfway changes nothing); then, in one transaction under the partitions' locks,
+    the rows are COPYed straight into the raw table and the rows of other batches in the
+    partitions they carry are deleted.
+    """
+    formatted = _format(table, records)
+    batch_id = batch_id_for(source, data_day, formatted.checksum, table)
+    rows_in = len(formatted.lines)
     with conn.transaction(), conn.cursor() as cur:
-        # A caller may land several batches in one transaction (a file's days and posts):
-        # the previous batch's staging table is done with by then.
-        cur.execute("drop table if exists pg_temp.incoming")
-        cur.execute(f"create temp table incoming on commit drop as select * from {table.name} with no data")
-        hasher = hashlib.sha256()
-        rows_in = 0
-        with cur.copy(f"copy incoming ({', '.join(table.copy_columns)}) from stdin") as copy:
-            for rows_in, record in enumerate(records, start=1):
-                hasher.update(_canonical_line(table, record))
-                copy.write_row(_copy_row(table, rows_in, source, record))
-        checksum = hasher.hexdigest()
-        batch_id = batch_id_for(source, data_day, checksum, table)
-        _lock_partitions(cur, table, source, data_day)
-        _keep_values_not_observed(cur, table, source)
-        _replace_partitions(cur, table, source, batch_id)
-        _record_in_ledger(cur, table, batch_id, source, data_day, rows_in, checksum)
+        _lock_partitions(cur, table, source, {*formatted.days, data_day})
+        if _holds_all_its_partitions(cur, table, batch_id, rows_in):
+            log.info("batch %s is landed already, every row in place", batch_id)
+        else:
+            _copy_rows(cur, table, source, batch_id, formatted.lines)
+            if formatted.has_not_observed:
+                _keep_values_not_observed(cur, table, source, batch_id)
+            _delete_replaced_rows(cur, table, source, batch_id)
+        _record_in_ledger(cur, table, batch_id, source, data_day, rows_in, formatted.checksum)
     log.info("landed batch %s into %s: %d rows", batch_id, table.name, rows_in)
-    return LandedBatch(batch_id, source, data_day, rows_in, checksum)
+    return LandedBatch(batch_id, source, data_day, rows_in, formatted.checksum)
 
 
 def land_posts(conn: psycopg.Connection, source: str, data_day: date, records: Iterable[dict]) -> LandedBatch:
@@ -125,25 +162,38 @@ def land_posts(conn: psycopg.Connection, source: str, data_day: date, records: I
     return land_batch(conn, source, data_day, records, POST_DAILY)
 
 
-def _lock_partitions(cur: psycopg.Cursor, table: RawTable, source: str, data_day: date) -> None:
-    """Lock every (source, day) the batch touches, plus its ledger day, in a fixed order.
+def _lock_partitions(cur: psycopg.Cursor, table: RawTable, source: str, days: set[date]) -> None:
+    """Lock every (table, source, day) the batch touches, plus its ledger day, in a fixed order.
 
     A batch may carry trailing days (restatements), so two batches of different data
     days can touch the same partition; sorted locks keep them from interleaving or
     deadlocking. The locks last until the transaction ends.
     """
-    cur.execute(
-        f"""
-        select pg_advisory_xact_lock(hashtext(%(prefix)s || day::text))
-        from (
-            select {table.day_field} as day from incoming union select %(data_day)s::date order by day
-        ) as sorted_days
-        """,
-        {"prefix": f"landing|{table.name}|{source}|", "data_day": data_day},
-    )
+    prefix = f"landing|{table.name}|{source}|"
+    for day in sorted(days):
+        cur.execute("select pg_advisory_xact_lock(hashtext(%s))", [prefix + day.isoformat()])
 
 
-def _keep_values_not_observed(cur: psycopg.Cursor, table: RawTable, source: str) -> None:
+def _holds_all_its_partitions(cur: psycopg.Cursor, table: RawTable, batch_id: str, rows_in: int) -> bool:
+    """The same content landed before and no later batch replaced any of it: nothing to do."""
+    cur.execute(f"select count(*) from {table.name} where batch_id = %s", [batch_id])
+    return rows_in > 0 and cur.fetchone()[0] == rows_in
+
+
+def _copy_rows(cur: psycopg.Cursor, table: RawTable, source: str, batch_id: str, lines: list[str]) -> None:
+    # rows of this batch that survived a partial replacement go first: it lands whole again
+    cur.execute(f"delete from {table.name} where batch_id = %s", [batch_id])
+    prefix = (batch_id.translate(_COPY_ESCAPES), source.translate(_COPY_ESCAPES))
+    columns = ", ".join(("batch_id",) + table.copy_columns)
+    with cur.copy(f"copy {table.name} ({columns}) from stdin") as copy:
+        for start in range(0, len(lines), 5000):
+            chunk = lines[start : start + 5000]
+            copy.write(
+                "".join(f"{prefix[0]}\t{n}\t{prefix[1]}\t{line}\n" for n, line in enumerate(chunk, start + 1))
+            )
+
+
+def _keep_values_not_observed(cur: psycopg.Cursor, table: RawTable, source: str, batch_id: str) -> None:
     """A value this batch did not observe keeps what the row it replaces held.
 
     A re-pull of trailing days carries follower levels as "not observed" (they were only
@@ -164,33 +214,31 @@ def _keep_values_not_observed(cur: psycopg.Cursor, table: RawTable, source: str)
     match = " and ".join(f"landed.{key} = incoming.{key}" for key in table.row_key)
     cur.execute(
         f"""
-        update incoming
+        update {table.name} as incoming
         set {", ".join(keep)},
             no_value = incoming.no_value - array_remove(array[{kept}], null)
         from {table.name} as landed
-        where landed.source = %s and {match}
+        where incoming.batch_id = %(batch)s and landed.source = %(source)s and landed.batch_id <> %(batch)s
+          and {match}
           and incoming.no_value::text like '%%{not_observed}%%'
         """,
-        [source],
+        {"batch": batch_id, "source": source},
     )
 
 
-def _replace_partitions(cur: psycopg.Cursor, table: RawTable, source: str, batch_id: str) -> None:
+def _delete_replaced_rows(cur: psycopg.Cursor, table: RawTable, source: str, batch_id: str) -> None:
+    """Every other batch's rows of the (platform, account, day) partitions this batch carries."""
     day = table.day_field
     cur.execute(
         f"""
         delete from {table.name} as landed
-        using (select distinct platform, account_id, {day} from incoming) as carried
-        where landed.source = %s
+        using (select distinct platform, account_id, {day} from {table.name} where batch_id = %(batch)s) as carried
+        where landed.source = %(source)s and landed.batch_id <> %(batch)s
           and landed.platform = carried.platform
           and landed.account_id = carried.account_id
           and landed.{day} = carried.{day}
         """,
-        [source],
-    )
-    columns = ", ".join(table.copy_columns)
-    cur.execute(
-        f"insert into {table.name} (batch_id, {columns}) select %s, {columns} from incoming", [batch_id]
+        {"batch": batch_id, "source": source},
     )
 
 

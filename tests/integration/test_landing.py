@@ -162,3 +162,22 @@ def test_a_value_not_observed_by_a_repull_keeps_the_earlier_one(conn):
     landing.land_batch(conn, "api:instagram", DAY, [day(120, None, {"followers": NoValue.HIDDEN})])
     row = conn.execute("select followers, no_value->>'followers' from raw.account_daily").fetchone()
     assert row == (None, "hidden")
+
+
+def test_text_that_copy_must_escape_lands_as_it_was_sent(conn):
+    from kinerja.sources.base import account_day_record
+
+    odd = "acc\\with\ttab"
+    landing.land_batch(conn, "filedrop", DAY, [account_day_record("x", odd, DAY, {"posts": 2})])
+    assert conn.execute("select account_id, posts from raw.account_daily").fetchone() == (odd, 2)
+
+
+def test_a_batch_landed_again_after_a_partial_restatement_takes_its_partitions_back(conn, small_accounts):
+    first = _land(conn, small_accounts)
+    content = table_fingerprint(conn, "raw.account_daily")
+    restated = [{**r, "views": r["views"] + 1} for r in simulator.simulate_day(small_accounts, DAY)][:5]
+    _land(conn, small_accounts, records=iter(restated))
+    assert table_fingerprint(conn, "raw.account_daily") != content
+    again = _land(conn, small_accounts)
+    assert again.batch_id == first.batch_id
+    assert table_fingerprint(conn, "raw.account_daily") == content
