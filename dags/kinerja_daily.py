@@ -16,7 +16,11 @@ Each run is about one **data day** (the start of its data interval, WIB):
      trailing window; landed as `api:<platform>` and audited. Problems go to
      `raw.source_problems`; fails only when a platform delivered for none of its accounts.
 3. `dbt_daily`: staging and marts (`tag:daily`), the data day and its trailing days.
-4. `publish`: announces the asset `fct_account_daily` for the data day.
+   They are built in `build_marts`, where dbt's tests check them.
+4. `publish`: only when every model and test passed, copies what the build rebuilt
+   (its data day and trailing days) into `marts`, the schema Metabase reads, in one
+   transaction (write-audit-publish: a failed test leaves what users see as it was),
+   and announces the asset `fct_account_daily` for the data day.
 
 Re-running a day, twice or concurrently, leaves the warehouse the same.
 """
@@ -68,10 +72,13 @@ def kinerja_daily():
         return land_api(data_day_of(data_interval_start))
 
     @task(outlets=[ACCOUNT_DAILY])
-    def publish(data_interval_start=None, outlet_events=None) -> str:
-        day = data_day_of(data_interval_start).isoformat()
-        outlet_events[ACCOUNT_DAILY].extra = {"data_day": day}
-        return day
+    def publish(data_interval_start=None, outlet_events=None) -> list[str]:
+        from kinerja.pipeline import publish_day
+
+        day = data_day_of(data_interval_start)
+        published = publish_day(day)
+        outlet_events[ACCOUNT_DAILY].extra = {"data_day": day.isoformat()}
+        return published
 
     # the shape depends on settings only (an environment variable), never on I/O
     sources = config.sources()
@@ -89,5 +96,6 @@ def kinerja_daily():
     dbt_daily = dbt_task_group("dbt_daily", select=["tag:daily"], dbt_vars={"data_day": DATA_DAY_TEMPLATE})
     sync_registry() >> first
     last >> dbt_daily >> publish()
+
 
 kinerja_daily()

@@ -186,6 +186,34 @@ def warehouse_fingerprint() -> None:
             print(f"{digest}  {table}")
 
 
+@app.command("publish")
+def publish_command(
+    recreate: Annotated[
+        list[str] | None,
+        typer.Option(help="A published table (layer.name, e.g. marts.dim_regions) to drop and create anew from "
+                     "its build, after its model changed shape. Repeat for several."),
+    ] = None,
+) -> None:
+    """Publish every audited build table (build_marts, build_reports) to marts and reports, in full.
+
+    The DAGs publish after each passing build on their own; run this after a model changed
+    shape (with --recreate) or after a full rebuild outside the DAGs.
+    """
+    from kinerja.publish import PublishError, publish
+    from kinerja.warehouse import connect
+
+    with _what_to_do_on_failure(), connect() as conn:
+        try:
+            published = publish(conn, recreate=set(recreate or ()))
+        except PublishError as error:
+            console.print(Text("✗ ", style="red") + Text(str(error)), soft_wrap=True)
+            raise typer.Exit(1) from None
+    table = Table("published table", "rows", "how")
+    for item in published:
+        table.add_row(item.table, f"{item.rows:,}", item.how)
+    console.print(table)
+
+
 @registry_app.command("check")
 def registry_check(
     registry_dir: Annotated[

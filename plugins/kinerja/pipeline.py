@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,9 @@ from kinerja.warehouse import connect, ensure_warehouse
 from kinerja.warehouse.schema import apply_ddl
 
 log = logging.getLogger(__name__)
+
+# Days before the data day that a daily build rebuilds (dbt var trailing_days): they are published too.
+TRAILING_DAYS = 3
 
 
 def sync_registry(registry_dir: Path | None = None) -> dict[str, int]:
@@ -259,6 +262,28 @@ def _land_harvest(conn: psycopg.Connection, platform: str, data_day: date, harve
         "audits": audits,
         "rejected": rejected,
     }
+
+
+def publish_day(data_day: date, trailing_days: int = TRAILING_DAYS) -> list[str]:
+    """Publish what the daily build rebuilt and tested: its tables, the data day and its trailing days."""
+    from kinerja import publish
+
+    tables = publish.tables_tagged(config.dbt_manifest_path(), "daily")
+    window = (data_day - timedelta(days=trailing_days), data_day)
+    with connect(ensure_warehouse()) as conn:
+        published = publish.publish(conn, days=window, only=tables)
+    return [f"{p.table} ({p.how}, {p.rows} rows)" for p in published]
+
+
+def publish_month(month: date) -> list[str]:
+    """Publish what the monthly build rebuilt and tested (the month's reports), before the scorecards read them."""
+    from kinerja import publish
+
+    tables = publish.tables_tagged(config.dbt_manifest_path(), "monthly")
+    with connect(ensure_warehouse()) as conn:
+        published = publish.publish(conn, only=tables)
+    log.info("published for %s: %s", month.strftime("%B %Y"), ", ".join(p.table for p in published))
+    return [f"{p.table} ({p.how}, {p.rows} rows)" for p in published]
 
 
 def render_scorecards(month: date, out_dir: Path | None = None) -> list[str]:

@@ -16,11 +16,13 @@ of shape is refused with what to do (`kinerja publish --recreate TABLE`).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -50,24 +52,42 @@ def build_schema(layer: str) -> str:
     return BUILD_PREFIX + layer
 
 
+def tables_tagged(manifest_path: Path, tag: str) -> set[str]:
+    """The published tables (layer.name) whose models carry `tag` in the dbt manifest.
+
+    A DAG publishes exactly what its own build selected and tested: the daily run never
+    publishes a report the monthly build left behind after a failed test.
+    """
+    nodes = json.loads(Path(manifest_path).read_text())["nodes"].values()
+    return {
+        f"{node['schema'].removeprefix(BUILD_PREFIX)}.{node['alias']}"
+        for node in nodes
+        if node["resource_type"] == "model" and tag in node["tags"] and node["schema"].startswith(BUILD_PREFIX)
+    }
+
+
 def publish(
     conn: psycopg.Connection,
     *,
     days: tuple[date, date] | None = None,
     layers: Sequence[str] = PUBLISHED_LAYERS,
+    only: Collection[str] | None = None,
     recreate: Collection[str] = (),
 ) -> list[Published]:
-    """Copy every build table of `layers` into its published table, in one transaction.
+    """Copy the build tables of `layers` into their published tables, in one transaction.
 
-    `days` (first, last): tables with a metric_date column take only the rows of those
-    days (the days a daily build rebuilt); others are replaced whole. `recreate` names
-    published tables (layer.name) to drop and create anew from their build.
+    `only` limits it to these tables (layer.name; None: every build table). `days` (first,
+    last): tables with a metric_date column take only the rows of those days (the days a
+    daily build rebuilt); others are replaced whole. `recreate` names published tables to
+    drop and create anew from their build.
     """
     results: list[Published] = []
     with conn.transaction():
         # one publisher at a time: two would interleave their deletes and inserts
         conn.execute("select pg_advisory_xact_lock(hashtext('kinerja.publish'))")
         tables = [(layer, name) for layer in layers for name in _build_tables(conn, layer)]
+        if only is not None:
+            tables = [(layer, name) for layer, name in tables if f"{layer}.{name}" in only]
         for layer, name in tables:
             created = _ensure_published(conn, layer, name, recreate=f"{layer}.{name}" in recreate)
             _add_new_columns(conn, layer, name)
