@@ -15,7 +15,8 @@ Each run is about one **data day** (the start of its data interval, WIB):
    - `land_api`: every platform's accounts through the platform APIs (opt-in), with a
      trailing window; landed as `api:<platform>` and audited. Problems go to
      `raw.source_problems`; fails only when a platform delivered for none of its accounts.
-3. `dbt_daily`: staging and marts (`tag:daily`), the data day and its trailing days.
+3. `dbt_daily`: staging and marts (`tag:daily`), the data day and its trailing days;
+   the reference dimensions (`tag:reference`: calendar, platforms) are left to the monthly run.
    They are built in `build_marts`, where dbt's tests check them.
 4. `publish`: only when every model and test passed, copies what the build rebuilt
    (its data day and trailing days) into `marts`, the schema Metabase reads, in one
@@ -93,7 +94,10 @@ def kinerja_daily():
     if "api" in sources:
         first.append(land_api())
         last.append(first[-1])
-    dbt_daily = dbt_task_group("dbt_daily", select=["tag:daily"], dbt_vars={"data_day": DATA_DAY_TEMPLATE})
+    # the reference dimensions (calendar, platforms) change rarely: the monthly run builds them
+    dbt_daily = dbt_task_group(
+        "dbt_daily", select=["tag:daily"], exclude=["tag:reference"], dbt_vars={"data_day": DATA_DAY_TEMPLATE}
+    )
     sync_registry() >> first
     last >> dbt_daily >> publish()
 

@@ -3,7 +3,9 @@
 
 Each run is about one **month** (its data interval, WIB):
 
-1. `dbt_monthly`: the methodology seed and the reports (`tag:monthly`), among them
+1. `dbt_monthly`: the reference dimensions and their seeds (`tag:reference`: calendar,
+   platforms, metric definition changes), the methodology seed and the reports
+   (`tag:monthly`), among them
    `rpt_institution_scores_monthly` (IKMS, components, rank in the peer group).
 2. `publish`: only when every model and test of the build passed, the reports are
    copied from `build_reports` into `reports`, which the scorecards and Metabase read
@@ -39,7 +41,7 @@ def kinerja_monthly():
 
         return render_scorecards(month_of(data_interval_start))
 
-    dbt_task_group("dbt_monthly", select=["tag:monthly"]) >> publish() >> render_scorecards()
+    dbt_task_group("dbt_monthly", select=["tag:monthly", "tag:reference"]) >> publish() >> render_scorecards()
 
 
 kinerja_monthly()

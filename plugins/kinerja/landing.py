@@ -151,7 +151,7 @@ def land_batch(
             _copy_rows(cur, table, source, batch_id, formatted.lines)
             if formatted.has_not_observed:
                 _keep_values_not_observed(cur, table, source, batch_id)
-            _delete_replaced_rows(cur, table, source, batch_id)
+            _delete_replaced_rows(cur, table, source, batch_id, sorted(formatted.days))
         _record_in_ledger(cur, table, batch_id, source, data_day, rows_in, formatted.checksum)
     log.info("landed batch %s into %s: %d rows", batch_id, table.name, rows_in)
     return LandedBatch(batch_id, source, data_day, rows_in, formatted.checksum)
@@ -226,19 +226,25 @@ def _keep_values_not_observed(cur: psycopg.Cursor, table: RawTable, source: str,
     )
 
 
-def _delete_replaced_rows(cur: psycopg.Cursor, table: RawTable, source: str, batch_id: str) -> None:
-    """Every other batch's rows of the (platform, account, day) partitions this batch carries."""
+def _delete_replaced_rows(
+    cur: psycopg.Cursor, table: RawTable, source: str, batch_id: str, days: list[date]
+) -> None:
+    """Every other batch's rows of the (platform, account, day) partitions this batch carries.
+
+    The explicit days let the planner walk the partition index (source, day, ...) instead
+    of the whole source, so a batch costs the same on a table of any age.
+    """
     day = table.day_field
     cur.execute(
         f"""
         delete from {table.name} as landed
         using (select distinct platform, account_id, {day} from {table.name} where batch_id = %(batch)s) as carried
-        where landed.source = %(source)s and landed.batch_id <> %(batch)s
+        where landed.source = %(source)s and landed.{day} = any(%(days)s) and landed.batch_id <> %(batch)s
           and landed.platform = carried.platform
           and landed.account_id = carried.account_id
           and landed.{day} = carried.{day}
         """,
-        {"batch": batch_id, "source": source},
+        {"batch": batch_id, "source": source, "days": days},
     )
 
 

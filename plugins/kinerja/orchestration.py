@@ -58,7 +58,7 @@ def _dbt_env() -> dict[str, str]:
     return env
 
 
-def dbt_task_group(group_id: str, select: list[str], dbt_vars: dict | None = None):
+def dbt_task_group(group_id: str, select: list[str], dbt_vars: dict | None = None, exclude: list[str] | None = None):
     """A Cosmos task group: one Airflow task per dbt model (run and tests in one `dbt build`)."""
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
@@ -83,6 +83,7 @@ def dbt_task_group(group_id: str, select: list[str], dbt_vars: dict | None = Non
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             select=select,
+            exclude=exclude or [],
             test_behavior=TestBehavior.BUILD,
             enable_mock_profile=False,
             # Cosmos' per-model assets need a host in the URL; the embedded server has a

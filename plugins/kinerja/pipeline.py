@@ -268,7 +268,8 @@ def publish_day(data_day: date, trailing_days: int = TRAILING_DAYS) -> list[str]
     """Publish what the daily build rebuilt and tested: its tables, the data day and its trailing days."""
     from kinerja import publish
 
-    tables = publish.tables_tagged(config.dbt_manifest_path(), "daily")
+    manifest = config.dbt_manifest_path()
+    tables = publish.tables_tagged(manifest, "daily") - publish.tables_tagged(manifest, "reference")
     window = (data_day - timedelta(days=trailing_days), data_day)
     with connect(ensure_warehouse()) as conn:
         published = publish.publish(conn, days=window, only=tables)
@@ -276,10 +277,11 @@ def publish_day(data_day: date, trailing_days: int = TRAILING_DAYS) -> list[str]
 
 
 def publish_month(month: date) -> list[str]:
-    """Publish what the monthly build rebuilt and tested (the month's reports), before the scorecards read them."""
+    """Publish what the monthly build rebuilt and tested (reports, reference dimensions) before the scorecards read them."""
     from kinerja import publish
 
-    tables = publish.tables_tagged(config.dbt_manifest_path(), "monthly")
+    manifest = config.dbt_manifest_path()
+    tables = publish.tables_tagged(manifest, "monthly") | publish.tables_tagged(manifest, "reference")
     with connect(ensure_warehouse()) as conn:
         published = publish.publish(conn, only=tables)
     log.info("published for %s: %s", month.strftime("%B %Y"), ", ".join(p.table for p in published))
