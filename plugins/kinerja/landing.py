@@ -231,8 +231,8 @@ def _delete_replaced_rows(
 ) -> None:
     """Every other batch's rows of the (platform, account, day) partitions this batch carries.
 
-    The explicit days let the planner walk the partition index (source, day, ...) instead
-    of the whole source, so a batch costs the same on a table of any age.
+    The carried keys walk the (platform, account, day) index, so a batch costs the same
+    on a table of any age.
     """
     day = table.day_field
     cur.execute(

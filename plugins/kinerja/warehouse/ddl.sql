@@ -99,8 +99,11 @@ create table if not exists raw.account_daily (
 -- Added after the first release: the reason behind each null ({"reach": "not_reported"}).
 alter table raw.account_daily add column if not exists angry bigint;
 alter table raw.account_daily add column if not exists no_value jsonb;
-create index if not exists account_daily_partition_idx
-    on raw.account_daily (source, metric_date, platform, account_id);
+-- One index serves both the landing (which rows of an account and day to replace) and
+-- the audit (an account's history): each index costs every COPY (bench/RESULTS.md).
+create index if not exists account_daily_account_day_idx
+    on raw.account_daily (platform, account_id, metric_date);
+drop index if exists raw.account_daily_partition_idx;
 
 -- One row per post and as-of day: lifetime totals as the source reported them that day.
 -- A batch replaces all posts of an (account, as-of day) it carries: a deleted post disappears.

@@ -35,7 +35,6 @@ create table if not exists audit.completeness (
 );
 create index if not exists completeness_status_idx on audit.completeness (source, status, metric_date);
 
--- The day-over-day check looks up each account's previous accepted follower count; the
--- landing index leads with (source, metric_date), which cannot walk one account's history.
-create index if not exists account_daily_account_history_idx
-    on raw.account_daily (platform, account_id, metric_date);
+-- The day-over-day check walks each account's history through ddl.sql's
+-- account_daily_account_day_idx (platform, account_id, metric_date).
+drop index if exists raw.account_daily_account_history_idx;
