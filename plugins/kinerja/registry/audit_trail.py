@@ -36,8 +36,15 @@ class Author:
 def registry_author(registry_dir: Path) -> Author:
     """Who made the registry as it is: $KINERJA_REGISTRY_CHANGED_BY, else the last git commit's author."""
     commit, git_author = _last_commit(registry_dir)
-    name = os.environ.get(CHANGED_BY_ENV) or git_author or getpass.getuser()
+    name = os.environ.get(CHANGED_BY_ENV) or git_author or _os_user()
     return Author(name, commit)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # a container user without a name: say so rather than fail the load
+        return "unknown (set KINERJA_REGISTRY_CHANGED_BY)"
 
 
 def _last_commit(registry_dir: Path) -> tuple[str | None, str | None]:
