@@ -96,7 +96,10 @@ def kinerja_daily():
         last.append(first[-1])
     # the reference dimensions (calendar, platforms) change rarely: the monthly run builds them
     dbt_daily = dbt_task_group(
-        "dbt_daily", select=["tag:daily"], exclude=["tag:reference"], dbt_vars={"data_day": DATA_DAY_TEMPLATE}
+        "dbt_daily",
+        select=["tag:daily"],
+        exclude=["tag:reference"],
+        dbt_vars={"data_day": DATA_DAY_TEMPLATE, "trailing_days": config.TRAILING_DAYS},
     )
     sync_registry() >> first
     last >> dbt_daily >> publish()

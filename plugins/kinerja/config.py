@@ -90,6 +90,11 @@ def api_base_url(platform: str) -> str | None:
     return os.environ.get(f"KINERJA_API_BASE_URL_{platform.upper()}") or None
 
 
+# Days before the data day that each daily build rebuilds (late and restated data) and
+# then publishes: the DAG passes it to dbt as the var trailing_days, so both always agree.
+TRAILING_DAYS = 3
+
+
 def api_trailing_days() -> int:
     """Days before the data day the API source pulls again (Meta restates for up to 48 hours)."""
     return int(os.environ.get("KINERJA_API_TRAILING_DAYS", "3"))

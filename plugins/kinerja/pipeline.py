@@ -24,8 +24,6 @@ from kinerja.warehouse.schema import apply_ddl
 
 log = logging.getLogger(__name__)
 
-# Days before the data day that a daily build rebuilds (dbt var trailing_days): they are published too.
-TRAILING_DAYS = 3
 
 
 def sync_registry(registry_dir: Path | None = None) -> dict[str, int]:
@@ -264,7 +262,7 @@ def _land_harvest(conn: psycopg.Connection, platform: str, data_day: date, harve
     }
 
 
-def publish_day(data_day: date, trailing_days: int = TRAILING_DAYS) -> list[str]:
+def publish_day(data_day: date, trailing_days: int = config.TRAILING_DAYS) -> list[str]:
     """Publish what the daily build rebuilt and tested: its tables, the data day and its trailing days."""
     from kinerja import publish
 

@@ -29,16 +29,10 @@ from zoneinfo import ZoneInfo
 from kinerja.sources import KEY_FIELDS, METRIC_FIELDS
 
 POST_KEY_FIELDS = ("platform", "account_id", "post_id", "as_of_date")
-POST_METRIC_FIELDS = (
-    "views",
-    "reach",
-    "likes",
-    "comments",
-    "shares",
-    "saves",
-    "angry",  # anger reactions (Facebook); a crisis signal
-    "replies",  # public comments the account answered
-    "replies_24h",  # of which within 24 hours
+# A post carries the account-day interactions as lifetime totals (not the account's
+# levels: followers, posts), plus how fast the account answered its comments.
+ACCOUNT_LEVELS = ("followers", "posts")
+POST_METRIC_FIELDS = tuple(f for f in METRIC_FIELDS if f not in ACCOUNT_LEVELS) + (
     "reply_latency_median_s",  # median seconds from a public comment to the account's first reply
 )
 POST_FIELDS = POST_KEY_FIELDS + ("published_at", "post_type") + POST_METRIC_FIELDS
