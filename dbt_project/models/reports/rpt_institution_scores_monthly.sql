@@ -3,27 +3,55 @@
         indexes=[
             {'columns': ['month', 'institution_id'], 'unique': true},
             {'columns': ['month', 'peer_group']},
+            {'columns': ['month', 'province_code']},
         ],
     )
 }}
 
 with
 
-daily as (
-    select * from {{ ref('int_account_days_by_institution') }}
-),
-
 institutions as (
     select * from {{ ref('dim_institutions') }}
 ),
 
-weights as (
-    select component, weight from {{ ref('methodology_weights') }}
+method as (
+    select * from {{ ref('ikms_methods') }}
     where methodology_version = '{{ var("methodology_version") }}'
 ),
 
+weights as (
+    select * from {{ ref('ikms_weights') }}
+    where methodology_version = '{{ var("methodology_version") }}'
+),
+
+grade_bands as (
+    select * from {{ ref('ikms_grade_bands') }}
+    where methodology_version = '{{ var("methodology_version") }}'
+),
+
+account_periods as (
+    select * from {{ ref('int_ikms__account_periods') }}
+    where methodology_version = '{{ var("methodology_version") }}'
+),
+
+components as (
+    select * from {{ ref('int_ikms__institution_components') }}
+    where methodology_version = '{{ var("methodology_version") }}'
+),
+
+scores as (
+    select * from {{ ref('int_ikms__institution_scores') }}
+    where methodology_version = '{{ var("methodology_version") }}'
+),
+
+-- changes after which a metric's values are not comparable with the values before
+definition_breaks as (
+    select * from {{ ref('dim_metric_definition_changes') }}
+    where not comparable_across
+),
+
 months as (
-    select distinct date_trunc('month', metric_date)::date as month from daily
+    select distinct period_start as month from account_periods
 ),
 
 -- every institution in every month, scored or not: no data is "Data tidak cukup", never last
@@ -37,126 +65,75 @@ institution_months as (
     order by institutions.institution_id, months.month, institutions.valid_from desc
 ),
 
-account_months as (
-    select
-        account_id,
-        institution_id,
-        platform,
-        date_trunc('month', metric_date)::date as month,
-        count(*) as days_reported,
-        sum(posts) as posts,
-        count(*) filter (where posts > 0) as posting_days,
-        avg(followers) as avg_followers,
-        sum(views) as views,
-        sum(interactions) as interactions,
-        sum(comments) as comments,
-        sum(replies_24h) as replies_24h,
-        (array_agg(followers order by metric_date))[1] as followers_first,
-        (array_agg(followers order by metric_date desc))[1] as followers_last,
-        max(metric_date) - min(metric_date) as days_observed
-    from daily
-    group by account_id, institution_id, platform, date_trunc('month', metric_date)
-),
-
-account_features as (
-    select
-        account_months.*,
-        institution_months.peer_group,
-        -- coverage is judged against the whole calendar month
-        days_reported::numeric
-            / extract(day from account_months.month + interval '1 month' - interval '1 day') as coverage,
-        posts * 7.0 / days_reported as posts_per_week,
-        posting_days::numeric / days_reported as posting_day_share,
-        -- weekly compound growth of followers over the observed days
-        power(
-            followers_last::numeric / nullif(followers_first, 0), 7.0 / nullif(days_observed, 0)
-        ) - 1 as weekly_growth,
-        views / nullif(avg_followers, 0) as views_per_follower,
-        interactions / nullif(posts, 0) / nullif(avg_followers, 0) as engagement_per_post,
-        replies_24h::numeric / nullif(comments, 0) as replies_within_24h_share
-    from account_months
-    inner join institution_months
-        on account_months.institution_id = institution_months.institution_id
-        and account_months.month = institution_months.month
-),
-
--- only accounts with enough days in the month are scored
-eligible_accounts as (
-    select * from account_features
-    where coverage >= {{ var('min_coverage', 0.8) }}
-),
-
-account_percentiles as (
-    select
-        *,
-        {{ percentile_in_peer_group('posts_per_week') }} as posts_per_week_pct,
-        {{ percentile_in_peer_group('posting_day_share') }} as posting_day_share_pct,
-        {{ percentile_in_peer_group('weekly_growth') }} as weekly_growth_pct,
-        {{ percentile_in_peer_group('views_per_follower') }} as views_per_follower_pct,
-        {{ percentile_in_peer_group('engagement_per_post') }} as engagement_pct,
-        {{ percentile_in_peer_group('replies_within_24h_share') }} as responsiveness_pct
-    from eligible_accounts
-),
-
-account_components as (
-    select
-        institution_id,
-        month,
-        -- platforms combine by each account's share of the institution's followers
-        greatest(avg_followers, 1) as audience_weight,
-        {{ mean_of_available(['posts_per_week_pct', 'posting_day_share_pct']) }} as activity,
-        {{ mean_of_available(['weekly_growth_pct', 'views_per_follower_pct']) }} as reach,
-        engagement_pct as engagement,
-        responsiveness_pct as responsiveness
-    from account_percentiles
-),
-
-institution_components as (
-    select
-        institution_id,
-        month,
-        sum(audience_weight * activity) / nullif(sum(audience_weight) filter (where activity is not null), 0) as activity,
-        sum(audience_weight * reach) / nullif(sum(audience_weight) filter (where reach is not null), 0) as reach,
-        sum(audience_weight * engagement)
-            / nullif(sum(audience_weight) filter (where engagement is not null), 0) as engagement,
-        sum(audience_weight * responsiveness)
-            / nullif(sum(audience_weight) filter (where responsiveness is not null), 0) as responsiveness
-    from account_components
-    group by institution_id, month
-),
-
-components_long as (
-    select institution_id, month, 'activity' as component, activity as score from institution_components
-    union all
-    select institution_id, month, 'reach', reach from institution_components
-    union all
-    select institution_id, month, 'engagement', engagement from institution_components
-    union all
-    select institution_id, month, 'responsiveness', responsiveness from institution_components
-),
-
--- weighted mean over the components available: missing ones are re-normalised away
-institution_index as (
-    select
-        components_long.institution_id,
-        components_long.month,
-        sum(components_long.score * weights.weight)
-            / nullif(sum(weights.weight) filter (where components_long.score is not null), 0) as ikms
-    from components_long
-    inner join weights on components_long.component = weights.component
-    group by components_long.institution_id, components_long.month
-),
-
 institution_activity as (
     select
         institution_id,
-        month,
+        period_start as month,
         count(*) as accounts,
         sum(followers_last) as followers,
         sum(posts) as posts,
-        avg(coverage) as coverage
-    from account_features
-    group by institution_id, month
+        avg(coverage) as coverage,
+        array_agg(distinct platform) as platforms
+    from account_periods
+    group by institution_id, period_start
+),
+
+component_columns as (
+    select
+        institution_id,
+        period_start as month,
+        max(score) filter (where component = 'activity') as activity_score,
+        max(score) filter (where component = 'reach') as reach_score,
+        max(score) filter (where component = 'engagement') as engagement_score,
+        max(score) filter (where component = 'responsiveness') as responsiveness_score
+    from components
+    group by institution_id, period_start
+),
+
+-- sensitivity: each component's weight 10 points up and 10 points down, one at a time
+weight_variants as (
+    select
+        varied.component as varied_component,
+        shift.points,
+        weights.component,
+        greatest(weights.weight + case when weights.component = varied.component then shift.points else 0 end, 0)
+            as weight
+    from weights as varied
+    cross join (values (-10), (10)) as shift (points)
+    cross join weights
+),
+
+variant_scores as (
+    select
+        components.period_start as month,
+        components.institution_id,
+        components.peer_group,
+        weight_variants.varied_component,
+        weight_variants.points,
+        round(({{ ikms_weighted_mean('components.score', 'weight_variants.weight', 'method.aggregation') }})::numeric, 2)
+            as ikms
+    from components
+    inner join weight_variants on components.component = weight_variants.component
+    cross join method
+    group by components.period_start, components.institution_id, components.peer_group,
+        weight_variants.varied_component, weight_variants.points, method.aggregation
+),
+
+variant_ranks as (
+    select
+        month,
+        institution_id,
+        rank() over (
+            partition by month, peer_group, varied_component, points, (ikms is null) order by ikms desc
+        ) as variant_rank
+    from variant_scores
+    where ikms is not null
+),
+
+rank_ranges as (
+    select month, institution_id, min(variant_rank) as best_rank, max(variant_rank) as worst_rank
+    from variant_ranks
+    group by month, institution_id
 ),
 
 scored as (
@@ -167,52 +144,113 @@ scored as (
         institution_months.peer_group,
         institution_months.province_code,
         institution_months.province_name,
-        round(institution_index.ikms, 2) as ikms,
-        round(institution_components.activity, 2) as activity_score,
-        round(institution_components.reach, 2) as reach_score,
-        round(institution_components.engagement, 2) as engagement_score,
-        round(institution_components.responsiveness, 2) as responsiveness_score,
+        round(scores.ikms::numeric, 2) as ikms,
+        scores.weight_available,
+        component_columns.activity_score,
+        component_columns.reach_score,
+        component_columns.engagement_score,
+        component_columns.responsiveness_score,
+        institution_activity.platforms,
         coalesce(institution_activity.accounts, 0) as accounts,
         coalesce(institution_activity.followers, 0) as followers,
         coalesce(institution_activity.posts, 0) as posts,
         coalesce(institution_activity.coverage, 0) as coverage
     from institution_months
-    left join institution_index
-        on institution_months.institution_id = institution_index.institution_id
-        and institution_months.month = institution_index.month
-    left join institution_components
-        on institution_months.institution_id = institution_components.institution_id
-        and institution_months.month = institution_components.month
+    left join scores
+        on institution_months.institution_id = scores.institution_id
+        and institution_months.month = scores.period_start
+    left join component_columns
+        on institution_months.institution_id = component_columns.institution_id
+        and institution_months.month = component_columns.month
     left join institution_activity
         on institution_months.institution_id = institution_activity.institution_id
         and institution_months.month = institution_activity.month
 ),
 
-final as (
+ranked as (
     select
-        month,
-        institution_id,
-        institution_name,
-        peer_group,
-        province_code,
-        province_name,
-        ikms,
-        -- ties (equal rounded IKMS) share a rank
+        *,
+        -- ties (equal rounded IKMS) share a rank; the ineligible get none
         case when ikms is not null then
             rank() over (partition by month, peer_group, (ikms is null) order by ikms desc)
-        end::int as rank_in_peer_group,
-        count(ikms) over (partition by month, peer_group)::int as peer_group_size,
-        ikms is not null as is_eligible,
-        activity_score,
-        reach_score,
-        engagement_score,
-        responsiveness_score,
-        accounts::int as accounts,
-        followers::bigint as followers,
-        posts::bigint as posts,
-        round(coverage, 4) as coverage,
-        '{{ var("methodology_version") }}'::text as methodology_version
+        end as rank_in_peer_group,
+        count(ikms) over (partition by month, peer_group) as peer_group_size,
+        case when ikms is not null then
+            rank() over (partition by month, (ikms is null) order by ikms desc)
+        end as rank_national,
+        count(ikms) over (partition by month) as national_size
     from scored
+),
+
+graded as (
+    select distinct on (ranked.month, ranked.institution_id)
+        ranked.month,
+        ranked.institution_id,
+        grade_bands.grade,
+        grade_bands.label as grade_label
+    from ranked
+    inner join grade_bands on ranked.ikms >= grade_bands.min_ikms
+    order by ranked.month, ranked.institution_id, grade_bands.min_ikms desc
+),
+
+-- a definition change between last month's start and this month's end, on a platform the
+-- institution used, makes the rank movement "not comparable"
+broken_comparisons as (
+    select distinct ranked.month, ranked.institution_id
+    from ranked
+    inner join definition_breaks
+        on definition_breaks.platform = any(ranked.platforms)
+        and definition_breaks.change_date > ranked.month - interval '1 month'
+        and definition_breaks.change_date < ranked.month + interval '1 month'
+),
+
+final as (
+    select
+        ranked.month,
+        ranked.institution_id,
+        ranked.institution_name,
+        ranked.peer_group,
+        ranked.province_code,
+        ranked.province_name,
+        ranked.ikms,
+        ranked.rank_in_peer_group::int as rank_in_peer_group,
+        ranked.peer_group_size::int as peer_group_size,
+        ranked.rank_national::int as rank_national,
+        ranked.national_size::int as national_size,
+        ranked.ikms is not null as is_eligible,
+        graded.grade,
+        graded.grade_label,
+        previous.rank_in_peer_group::int as previous_rank_in_peer_group,
+        -- positive: up the ranking since last month
+        (previous.rank_in_peer_group - ranked.rank_in_peer_group)::int as rank_movement,
+        broken_comparisons.institution_id is null as is_movement_comparable,
+        -- the ranks the institution would hold with any one weight 10 points up or down
+        least(rank_ranges.best_rank, ranked.rank_in_peer_group)::int as rank_range_best,
+        greatest(rank_ranges.worst_rank, ranked.rank_in_peer_group)::int as rank_range_worst,
+        round(ranked.activity_score::numeric, 2) as activity_score,
+        round(ranked.reach_score::numeric, 2) as reach_score,
+        round(ranked.engagement_score::numeric, 2) as engagement_score,
+        round(ranked.responsiveness_score::numeric, 2) as responsiveness_score,
+        round(ranked.weight_available::numeric, 4) as weight_available,
+        ranked.accounts::int as accounts,
+        ranked.followers::bigint as followers,
+        ranked.posts::bigint as posts,
+        round(ranked.coverage, 4) as coverage,
+        '{{ var("methodology_version") }}'::text as methodology_version
+    from ranked
+    left join ranked as previous
+        on ranked.institution_id = previous.institution_id
+        and ranked.peer_group = previous.peer_group
+        and previous.month = ranked.month - interval '1 month'
+    left join graded
+        on ranked.month = graded.month
+        and ranked.institution_id = graded.institution_id
+    left join broken_comparisons
+        on ranked.month = broken_comparisons.month
+        and ranked.institution_id = broken_comparisons.institution_id
+    left join rank_ranges
+        on ranked.month = rank_ranges.month
+        and ranked.institution_id = rank_ranges.institution_id
 )
 
 select * from final

@@ -1,0 +1,142 @@
+-- One row per IKMS method, period, account and institution holding it: what the account
+-- did in the period (the method's day, week or month) and the catalogue of features a
+-- method may score. A feature that cannot be computed (no posts, no comments, zero
+-- followers, a central institution has no residents) is null, never 0.
+with
+
+daily as (
+    select * from {{ ref('int_account_days_by_institution') }}
+),
+
+institutions as (
+    select * from {{ ref('dim_institutions') }}
+),
+
+regions as (
+    select institution_id, population from {{ ref('dim_regions') }}
+    where institution_id is not null
+),
+
+methods as (
+    select * from {{ ref('ikms_methods') }}
+    where methodology_version in ({{ ikms_methods_in_use() }})
+),
+
+days_by_period as (
+    select
+        methods.methodology_version,
+        methods.period,
+        -- var min_coverage overrides the method's, for what-if runs and small test data
+        {{ var('min_coverage', 'methods.min_coverage') }}::numeric as min_coverage,
+        methods.account_weighting,
+        date_trunc(methods.period, daily.metric_date)::date as period_start,
+        daily.*
+    from daily
+    cross join methods
+),
+
+account_periods as (
+    select
+        methodology_version,
+        period,
+        period_start,
+        (period_start + ('1 ' || period)::interval)::date - 1 as period_end,
+        account_id,
+        institution_id,
+        platform,
+        min(min_coverage) as min_coverage,
+        min(account_weighting) as account_weighting,
+        count(*) as days_reported,
+        sum(posts) as posts,
+        count(*) filter (where posts > 0) as posting_days,
+        avg(followers) as avg_followers,
+        sum(views) as views,
+        sum(interactions) as interactions,
+        sum(comments) as comments,
+        sum(replies) as replies,
+        sum(replies_24h) as replies_24h,
+        (array_agg(followers order by metric_date) filter (where followers is not null))[1] as followers_first,
+        (array_agg(followers order by metric_date desc) filter (where followers is not null))[1] as followers_last,
+        max(metric_date) filter (where followers is not null)
+            - min(metric_date) filter (where followers is not null) as days_between_follower_counts
+    from days_by_period
+    group by methodology_version, period, period_start, account_id, institution_id, platform
+),
+
+-- the institution's version valid at the end of the period (or when it ended)
+institution_versions as (
+    select distinct on (account_periods.methodology_version, account_periods.period_start,
+        account_periods.account_id, account_periods.institution_id)
+        account_periods.methodology_version,
+        account_periods.period_start,
+        account_periods.account_id,
+        account_periods.institution_id,
+        institutions.peer_group
+    from account_periods
+    inner join institutions
+        on account_periods.institution_id = institutions.institution_id
+        and institutions.valid_from <= account_periods.period_end
+        and (institutions.valid_to is null or institutions.valid_to >= account_periods.period_start)
+    order by account_periods.methodology_version, account_periods.period_start,
+        account_periods.account_id, account_periods.institution_id, institutions.valid_from desc
+),
+
+final as (
+    select
+        account_periods.methodology_version,
+        account_periods.period,
+        account_periods.period_start,
+        account_periods.period_end,
+        account_periods.account_id,
+        account_periods.institution_id,
+        institution_versions.peer_group,
+        account_periods.platform,
+        account_periods.days_reported,
+        -- coverage is judged against the whole period, not the days that happened to report
+        account_periods.days_reported::numeric
+            / (account_periods.period_end - account_periods.period_start + 1) as coverage,
+        account_periods.days_reported::numeric
+            / (account_periods.period_end - account_periods.period_start + 1)
+            >= account_periods.min_coverage as is_covered,
+        -- how much the account counts in its institution's score
+        case account_periods.account_weighting
+            when 'followers' then greatest(coalesce(account_periods.avg_followers, 0), 1)
+            else 1
+        end as account_weight,
+        account_periods.posts,
+        account_periods.views,
+        account_periods.interactions,
+        account_periods.comments,
+        account_periods.replies,
+        account_periods.replies_24h,
+        account_periods.avg_followers,
+        account_periods.followers_last,
+
+        -- the feature catalogue: a method picks its features by these names (seed ikms_features);
+        -- double precision, because scores compare them and nothing is summed from them
+        account_periods.followers_last::float8 as followers,
+        (account_periods.followers_last * 1000.0 / nullif(regions.population, 0))::float8 as followers_per_1000_residents,
+        -- weekly compound growth between the first and the last follower count of the period
+        (power(
+            account_periods.followers_last::numeric / nullif(account_periods.followers_first, 0),
+            7.0 / nullif(account_periods.days_between_follower_counts, 0)
+        ) - 1)::float8 as weekly_follower_growth,
+        (account_periods.views / nullif(account_periods.avg_followers, 0))::float8 as views_per_follower,
+        (account_periods.posts::numeric / account_periods.days_reported)::float8 as posts_per_day,
+        (account_periods.posts * 7.0 / account_periods.days_reported)::float8 as posts_per_week,
+        (account_periods.posting_days::numeric / account_periods.days_reported)::float8 as posting_day_share,
+        (account_periods.interactions::numeric / nullif(account_periods.posts, 0))::float8 as engagement_per_post,
+        (account_periods.interactions::numeric / nullif(account_periods.posts, 0)
+            / nullif(account_periods.avg_followers, 0))::float8 as engagement_rate_per_post,
+        (account_periods.replies::numeric / nullif(account_periods.comments, 0))::float8 as response_rate,
+        (account_periods.replies_24h::numeric / nullif(account_periods.comments, 0))::float8 as replies_within_24h_share
+    from account_periods
+    inner join institution_versions
+        on account_periods.methodology_version = institution_versions.methodology_version
+        and account_periods.period_start = institution_versions.period_start
+        and account_periods.account_id = institution_versions.account_id
+        and account_periods.institution_id = institution_versions.institution_id
+    left join regions on account_periods.institution_id = regions.institution_id
+)
+
+select * from final

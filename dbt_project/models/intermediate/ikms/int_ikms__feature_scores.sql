@@ -1,0 +1,136 @@
+-- One row per IKMS method, period, account, institution and feature the method uses: the
+-- feature's value and its score 0-100 under the method's normalisation, among the covered
+-- accounts of the same platform and peer group (and follower band, where the method says
+-- so) in the same period. Never across platforms: engagement differs ~100x between them.
+-- Accounts below the method's coverage and features without a value have no row.
+with
+
+account_periods as (
+    select * from {{ ref('int_ikms__account_periods') }}
+    where is_covered
+),
+
+methods as (
+    select * from {{ ref('ikms_methods') }}
+),
+
+features as (
+    select * from {{ ref('ikms_features') }}
+),
+
+follower_bands as (
+    select * from {{ ref('ikms_follower_bands') }}
+),
+
+-- the catalogue of int_ikms__account_periods, one row per feature
+feature_values as (
+    select
+        account_periods.methodology_version,
+        account_periods.period_start,
+        account_periods.account_id,
+        account_periods.institution_id,
+        account_periods.peer_group,
+        account_periods.platform,
+        account_periods.avg_followers,
+        account_periods.account_weight,
+        catalogue.feature,
+        catalogue.value
+    from account_periods
+    cross join lateral (
+        values
+            ('followers', account_periods.followers),
+            ('followers_per_1000_residents', account_periods.followers_per_1000_residents),
+            ('weekly_follower_growth', account_periods.weekly_follower_growth),
+            ('views_per_follower', account_periods.views_per_follower),
+            ('posts_per_day', account_periods.posts_per_day),
+            ('posts_per_week', account_periods.posts_per_week),
+            ('posting_day_share', account_periods.posting_day_share),
+            ('engagement_per_post', account_periods.engagement_per_post),
+            ('engagement_rate_per_post', account_periods.engagement_rate_per_post),
+            ('response_rate', account_periods.response_rate),
+            ('replies_within_24h_share', account_periods.replies_within_24h_share)
+    ) as catalogue (feature, value)
+    where catalogue.value is not null
+),
+
+configured as (
+    select
+        feature_values.*,
+        features.component,
+        features.direction,
+        methods.normalisation,
+        -- engagement rates fall as audiences grow: some methods compare like with like
+        case
+            when features.normalise_within = 'follower_band' then coalesce(follower_bands.follower_band, 'tanpa data')
+            else 'semua'
+        end as comparison_band,
+        case when features.direction = 'lower_is_better' then -feature_values.value else feature_values.value end
+            as oriented_value
+    from feature_values
+    inner join features
+        on feature_values.methodology_version = features.methodology_version
+        and feature_values.feature = features.feature
+    inner join methods on feature_values.methodology_version = methods.methodology_version
+    left join follower_bands
+        on feature_values.avg_followers >= follower_bands.min_followers
+        and (follower_bands.below_followers is null or feature_values.avg_followers < follower_bands.below_followers)
+),
+
+with_comparison_group as (
+    select
+        *,
+        cume_dist() over comparison_group as cumulative_share,
+        max(value) over comparison_group as group_max,
+        min(value) over comparison_group as group_min,
+        count(*) over comparison_group as group_size
+    from configured
+    window comparison_group as (
+        partition by methodology_version, period_start, platform, peer_group, feature, comparison_band
+        order by oriented_value
+        range between unbounded preceding and unbounded following
+    )
+),
+
+scored as (
+    select
+        *,
+        -- share of the best: negative values score 0; a group where nobody did anything scores 0
+        case
+            when direction = 'lower_is_better' then
+                case when value <= 0 then 100 else 100 * greatest(group_min, 0) / value end
+            else
+                case when group_max > 0 then 100 * greatest(value, 0) / group_max else 0 end
+        end as share_of_best
+    from with_comparison_group
+),
+
+final as (
+    select
+        methodology_version,
+        period_start,
+        account_id,
+        institution_id,
+        peer_group,
+        platform,
+        account_weight,
+        component,
+        feature,
+        comparison_band,
+        value,
+        group_size,
+        (case normalisation
+            -- ties share the higher percentile (cume_dist), so equal accounts score equally
+            when 'percentile' then 100 * cumulative_share
+            when 'share_of_max' then share_of_best
+            when 'min_max' then
+                case
+                    -- no spread: min-max is undefined, everyone scores as a share of the best
+                    when group_max = group_min then share_of_best
+                    when direction = 'lower_is_better' then 100 * (group_max - value) / (group_max - group_min)
+                    else 100 * (value - group_min) / (group_max - group_min)
+                end
+        end)::float8 as score
+    from scored
+)
+
+select * from final
