@@ -3,6 +3,9 @@
 
 Each run is about one **month** (its data interval, WIB):
 
+0. `wait_for_data_cut_off`: waits (deferred, no worker held) until the month's data
+   cut-off, `TRAILING_DAYS` days after the month ends, when the daily runs have rebuilt
+   the month's last day for the last time (Meta restates for up to 48 hours).
 1. `dbt_monthly`: the reference dimensions and their seeds (`tag:reference`: calendar,
    platforms, metric definition changes), the methodology seed and the reports
    (`tag:monthly`), among them
@@ -10,12 +13,21 @@ Each run is about one **month** (its data interval, WIB):
 2. `publish`: only when every model and test of the build passed, the reports are
    copied from `build_reports` into `reports`, which the scorecards and Metabase read
    (write-audit-publish: a failed test leaves what users see as it was).
-3. `render_scorecards`: one HTML page per province, ranking its kabupaten/kota and
-   the province itself, in Bahasa Indonesia, under the scorecards folder.
+3. `issue_scores`: freezes the month's scores as issue 1 with its data cut-off
+   (`publication.score_issues`, `publication.issued_scores`); an earlier month whose
+   data was restated after its cut-off, changing a score, gets a numbered reissue listing
+   what changed. What was issued is never updated.
+4. `render_scorecards`: one HTML page per province from the month's latest issue,
+   ranking its kabupaten/kota and the province itself, in Bahasa Indonesia, under the
+   scorecards folder.
 """
 
+from datetime import timedelta
+
+from airflow.providers.standard.sensors.time_delta import TimeDeltaSensor
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
+from kinerja import config
 from kinerja.orchestration import DAG_DEFAULTS, TIMEZONE, dbt_task_group, month_of
 
 SCORECARDS = Asset(name="kinerja_scorecards_monthly", uri="kinerja://scorecards/monthly")
@@ -35,13 +47,24 @@ def kinerja_monthly():
 
         return publish_month(month_of(data_interval_start))
 
+    @task
+    def issue_scores(data_interval_start=None) -> list[str]:
+        from kinerja.pipeline import issue_scores
+
+        return issue_scores(month_of(data_interval_start))
+
     @task(outlets=[SCORECARDS])
     def render_scorecards(data_interval_start=None) -> list[str]:
         from kinerja.pipeline import render_scorecards
 
         return render_scorecards(month_of(data_interval_start))
 
-    dbt_task_group("dbt_monthly", select=["tag:monthly", "tag:reference"]) >> publish() >> render_scorecards()
+    # the daily runs rebuild TRAILING_DAYS days back: after that the month's data is final
+    cut_off = TimeDeltaSensor(
+        task_id="wait_for_data_cut_off", delta=timedelta(days=config.TRAILING_DAYS), deferrable=True
+    )
+    dbt_monthly = dbt_task_group("dbt_monthly", select=["tag:monthly", "tag:reference"])
+    cut_off >> dbt_monthly >> publish() >> issue_scores() >> render_scorecards()
 
 
 kinerja_monthly()

@@ -286,6 +286,21 @@ def publish_month(month: date) -> list[str]:
     return [f"{p.table} ({p.how}, {p.rows} rows)" for p in published]
 
 
+def issue_scores(month: date) -> list[str]:
+    """Issue the month's published scores (frozen, with a data cut-off) and reissue restated months."""
+    from kinerja.publication import issue_scores as issue
+
+    with connect(ensure_warehouse()) as conn:
+        issued = issue(conn, month)
+    for item in issued:
+        log.info("%s issue %d: %s, %d changes", f"{item.month:%Y-%m}", item.issue_no, item.reason, len(item.changes))
+        for change in item.changes[:20]:
+            log.info("  %(institution_name)s: %(field)s %(before)s -> %(after)s", change)
+    if not issued:
+        log.info("%s: the latest issue stands (no restated data changed a score)", f"{month:%Y-%m}")
+    return [f"{item.month:%Y-%m} issue {item.issue_no} ({item.reason})" for item in issued]
+
+
 def render_scorecards(month: date, out_dir: Path | None = None) -> list[str]:
     """Render the month's scorecards; returns the paths written."""
     from kinerja.scorecards.render import render_month

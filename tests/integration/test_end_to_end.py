@@ -88,10 +88,13 @@ def test_the_month_is_scored_and_ranked(month_run):
 def test_the_province_scorecard_is_on_disk(month_run):
     page = config.scorecards_dir() / "2026-09" / "provinsi-51-bali.html"
     html = page.read_text()
-    assert "September 2026" in html
+    assert "September 2026" in html and "Terbitan ke-1 · batas data" in html
     for regency in ("Kabupaten Badung", "Kabupaten Gianyar", "Kota Denpasar"):
         assert regency in html
     assert (config.scorecards_dir() / "2026-09" / "index.html").exists()
+    with connect(month_run[0]) as conn:
+        issues = conn.execute("select month, issue_no, institutions from publication.score_issues").fetchall()
+    assert issues == [(MONTH, 1, 13)]
 
 
 def test_the_daily_asset_is_published(month_run):

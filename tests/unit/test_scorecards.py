@@ -346,10 +346,18 @@ class _FakeCursor:
     def fetchall(self):
         return self.result
 
+    def fetchone(self):
+        return self.result[0] if self.result else None
+
 
 class _FakeConnection:
-    def __init__(self, result):
+    def __init__(self, result, issue=(1, None, "terbitan pertama", [])):
         self.cursor_ = _FakeCursor(result)
+        self.issue = issue
+
+    def execute(self, query, params):
+        assert "from publication.latest_issues where month = %s" in query
+        return _FakeCursor([self.issue])
 
     def cursor(self, row_factory=None):
         assert row_factory is not None  # rows must come back as dicts
@@ -358,11 +366,12 @@ class _FakeConnection:
 
 def test_render_month_without_scores_says_what_to_do(tmp_path):
     conn = _FakeConnection([])
-    with pytest.raises(NoScoresError, match=r"no scores for 2026-10: run the monthly DAG first"):
+    with pytest.raises(NoScoresError, match=r"no issued scores for 2026-10: run the monthly DAG first"):
         render_month(conn, date(2026, 10, 15), tmp_path)
     query, params = conn.cursor_.executed[0]
-    assert "from reports.rpt_institution_scores_monthly where month = %s" in query
-    assert "engagement_score, responsiveness_score," in query
+    # the scorecards read what was issued (frozen), not the live report
+    assert "from publication.latest_issues" in query and "jsonb_populate_record" in query
+    assert "score.engagement_score, score.responsiveness_score," in query
     assert params == (OCTOBER,)
 
 
@@ -378,3 +387,17 @@ def test_render_month_renders_fetched_rows(rows, tmp_path):
     written = render_month(_FakeConnection(rows), OCTOBER, tmp_path)
     assert written[-1] == tmp_path / "2026-10" / "index.html"
     assert len(written) == 4
+    assert "Terbitan ke-1" in written[-1].read_text()
+
+
+def test_a_reissue_says_what_changed_on_the_pages_it_concerns(rows, tmp_path):
+    change = {"institution_id": rows[0]["institution_id"], "institution_name": rows[0]["institution_name"],
+              "field": "ikms", "before": 61.25, "after": 63.5}
+    issue = (2, datetime(2026, 11, 5, 1, 0, tzinfo=UTC), "data direvisi setelah batas data terbitan sebelumnya", [change])
+    written = render_month(_FakeConnection(rows, issue), OCTOBER, tmp_path)
+    pages = {path.name: path.read_text() for path in written}
+    expected = f"{rows[0]['institution_name']}: IKMS 61.25 → 63.5"
+    assert "Terbitan ke-2 · batas data 5 November 2026, 01:00 UTC" in pages["index.html"]
+    assert expected in pages["index.html"]
+    concerned = [name for name, html in pages.items() if expected in html and name != "index.html"]
+    assert len(concerned) == 1

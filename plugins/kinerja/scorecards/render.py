@@ -1,7 +1,8 @@
 """Monthly province scorecards: score rows -> one HTML page per province.
 
-Input rows come from the dbt model ``reports.rpt_institution_scores_monthly``
-(one row per institution per month). Each province page shows the province's
+Input rows are the month's latest issue (publication.issued_scores): the rows of the dbt
+model ``reports.rpt_institution_scores_monthly`` (one row per institution per month) as
+issued with a data cut-off and frozen; a reissue lists what changed. Each province page shows the province's
 own score and its kabupaten/kota sorted by IKMS; ineligible institutions are
 listed last as "Data tidak cukup", never ranked last. An index page per month
 links every province page. Pages are self-contained (inline CSS and SVG, no
@@ -86,11 +87,18 @@ _FLOAT_COLUMNS = (
     "coverage",
 )
 
+# the latest issue's frozen rows, typed as the report's columns are
 _QUERY = (
     "select "
-    + ", ".join(COLUMNS)
-    + " from reports.rpt_institution_scores_monthly where month = %s"
-    + " order by province_code nulls first, peer_group, institution_id"
+    + ", ".join(f"score.{column}" for column in COLUMNS)
+    + " from publication.latest_issues as issue"
+    + " join publication.issued_scores as issued using (month, issue_no)"
+    + " cross join lateral jsonb_populate_record(null::reports.rpt_institution_scores_monthly, issued.score) as score"
+    + " where issue.month = %s"
+    + " order by score.province_code nulls first, score.peer_group, score.institution_id"
+)
+_ISSUE_QUERY = (
+    "select issue_no, data_cut_off, reason, changes from publication.latest_issues where month = %s"
 )
 
 MEMBER_GROUPS = ("kabupaten", "kota")
@@ -186,7 +194,7 @@ class ProvinceGroup:
 
 
 def render_province_pages(
-    rows: Iterable[Mapping], out_dir: Path, generated_at: datetime | None = None
+    rows: Iterable[Mapping], out_dir: Path, generated_at: datetime | None = None, issue: Mapping | None = None
 ) -> list[Path]:
     """Write one HTML scorecard per province and an index, per month.
 
@@ -200,7 +208,7 @@ def render_province_pages(
     for month, month_rows in sorted(_by_month(rows).items()):
         provinces = _by_province(month_rows)
         if provinces:
-            written += _write_month(month, provinces, Path(out_dir), generated_at)
+            written += _write_month(month, provinces, Path(out_dir), generated_at, issue)
     return written
 
 
@@ -224,8 +232,12 @@ def render_month(conn, month: date, out_dir: Path) -> list[Path]:
     month = month.replace(day=1)
     rows = fetch_month_rows(conn, month)
     if not rows:
-        raise NoScoresError(f"no scores for {month:%Y-%m}: run the monthly DAG first")
-    paths = render_province_pages(rows, out_dir)
+        raise NoScoresError(f"no issued scores for {month:%Y-%m}: run the monthly DAG first")
+    issue = conn.execute(_ISSUE_QUERY, (month,)).fetchone()
+    issue_no, cut_off, reason, changes = issue
+    paths = render_province_pages(
+        rows, out_dir, issue={"issue_no": issue_no, "cut_off": cut_off, "reason": reason, "changes": changes}
+    )
     if not paths:
         raise NoScoresError(
             f"no provincial scores for {month:%Y-%m}: {len(rows)} rows, none belongs to a province"
@@ -322,18 +334,29 @@ def _province_name(group: ProvinceGroup) -> str:
 
 
 def _write_month(
-    month: date, provinces: dict[str, ProvinceGroup], out_dir: Path, generated_at: datetime
+    month: date, provinces: dict[str, ProvinceGroup], out_dir: Path, generated_at: datetime, issue: Mapping | None
 ) -> list[Path]:
     """Write one month's province pages and then its index."""
     folder = out_dir / f"{month:%Y-%m}"
     folder.mkdir(parents=True, exist_ok=True)
-    common = {"month_text": month_label(month), "generated_at_text": _format_generated_at(generated_at)}
+    common = {
+        "month_text": month_label(month),
+        "generated_at_text": _format_generated_at(generated_at),
+        "issue_text": _issue_text(issue),
+    }
+    changes = list(issue["changes"]) if issue else []
     written = []
     for code in sorted(provinces):
         group = provinces[code]
-        html = _template("province.html.j2").render(**common, **_province_context(group))
+        shown = {row["institution_id"] for row in group.rows}
+        page_changes = [_change_text(c) for c in changes if c["institution_id"] in shown]
+        html = _template("province.html.j2").render(
+            **common, **_province_context(group), issue_changes=page_changes
+        )
         written.append(_write_atomic(folder / group.filename, html))
-    html = _template("index.html.j2").render(**common, **_index_context(provinces.values()))
+    html = _template("index.html.j2").render(
+        **common, **_index_context(provinces.values()), issue_changes=[_change_text(c) for c in changes]
+    )
     written.append(_write_atomic(folder / "index.html", html))
     return written
 
@@ -425,6 +448,34 @@ def _format_generated_at(moment: datetime) -> str:
     text = f"{moment.day} {MONTHS_ID[moment.month - 1]} {moment.year}, {moment:%H:%M}"
     zone = moment.tzname()
     return f"{text} {zone}" if zone else text
+
+
+def _issue_text(issue: Mapping | None) -> str:
+    """'Terbitan ke-2 · batas data 3 November 2026, 08:00 UTC (data direvisi ...)'; empty without an issue."""
+    if not issue:
+        return ""
+    text = f"Terbitan ke-{issue['issue_no']}"
+    if issue.get("cut_off"):
+        text += f" · batas data {_format_generated_at(issue['cut_off'])}"
+    if issue["issue_no"] > 1:
+        text += f" ({issue['reason']})"
+    return text
+
+
+_FIELD_LABELS = {"ikms": "IKMS", "rank_in_peer_group": "peringkat", "grade": "nilai", "is_eligible": "layak dinilai"}
+
+
+def _change_text(change: Mapping) -> str:
+    """One change of a reissue in words, e.g. 'Kabupaten Badung: IKMS 70.1 → 71.3'."""
+    def shown(value):
+        if value is None:
+            return NOT_AVAILABLE
+        if isinstance(value, bool):
+            return "ya" if value else "tidak"
+        return str(value)
+
+    label = _FIELD_LABELS.get(change["field"], change["field"])
+    return f"{change['institution_name']}: {label} {shown(change['before'])} → {shown(change['after'])}"
 
 
 def _methodology_versions(rows: Iterable[Mapping]) -> str:

@@ -1,0 +1,39 @@
+-- What regional offices hold: each month's scores are issued with a data cut-off and then
+-- frozen. Data restated after the cut-off that changes a score makes a numbered reissue
+-- with what changed; an issued row is never updated (kinerja.publication).
+create schema if not exists publication;
+
+create table if not exists publication.score_issues (
+    month               date not null,
+    issue_no            integer not null check (issue_no >= 1),
+    methodology_version text not null,
+    -- the latest landing of the month's data that the issue includes
+    data_cut_off        timestamptz,
+    issued_at           timestamptz not null default now(),
+    institutions        integer not null,
+    content_sha256      text not null,
+    reason              text not null,
+    -- one entry per institution and field that differ from the previous issue
+    changes             jsonb not null default '[]'::jsonb,
+    primary key (month, issue_no)
+);
+comment on table publication.score_issues is
+    'One row per issue of a month''s IKMS scores: issue 1 at the monthly run, a numbered reissue when data restated after the cut-off changed a score.';
+
+create table if not exists publication.issued_scores (
+    month           date not null,
+    issue_no        integer not null,
+    institution_id  text not null,
+    -- the row of reports.rpt_institution_scores_monthly as issued
+    score           jsonb not null,
+    primary key (month, issue_no, institution_id),
+    foreign key (month, issue_no) references publication.score_issues (month, issue_no)
+);
+comment on table publication.issued_scores is
+    'One row per issue and institution: the score row exactly as issued (frozen; never updated).';
+
+create or replace view publication.latest_issues as
+select distinct on (month) *
+from publication.score_issues
+order by month, issue_no desc;
+comment on view publication.latest_issues is 'One row per month: its latest issue.';
