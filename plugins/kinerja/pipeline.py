@@ -35,12 +35,28 @@ def sync_registry(registry_dir: Path | None = None) -> dict[str, int]:
     return counts
 
 
-def land_simulated_day(data_day: date, registry_dir: Path | None = None) -> str:
-    """Land the simulator's metrics of every registry account for `data_day`; returns the batch id."""
+def land_simulated_day(
+    data_day: date, registry_dir: Path | None = None, trailing_days: int = config.TRAILING_DAYS
+) -> str:
+    """Land the simulator's metrics of every registry account for `data_day`, and its posts.
+
+    The account days are one batch (returned: the audit takes it next). The posts are a
+    second batch: every post published on `data_day` or its `trailing_days`, with its
+    lifetime totals as of `data_day`, as a platform pull made that day sees them; so a
+    post's totals grow over the runs that see it. Only the as-of day `data_day` is landed:
+    a later run's window no longer holds the oldest posts, and landing its snapshots of
+    earlier as-of days would replace those days' partitions without them. Post batches are
+    not audited yet (no post suite exists); their rows reach the marts unless rejected.
+    """
     accounts = read_accounts(registry_dir or config.registry_dir())
+    # without realities the posts agree with simulate_day: as many per day as its `posts`
+    harvest = simulator.SimulatorSource(simulator.NO_REALITIES).harvest(data_day, accounts, trailing_days)
+    posts = [post for post in harvest.posts if post["as_of_date"] == data_day]
     with connect(ensure_warehouse()) as conn:
         batch = landing.land_batch(conn, simulator.SOURCE, data_day, simulator.simulate_day(accounts, data_day))
+        post_batch = landing.land_posts(conn, simulator.SOURCE, data_day, posts)
     log.info("landed %d rows for %s as batch %s", batch.rows_in, data_day, batch.batch_id)
+    log.info("landed %d post snapshots as batch %s (not audited: no post suite yet)", post_batch.rows_in, post_batch.batch_id)
     return batch.batch_id
 
 
@@ -263,15 +279,76 @@ def _land_harvest(conn: psycopg.Connection, platform: str, data_day: date, harve
 
 
 def publish_day(data_day: date, trailing_days: int = config.TRAILING_DAYS) -> list[str]:
-    """Publish what the daily build rebuilt and tested: its tables, the data day and its trailing days."""
+    """Publish what the daily build rebuilt and tested: its tables, for the days it rebuilt.
+
+    Those are the data day and its trailing days, and every day of the batches landed since
+    what users see was published (a file dropped for an old day): one window of days from
+    the oldest of them to the newest. The build holds every day and its tests covered all
+    of them, so a wider window publishes nothing untested.
+    """
     from kinerja import publish
 
     manifest = config.dbt_manifest_path()
     tables = publish.tables_tagged(manifest, "daily") - publish.tables_tagged(manifest, "reference")
-    window = (data_day - timedelta(days=trailing_days), data_day)
     with connect(ensure_warehouse()) as conn:
+        landed = set()
+        for table in sorted(tables & LANDED_DAYS.keys()):
+            landed |= days_landed_since_published(conn, table)
+        window = _window_with(data_day - timedelta(days=trailing_days), data_day, landed)
+        if window != (data_day - timedelta(days=trailing_days), data_day):
+            log.info("publishing %s..%s: days landed since the last publish reach back to %s", *window, min(landed))
         published = publish.publish(conn, days=window, only=tables)
     return [f"{p.table} ({p.how}, {p.rows} rows)" for p in published]
+
+
+def _window_with(first: date, last: date, days: set[date]) -> tuple[date, date]:
+    return (min(days | {first}), max(days | {last}))
+
+
+def _metric_day_sql(platform: str, moment: str) -> str:
+    """SQL for the metric day of a timestamp (PLATFORM_DAY_ZONE), as dbt's macro metric_day_of."""
+    from kinerja.sources.base import PLATFORM_DAY_ZONE
+
+    zones = " ".join(f"when '{name}' then '{zone.key}'" for name, zone in sorted(PLATFORM_DAY_ZONE.items()))
+    return f"({moment} at time zone case {platform} {zones} end)::date"
+
+
+# Each published daily fact: the raw table its rows come from and the day column's value
+# of a raw row, as the dbt macro days_landed_since_last_build reads them.
+LANDED_DAYS = {
+    "marts.fct_account_daily": ("raw.account_daily", "landed.metric_date"),
+    "marts.fct_posts": (
+        "raw.post_daily",
+        f"coalesce({_metric_day_sql('landed.platform', 'landed.published_at')}, landed.as_of_date)",
+    ),
+}
+
+
+def days_landed_since_published(conn: psycopg.Connection, table: str) -> set[date]:
+    """The days of the batches landed (or audited) since the published `table` was last published.
+
+    The same rule as dbt's days_landed_since_last_build, applied to what users see rather
+    than to the build: when a publish failed, the next one takes its days too. "Since" is
+    the latest landing or audit time of the batches the published rows came from, less an hour.
+    """
+    if conn.execute("select to_regclass(%s)", [table]).fetchone()[0] is None:
+        return set()  # publish creates it whole
+    raw_table, day = LANDED_DAYS[table]
+    rows = conn.execute(
+        f"""
+        select distinct {day}
+        from {raw_table} as landed
+        where landed.batch_id in (
+            select ledger.batch_id from raw.batch_ledger as ledger
+            where coalesce(ledger.audited_at, ledger.landed_at) >= (
+                select max(coalesce(published.audited_at, published.landed_at)) - interval '1 hour'
+                from raw.batch_ledger as published
+                where published.batch_id in (select distinct held.batch_id from {table} as held)
+            )
+        )
+        """
+    )
+    return {landed_day for (landed_day,) in rows}
 
 
 def publish_month(month: date) -> list[str]:

@@ -12,7 +12,8 @@
 }}
 
 -- A daily run rebuilds its data day and the trailing days before it, so late and
--- restated rows replace what an earlier run built; a full build takes every day.
+-- restated rows replace what an earlier run built, and every day of the batches landed
+-- since the last build (a file dropped for an old day); a full build takes every day.
 {% set data_day = var('data_day') %}
 
 with
@@ -21,6 +22,7 @@ accepted as (
     select * from {{ ref('stg_raw__account_daily') }}
     {% if is_incremental() and data_day %}
     where metric_date between date '{{ data_day }}' - {{ var('trailing_days') }} and date '{{ data_day }}'
+        or metric_date in ({{ days_landed_since_last_build(source('raw', 'account_daily'), 'landed.metric_date') }})
     {% endif %}
 ),
 
@@ -28,11 +30,26 @@ accounts as (
     select * from {{ ref('stg_registry__accounts') }}
 ),
 
--- one source per account and day; with a single source this is the identity
+precedence as (
+    select * from {{ ref('source_precedence') }}
+),
+
+-- One source per account and day (seed source_precedence): the first source, by
+-- precedence, whose row reports any value; within a source, its latest batch. The winner
+-- gives every metric of the day: a metric it has no value for is not filled from the next
+-- source (docs/architecture.md, "Sources of one account-day").
 one_row_per_account_day as (
-    select distinct on (account_id, metric_date) *
+    select distinct on (accepted.account_id, accepted.metric_date) accepted.*
     from accepted
-    order by account_id, metric_date, source, batch_id
+    left join precedence on accepted.source_kind = precedence.source_kind
+    order by
+        accepted.account_id,
+        accepted.metric_date,
+        accepted.has_values desc,
+        -- a source missing from the seed comes last (and fails the staging test)
+        coalesce(precedence.precedence, 999),
+        accepted.batch_landed_at desc,
+        accepted.batch_id desc
 ),
 
 final as (

@@ -6,7 +6,7 @@ landed as (
 ),
 
 accepted_batches as (
-    select batch_id from {{ source('raw', 'batch_ledger') }}
+    select batch_id, first_landed_at from {{ source('raw', 'batch_ledger') }}
     where status = 'accepted'
 ),
 
@@ -15,7 +15,9 @@ quarantined_rows as (
 ),
 
 accepted as (
-    select landed.*
+    select
+        landed.*,
+        accepted_batches.first_landed_at as batch_landed_at
     from landed
     inner join accepted_batches on landed.batch_id = accepted_batches.batch_id
     left join quarantined_rows
@@ -27,7 +29,10 @@ accepted as (
 final as (
     select
         batch_id,
+        batch_landed_at,
         source,
+        -- api:facebook -> api: the kind of source that the precedence rule ranks
+        split_part(source, ':', 1) as source_kind,
         platform,
         account_id,
         metric_date,
@@ -42,7 +47,10 @@ final as (
         angry,
         replies,
         replies_24h,
-        no_value
+        no_value,
+        -- a row of "no value" only (a failed pull, a day not yet published) reports nothing
+        num_nonnulls(followers, posts, views, reach, likes, comments, shares, saves, angry, replies, replies_24h) > 0
+            as has_values
     from accepted
 )
 

@@ -1,0 +1,34 @@
+{#- The days an incremental daily model must rebuild beyond its trailing window: those of
+    the batches whose rows reached (or changed their state in) the raw table since the model
+    was last built. A file dropped for a day months back thus reaches the mart with the next
+    daily run, not only with a full build.
+
+    "Since the last build" is read from the ledger, not from a clock of the build: the
+    latest landing or audit time of the batches the model already holds (its batch_id
+    column), less an hour, so that a batch audited while that build ran is taken again
+    rather than missed. Days taken twice are rebuilt to the same rows. kinerja.pipeline
+    (publish_day) applies the same rule to the published table to choose what it publishes.
+
+    raw_relation: the raw table; day_expression: a day of its rows, as the model's day column. -#}
+{% macro days_landed_since_last_build(raw_relation, day_expression) %}
+    select distinct {{ day_expression }}
+    from {{ raw_relation }} as landed
+    where landed.batch_id in (
+        select ledger.batch_id
+        from {{ source('raw', 'batch_ledger') }} as ledger
+        where coalesce(ledger.audited_at, ledger.landed_at) >= (
+            select max(coalesce(built.audited_at, built.landed_at)) - interval '1 hour'
+            from {{ source('raw', 'batch_ledger') }} as built
+            where built.batch_id in (select distinct held.batch_id from {{ this }} as held)
+        )
+    )
+{% endmacro %}
+
+{#- The metric day of a platform's timestamp: the date in the zone of the platform's own
+    daily buckets (kinerja.sources.base.PLATFORM_DAY_ZONE, the seed platforms). -#}
+{% macro metric_day_of(platform, moment) %}
+    ({{ moment }} at time zone case
+        when {{ platform }} in ('facebook', 'instagram', 'youtube') then 'America/Los_Angeles'
+        else 'Asia/Jakarta'
+    end)::date
+{% endmacro %}

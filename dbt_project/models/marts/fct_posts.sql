@@ -1,0 +1,132 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['account_id', 'post_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        indexes=[
+            {'columns': ['account_id', 'post_id'], 'unique': true},
+            {'columns': ['metric_date']},
+        ],
+    )
+}}
+
+-- A daily run rebuilds the posts published on its data day and the trailing days before
+-- it, and every post of the batches landed since the last build (a Meta posts export
+-- carries old posts); a full build takes every post. A rebuilt post takes all its snapshots.
+{% set data_day = var('data_day') %}
+
+with
+
+snapshots as (
+    select
+        *,
+        -- a post without a publication time counts on the day it was first seen
+        coalesce(published_date, as_of_date) as post_day
+    from {{ ref('stg_raw__post_daily') }}
+),
+
+{% if is_incremental() and data_day %}
+posts_to_build as (
+    select distinct account_id, post_id
+    from snapshots
+    where post_day between date '{{ data_day }}' - {{ var('trailing_days') }} and date '{{ data_day }}'
+        or post_day in ({{ days_landed_since_last_build(
+            source('raw', 'post_daily'),
+            'coalesce(' ~ metric_day_of('landed.platform', 'landed.published_at') ~ ', landed.as_of_date)'
+        ) }})
+),
+
+snapshots_to_build as (
+    select snapshots.*
+    from snapshots
+    inner join posts_to_build
+        on snapshots.account_id = posts_to_build.account_id
+        and snapshots.post_id = posts_to_build.post_id
+),
+{% else %}
+snapshots_to_build as (
+    select * from snapshots
+),
+{% endif %}
+
+precedence as (
+    select * from {{ ref('source_precedence') }}
+),
+
+accounts as (
+    select * from {{ ref('stg_registry__accounts') }}
+),
+
+account_days as (
+    select account_id, metric_date, followers from {{ ref('fct_account_daily') }}
+),
+
+-- the post's first observation decides its day when it has no publication time
+first_seen as (
+    select account_id, post_id, min(post_day) as post_day
+    from snapshots_to_build
+    group by account_id, post_id
+),
+
+-- the latest observation of each post (lifetime totals only grow); on the same as-of day
+-- the source first by precedence, then its latest batch
+latest as (
+    select distinct on (snapshots_to_build.account_id, snapshots_to_build.post_id) snapshots_to_build.*
+    from snapshots_to_build
+    left join precedence on snapshots_to_build.source_kind = precedence.source_kind
+    order by
+        snapshots_to_build.account_id,
+        snapshots_to_build.post_id,
+        snapshots_to_build.as_of_date desc,
+        coalesce(precedence.precedence, 999),
+        snapshots_to_build.batch_landed_at desc,
+        snapshots_to_build.batch_id desc
+),
+
+with_day as (
+    select
+        latest.*,
+        coalesce(latest.published_date, first_seen.post_day) as metric_date,
+        latest.likes + latest.comments + latest.shares + coalesce(latest.saves, 0) as interactions
+    from latest
+    inner join first_seen
+        on latest.account_id = first_seen.account_id
+        and latest.post_id = first_seen.post_id
+),
+
+final as (
+    select
+        with_day.account_id,
+        with_day.post_id,
+        with_day.platform,
+        with_day.metric_date,
+        with_day.published_at,
+        with_day.post_type,
+        with_day.as_of_date,
+        with_day.as_of_date - with_day.metric_date as days_observed,
+        with_day.source,
+        with_day.batch_id,
+        with_day.views,
+        with_day.reach,
+        with_day.likes,
+        with_day.comments,
+        with_day.shares,
+        with_day.saves,
+        with_day.angry,
+        with_day.replies,
+        with_day.replies_24h,
+        with_day.reply_latency_median_s,
+        with_day.interactions,
+        account_days.followers as followers_at_posting,
+        -- per follower: comparable across audiences; unknown without a follower level
+        with_day.interactions::numeric / nullif(account_days.followers, 0) as engagement_per_follower
+    from with_day
+    left join account_days
+        on with_day.account_id = account_days.account_id
+        and with_day.metric_date = account_days.metric_date
+    -- only accounts the registry knows, as in fct_account_daily
+    where exists (select 1 from accounts where accounts.account_id = with_day.account_id)
+)
+
+select * from final
