@@ -37,7 +37,7 @@ daily as (
         replies_24h::numeric / nullif(comments, 0) as reply_share_24h
     from {{ ref('fct_account_daily') }}
     {% if is_incremental() and data_day %}
-    where metric_date between date '{{ data_day }}' - {{ var('trailing_days') + baseline_days }}
+    where metric_date between date '{{ data_day }}' - {{ var('trailing_days') | int + baseline_days }}
         and date '{{ data_day }}'
     {% endif %}
 ),
