@@ -167,10 +167,26 @@ def test_what_points_at_published_tables_survives_two_builds(conn, warehouse, sm
     )
 
 
-def test_a_row_that_breaks_a_foreign_key_is_not_published(conn, warehouse, small_accounts):
+def test_a_table_published_before_its_contract_gets_its_keys_and_a_bad_row_is_refused(
+    conn, warehouse, small_accounts
+):
     _land_and_audit(conn, small_accounts, DAYS[:1])
     assert _build(warehouse).returncode == 0
     publish.publish(conn)
+    # as a warehouse published before the contracts: no key, no index, no not-null on the calendar
+    conn.execute("alter table marts.dim_dates drop constraint dim_dates_pkey cascade")
+    conn.execute("alter table marts.dim_dates alter column year drop not null")
+    for (index,) in conn.execute("select indexrelid::regclass::text from pg_index where indrelid = 'marts.dim_dates'::regclass").fetchall():
+        conn.execute(f"drop index {index}")
+    assert ("marts.fct_account_daily", ("metric_date",), "marts.dim_dates") not in _catalog_keys(conn, "f")
+    publish.publish(conn)
+    assert ("marts.dim_dates", ("date_day",), "-") in _catalog_keys(conn, "p")
+    assert ("marts.fct_account_daily", ("metric_date",), "marts.dim_dates") in _catalog_keys(conn, "f")
+    assert ("reports.rpt_data_quality_daily", ("data_day",), "marts.dim_dates") in _catalog_keys(conn, "f")
+    assert "month" in _indexed_columns(conn, "marts.dim_dates")
+    assert conn.execute(
+        "select attnotnull from pg_attribute where attrelid = 'marts.dim_dates'::regclass and attname = 'year'"
+    ).fetchone() == (True,)
     before = table_fingerprint(conn, "marts.fct_account_daily")
     # the build schema has no foreign keys (they live on the published tables): this insert succeeds
     conn.execute(
