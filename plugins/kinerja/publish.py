@@ -10,8 +10,15 @@ mix, and a failed audit leaves the published tables exactly as they were.
 The published tables are created once (from the build table: columns, keys, indexes,
 comments) and then only their rows change. So everything that points at them survives
 every rebuild: grants, foreign keys, row-security policies, views and saved questions
-of BI tools. A column added to a model is added to its published table; any other change
+of BI tools. A column added to a model is added to its published table, and so are a
+key, a not-null constraint or an index added to its contract or config; any other change
 of shape is refused with what to do (`kinerja publish --recreate TABLE`).
+
+Foreign keys exist only between published tables: the contracts declare them (dbt's
+`foreign_key` constraints, read from the manifest) and publish creates them, deferred, as
+soon as both tables are published. In the build schemas dbt replaces a table at every
+build and the daily run builds no reference dimension, so a key there would be dropped
+with its target or point at nothing (macros/get_table_columns_and_constraints.sql).
 """
 
 from __future__ import annotations
@@ -19,13 +26,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
+from psycopg import errors, sql
+
+from kinerja import config
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +49,22 @@ BI_ROLE_ENV = (
 
 class PublishError(RuntimeError):
     """A published table cannot take its build's rows as they are; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """A foreign key a model's contract declares, between published tables (layer.name)."""
+
+    table: str
+    columns: tuple[str, ...]
+    target: str
+    target_columns: tuple[str, ...]
+    name: str | None = None
+
+    @property
+    def constraint_name(self) -> str:
+        # PostgreSQL's own pattern (<table>_<columns>_fkey), within its 63 characters
+        return self.name or f"{self.table.split('.')[1]}_{'_'.join(self.columns)}_fkey"[:63]
 
 
 @dataclass(frozen=True)
@@ -66,6 +92,50 @@ def tables_tagged(manifest_path: Path, tag: str) -> set[str]:
     }
 
 
+def declared_foreign_keys(manifest_path: Path) -> list[ForeignKey]:
+    """The foreign keys the contracts of the published models declare, from the dbt manifest."""
+    if not Path(manifest_path).exists():
+        raise PublishError(
+            f"{manifest_path} does not exist, so the foreign keys of the published tables are unknown."
+            " Nothing was published. Run `kinerja dbt-parse` (or any dbt command), then publish again."
+        )
+    nodes = json.loads(Path(manifest_path).read_text())["nodes"]
+    published = {
+        node["name"]: f"{node['schema'].removeprefix(BUILD_PREFIX)}.{node['alias']}"
+        for node in nodes.values()
+        if node["resource_type"] == "model" and node["schema"].startswith(BUILD_PREFIX)
+    }
+    keys = []
+    for node in nodes.values():
+        if node["resource_type"] != "model" or node["name"] not in published:
+            continue
+        declared = [(c, list(c.get("columns") or [])) for c in node.get("constraints", [])]
+        for column in node["columns"].values():
+            declared += [(c, [column["name"]]) for c in column.get("constraints", [])]
+        for constraint, columns in declared:
+            if constraint["type"] != "foreign_key" or not constraint.get("to"):
+                continue
+            target = published.get(_referenced_model(constraint["to"]))
+            if target is None:
+                raise PublishError(
+                    f"the contract of {node['name']} declares a foreign key to {constraint['to']}, which is not"
+                    " a published model (marts, reports). Point it at a mart or report, or remove it."
+                )
+            keys.append(
+                ForeignKey(
+                    published[node["name"]], tuple(columns), target,
+                    tuple(constraint["to_columns"]), constraint.get("name"),
+                )
+            )
+    return keys
+
+
+def _referenced_model(to: str) -> str:
+    """The model a constraint's `to` names: ref('dim_dates') as parsed, or the relation once compiled."""
+    found = re.fullmatch(r"""\s*ref\(\s*['"](\w+)['"]\s*\)\s*""", to)
+    return found.group(1) if found else to.replace('"', "").split(".")[-1]
+
+
 def publish(
     conn: psycopg.Connection,
     *,
@@ -73,29 +143,47 @@ def publish(
     layers: Sequence[str] = PUBLISHED_LAYERS,
     only: Collection[str] | None = None,
     recreate: Collection[str] = (),
+    manifest_path: Path | None = None,
 ) -> list[Published]:
     """Copy the build tables of `layers` into their published tables, in one transaction.
 
     `only` limits it to these tables (layer.name; None: every build table). `days` (first,
     last): tables with a metric_date column take only the rows of those days (the days a
     daily build rebuilt); others are replaced whole. `recreate` names published tables to
-    drop and create anew from their build.
+    drop and create anew from their build. The foreign keys come from the contracts in the
+    dbt manifest (`manifest_path`, default: the project's target/manifest.json).
     """
+    foreign_keys = declared_foreign_keys(manifest_path or config.dbt_manifest_path())
     results: list[Published] = []
-    with conn.transaction():
-        # one publisher at a time: two would interleave their deletes and inserts
-        conn.execute("select pg_advisory_xact_lock(hashtext('kinerja.publish'))")
-        tables = [(layer, name) for layer in layers for name in _build_tables(conn, layer)]
-        if only is not None:
-            tables = [(layer, name) for layer, name in tables if f"{layer}.{name}" in only]
-        for layer, name in tables:
-            created = _ensure_published(conn, layer, name, recreate=f"{layer}.{name}" in recreate)
-            _add_new_columns(conn, layer, name)
-            results.append(_replace_rows(conn, layer, name, None if created else days, created))
-            _copy_comments(conn, layer, name)
-        for layer, name in tables:
-            _ensure_foreign_keys(conn, layer, name)
-        _grant_to_bi_role(conn, layers)
+    try:
+        with conn.transaction():
+            # one publisher at a time: two would interleave their deletes and inserts
+            conn.execute("select pg_advisory_xact_lock(hashtext('kinerja.publish'))")
+            tables = [(layer, name) for layer in layers for name in _build_tables(conn, layer)]
+            if only is not None:
+                tables = [(layer, name) for layer, name in tables if f"{layer}.{name}" in only]
+            for layer, name in tables:
+                created = _ensure_published(conn, layer, name, recreate=f"{layer}.{name}" in recreate)
+                _add_new_columns(conn, layer, name)
+                if not created:
+                    _add_new_keys_and_indexes(conn, layer, name)
+                results.append(_replace_rows(conn, layer, name, None if created else days, created))
+                _copy_comments(conn, layer, name)
+            # check the deferred keys here, where a violation can be explained (and before
+            # adding a key: PostgreSQL alters no table with pending checks)
+            conn.execute("set constraints all immediate")
+            # every declared key whose two tables are published, also of tables not published now:
+            # the first daily runs publish the fact before the monthly run publishes the calendar
+            for key in foreign_keys:
+                _ensure_foreign_key(conn, key)
+            _grant_to_bi_role(conn, layers)
+    except errors.ForeignKeyViolation as violation:
+        raise PublishError(
+            f"{violation.diag.table_name} cannot be published: {violation.diag.message_primary}"
+            f" ({violation.diag.message_detail}). Nothing was published. The relationships tests in"
+            " build_marts/build_reports check the same keys: build with them, look at the rows they"
+            " return, fix the data (registry, seed or model) and build again."
+        ) from violation
     for result in results:
         log.info("published %s: %d rows (%s)", result.table, result.rows, result.how)
     return results
@@ -178,17 +266,47 @@ def _shape_error(layer: str, name: str, difference: str) -> PublishError:
 def _replace_rows(
     conn: psycopg.Connection, layer: str, name: str, days: tuple[date, date] | None, created: bool
 ) -> Published:
-    columns = sql.SQL(", ").join(map(sql.Identifier, _columns(conn, build_schema(layer), name)))
+    """Make the published rows (of the window) those of the build: delete the rows the build no
+    longer has, insert those it has anew, leave identical rows alone. Unchanged rows are not
+    rewritten, so a key of someone else's table that points at them (a Metabase model, an
+    analyst's table) never sees them disappear."""
+    names = list(_columns(conn, build_schema(layer), name))
+    columns = sql.SQL(", ").join(map(sql.Identifier, names))
     target, source = _ident(layer, name), _build_ident(layer, name)
     windowed = days is not None and DAY_COLUMN in _columns(conn, layer, name)
-    where = (
-        sql.SQL(" where {} between %s and %s").format(sql.Identifier(DAY_COLUMN)) if windowed else sql.SQL("")
-    )
-    params = list(days) if windowed else []
+
+    def in_window(alias: str) -> sql.Composable:
+        if not windowed:
+            return sql.SQL("true")
+        return sql.SQL("{} between %s and %s").format(sql.Identifier(alias, DAY_COLUMN))
+
+    def row_hash(alias: str) -> sql.Composable:
+        return sql.SQL("md5(row({})::text)").format(sql.SQL(", ").join(sql.Identifier(alias, c) for c in names))
+
+    params = list(days) * 2 if windowed else []
     # delete, not truncate: readers keep seeing the old rows until the commit
-    conn.execute(sql.SQL("delete from {}").format(target) + where, params)
-    insert = sql.SQL("insert into {} ({}) select {} from {}").format(target, columns, columns, source) + where
-    rows = conn.execute(insert, params).rowcount
+    conn.execute(
+        sql.SQL(
+            "delete from {target} as published where {published_window} and not exists"
+            " (select 1 from {source} as build where {build_window} and {build_row} = {published_row})"
+        ).format(
+            target=target, source=source, published_window=in_window("published"), build_window=in_window("build"),
+            build_row=row_hash("build"), published_row=row_hash("published"),
+        ),
+        params,
+    )
+    rows = conn.execute(
+        sql.SQL(
+            "insert into {target} ({columns}) select {build_columns} from {source} as build where {build_window}"
+            " and not exists (select 1 from {target} as published where {published_window}"
+            " and {published_row} = {build_row})"
+        ).format(
+            target=target, columns=columns, source=source, build_window=in_window("build"),
+            build_columns=sql.SQL(", ").join(sql.Identifier("build", c) for c in names),
+            published_window=in_window("published"), build_row=row_hash("build"), published_row=row_hash("published"),
+        ),
+        params,
+    ).rowcount
     if windowed and _count(conn, target) != _count(conn, source):
         # the build changed outside the window (a full refresh): publish it whole
         log.warning("%s.%s differs outside the days %s..%s: publishing it whole", layer, name, *days)
@@ -219,33 +337,112 @@ def _copy_comments(conn: psycopg.Connection, layer: str, name: str) -> None:
         )
 
 
-def _ensure_foreign_keys(conn: psycopg.Connection, layer: str, name: str) -> None:
-    """The build's foreign keys between published layers, on the published tables (deferred)."""
+def _key_columns(conn: psycopg.Connection, table: str, kind: str) -> set[tuple[str, ...]]:
+    """The column lists of a table's constraints of one kind (p primary, u unique, f foreign)."""
     rows = conn.execute(
         """
-        select constraint_row.conname, pg_get_constraintdef(constraint_row.oid), referenced_ns.nspname
+        select array_agg(attribute.attname order by key.position)
         from pg_constraint as constraint_row
-        join pg_class as referenced on referenced.oid = constraint_row.confrelid
-        join pg_namespace as referenced_ns on referenced_ns.oid = referenced.relnamespace
-        where constraint_row.contype = 'f' and constraint_row.conrelid = %s::regclass
+        cross join lateral unnest(constraint_row.conkey) with ordinality as key (attnum, position)
+        join pg_attribute as attribute
+            on attribute.attrelid = constraint_row.conrelid and attribute.attnum = key.attnum
+        where constraint_row.conrelid = %s::regclass and constraint_row.contype = %s
+        group by constraint_row.oid
         """,
-        [f'"{build_schema(layer)}"."{name}"'],
+        [table, kind],
     )
-    for constraint, definition, referenced_schema in rows.fetchall():
-        target_layer = referenced_schema.removeprefix(BUILD_PREFIX)
-        exists = conn.execute(
-            "select 1 from pg_constraint where conname = %s and conrelid = %s::regclass",
-            [constraint, f'"{layer}"."{name}"'],
-        ).fetchone()
-        if exists:
-            continue
-        definition = definition.replace(f"{referenced_schema}.", f"{target_layer}.")
-        # deferred: a publish replaces both sides of a key within one transaction
+    return {tuple(columns) for (columns,) in rows}
+
+
+def _plain_indexes(conn: psycopg.Connection, table: str) -> set[str]:
+    """What a table's indexes that back no constraint index, as 'btree (month)', 'unique btree (...)'."""
+    rows = conn.execute(
+        """
+        select pg_get_indexdef(index_row.indexrelid), index_row.indisunique
+        from pg_index as index_row
+        where index_row.indrelid = %s::regclass
+            and not exists (select 1 from pg_constraint where conindid = index_row.indexrelid)
+        """,
+        [table],
+    )
+    return {("unique " if unique else "") + definition.split(" USING ", 1)[1] for definition, unique in rows}
+
+
+def _add_new_keys_and_indexes(conn: psycopg.Connection, layer: str, name: str) -> None:
+    """What a contract or an indexes config added since the published table was created: its
+    not-null columns, primary and unique keys and indexes, added to the published table."""
+    build, target = f'"{build_schema(layer)}"."{name}"', f'"{layer}"."{name}"'
+    nullable = conn.execute(
+        "select attname from pg_attribute where attrelid = %s::regclass and attnum > 0"
+        " and not attisdropped and attnotnull"
+        " except select attname from pg_attribute where attrelid = %s::regclass and attnotnull",
+        [build, target],
+    ).fetchall()
+    for (column,) in nullable:
+        log.info("%s.%s: column %s becomes not null, as in its contract", layer, name, column)
         conn.execute(
-            sql.SQL(
-                "alter table {} add constraint {} " + definition + " deferrable initially deferred"
-            ).format(_ident(layer, name), sql.Identifier(constraint))
+            sql.SQL("alter table {} alter column {} set not null").format(_ident(layer, name), sql.Identifier(column))
         )
+    for kind, clause in (("p", "primary key"), ("u", "unique")):
+        for columns in _key_columns(conn, build, kind) - _key_columns(conn, target, kind):
+            if kind == "p" and _key_columns(conn, target, "p"):
+                raise _shape_error(layer, name, f"its primary key is now ({', '.join(columns)})")
+            log.info("%s.%s: adding its %s (%s)", layer, name, clause, ", ".join(columns))
+            conn.execute(
+                sql.SQL("alter table {} add " + clause + " ({})").format(
+                    _ident(layer, name), sql.SQL(", ").join(map(sql.Identifier, columns))
+                )
+            )
+    published_indexes = _plain_indexes(conn, target)
+    for indexed in _plain_indexes(conn, build) - published_indexes:
+        log.info("%s.%s: adding an index %s", layer, name, indexed)
+        # the build's index, on the published table, under a name PostgreSQL chooses
+        conn.execute(
+            sql.SQL("create " + ("unique " if indexed.startswith("unique ") else "") + "index on {} using ")
+            .format(_ident(layer, name))
+            + sql.SQL(indexed.removeprefix("unique "))
+        )
+
+
+def _ensure_foreign_key(conn: psycopg.Connection, key: ForeignKey) -> None:
+    """Create a declared foreign key between published tables once both exist (deferred)."""
+    table, target = (sql.Identifier(*name.split(".")) for name in (key.table, key.target))
+    both_published = conn.execute(
+        "select to_regclass(%s) is not null and to_regclass(%s) is not null",
+        [_regclass_name(key.table), _regclass_name(key.target)],
+    ).fetchone()[0]
+    if not both_published:
+        log.info("foreign key %s waits until %s is published", key.constraint_name, key.target)
+        return
+    target_keys = _key_columns(conn, _regclass_name(key.target), "p") | _key_columns(conn, _regclass_name(key.target), "u")
+    if set(key.target_columns) not in [set(columns) for columns in target_keys]:
+        # a table published before its contract gets its key when it is published next
+        log.info("foreign key %s waits until %s has its key", key.constraint_name, key.target)
+        return
+    existing = conn.execute(
+        "select 1 from pg_constraint where contype = 'f' and conrelid = %s::regclass and confrelid = %s::regclass"
+        " and conkey = (select array_agg(attnum order by position) from unnest(%s::text[]) with ordinality"
+        "   as wanted (attname, position) join pg_attribute using (attname) where attrelid = %s::regclass)",
+        [_regclass_name(key.table), _regclass_name(key.target), list(key.columns), _regclass_name(key.table)],
+    ).fetchone()
+    if existing:
+        return
+    log.info("adding foreign key %s: %s -> %s", key.constraint_name, key.table, key.target)
+    # deferred: a publish replaces both sides of a key within one transaction
+    conn.execute(
+        sql.SQL("alter table {} add constraint {} foreign key ({}) references {} ({}) deferrable initially deferred").format(
+            table,
+            sql.Identifier(key.constraint_name),
+            sql.SQL(", ").join(map(sql.Identifier, key.columns)),
+            target,
+            sql.SQL(", ").join(map(sql.Identifier, key.target_columns)),
+        )
+    )
+
+
+def _regclass_name(table: str) -> str:
+    layer, name = table.split(".")
+    return f'"{layer}"."{name}"'
 
 
 def _grant_to_bi_role(conn: psycopg.Connection, layers: Sequence[str]) -> None:

@@ -45,8 +45,70 @@ def test_nothing_is_visible_to_users_before_publish(conn, warehouse, small_accou
     )
 
 
+DAILY = ("--select", "tag:daily", "--exclude", "tag:reference")  # the daily DAG's selection
+
+# What Metabase relies on in pg_catalog: the contracts' keys on the published tables
+PRIMARY_KEYS = {
+    "marts.fct_account_daily": ("account_id", "metric_date"),
+    "marts.dim_institutions": ("institution_version_key",),
+    "marts.dim_accounts": ("account_version_key",),
+    "marts.dim_regions": ("region_code",),
+    "marts.dim_dates": ("date_day",),
+    "marts.dim_platforms": ("platform",),
+    "marts.dim_metric_definition_changes": ("change_date", "platform", "metric"),
+    "reports.rpt_data_quality_daily": ("data_day", "source", "suite", "expectation", "column_name"),
+}
+FOREIGN_KEYS = {
+    ("marts.fct_account_daily", ("metric_date",), "marts.dim_dates"),
+    ("marts.fct_account_daily", ("platform",), "marts.dim_platforms"),
+    ("marts.dim_accounts", ("platform",), "marts.dim_platforms"),
+    ("marts.dim_institutions", ("region_code",), "marts.dim_regions"),
+    ("marts.dim_institutions", ("province_code",), "marts.dim_regions"),
+    ("marts.dim_metric_definition_changes", ("platform",), "marts.dim_platforms"),
+    ("reports.rpt_data_quality_daily", ("data_day",), "marts.dim_dates"),
+}
+INDEXED = {  # the common filters: month, peer group, region/province, institution
+    "marts.fct_account_daily": {"metric_date"},
+    "marts.dim_dates": {"month"},
+    "marts.dim_institutions": {"peer_group", "province_code", "region_code", "institution_id, valid_from"},
+    "marts.dim_accounts": {"institution_id"},
+    "marts.dim_regions": {"province_code"},
+    "reports.rpt_institution_scores_monthly": {"month, peer_group"},  # its own config (the lead's rewrite)
+}
+
+
+def _catalog_keys(conn, kind):
+    rows = conn.execute(
+        """
+        select c.conrelid::regclass::text, array_agg(a.attname order by k.n), c.confrelid::regclass::text
+        from pg_constraint c
+        cross join lateral unnest(c.conkey) with ordinality as k (attnum, n)
+        join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
+        where c.contype = %s and c.connamespace::regnamespace::text in ('marts', 'reports')
+        group by c.oid
+        """,
+        [kind],
+    )
+    return {(table, tuple(columns), target) for table, columns, target in rows}
+
+
+def _indexed_columns(conn, table):
+    rows = conn.execute(
+        "select pg_get_indexdef(indexrelid) from pg_index where indrelid = %s::regclass", [table]
+    )
+    return {definition.split(" USING btree (", 1)[1].rstrip(")") for (definition,) in rows}
+
+
 def test_what_points_at_published_tables_survives_two_builds(conn, warehouse, small_accounts, bi_role):
+    # the first daily run of a new warehouse, before any monthly run built the calendar
     _land_and_audit(conn, small_accounts, DAYS[:2])
+    assert _build(warehouse, *DAILY).returncode == 0
+    daily = {"marts.fct_account_daily", "marts.dim_accounts", "marts.dim_institutions", "marts.dim_regions",
+             "reports.rpt_data_quality_daily"}
+    publish.publish(conn, days=(DAYS[0], DAYS[1]), only=daily)
+    assert conn.execute("select to_regclass('marts.dim_dates')").fetchone() == (None,)
+    assert ("marts.dim_institutions", ("region_code",), "marts.dim_regions") in _catalog_keys(conn, "f")
+    # then the monthly run: the reference dimensions, and the keys that waited for them
     assert _build(warehouse).returncode == 0
     publish.publish(conn)
     # what an analyst and the ministry's BI setup add to the published tables
@@ -55,11 +117,17 @@ def test_what_points_at_published_tables_survives_two_builds(conn, warehouse, sm
     )
     conn.execute("alter table marts.dim_institutions enable row level security")
     conn.execute("create policy regional_only on marts.dim_institutions using (province_code is not null)")
-    for day in DAYS[2:]:
-        _land_and_audit(conn, small_accounts, [day])
-        assert _build(warehouse, "--vars", f'{{"data_day": "{day}"}}').returncode == 0
-        windowed = {p.table: p.how for p in publish.publish(conn, days=(day - timedelta(days=3), day))}
-        assert windowed["marts.fct_account_daily"] == "window"
+    conn.execute("create table public.platform_targets (platform text references marts.dim_platforms, target int)")
+    conn.execute("insert into public.platform_targets values ('instagram', 1000)")
+    # two more days: a daily build, then a full build that replaces every build table
+    _land_and_audit(conn, small_accounts, [DAYS[2]])
+    assert _build(warehouse, *DAILY, "--vars", f'{{"data_day": "{DAYS[2]}"}}').returncode == 0
+    windowed = {p.table: p.how for p in publish.publish(conn, days=(DAYS[2] - timedelta(days=3), DAYS[2]), only=daily)}
+    assert windowed["marts.fct_account_daily"] == "window"
+    _land_and_audit(conn, small_accounts, [DAYS[3]])
+    assert _build(warehouse, "--vars", f'{{"data_day": "{DAYS[3]}"}}').returncode == 0
+    publish.publish(conn, days=(DAYS[3] - timedelta(days=3), DAYS[3]))
+
     assert (
         conn.execute("select count(*) from public.daily_followers").fetchone()[0] == len(small_accounts) * 4
     )
@@ -67,22 +135,67 @@ def test_what_points_at_published_tables_survives_two_builds(conn, warehouse, sm
         "select count(*) from pg_policies where schemaname = 'marts' and tablename = 'dim_institutions'"
     ).fetchone() == (1,)
     assert conn.execute(
-        "select has_table_privilege(%s, 'marts.fct_account_daily', 'select'),"
-        " has_table_privilege(%s, 'reports.rpt_institution_scores_monthly', 'select')",
-        [bi_role, bi_role],
-    ).fetchone() == (True, True)
+        "select count(*) from pg_constraint where conrelid = 'public.platform_targets'::regclass"
+        " and confrelid = 'marts.dim_platforms'::regclass"
+    ).fetchone() == (1,)
+    published = [f"{schema}.{name}" for schema, name in conn.execute(
+        "select schemaname, tablename from pg_tables where schemaname in ('marts', 'reports')"
+    )]
+    assert set(PRIMARY_KEYS) <= set(published)
+    for table in published:
+        assert conn.execute("select has_table_privilege(%s, %s, 'select')", [bi_role, table]).fetchone() == (True,)
+    assert {(table, columns) for table, columns, _ in _catalog_keys(conn, "p")} >= set(PRIMARY_KEYS.items())
+    assert _catalog_keys(conn, "f") >= FOREIGN_KEYS
+    for table, columns in INDEXED.items():
+        assert columns <= _indexed_columns(conn, table), table
+    # every column of a contracted table carries its description, as Metabase shows it
+    for table in PRIMARY_KEYS:
+        assert conn.execute("select obj_description(%s::regclass, 'pg_class')", [table]).fetchone()[0]
+        undescribed = conn.execute(
+            "select attname from pg_attribute where attrelid = %s::regclass and attnum > 0 and not attisdropped"
+            " and col_description(attrelid, attnum) is null",
+            [table],
+        ).fetchall()
+        assert undescribed == [], (table, undescribed)
     comment = conn.execute(
         "select col_description('marts.fct_account_daily'::regclass, attnum) from pg_attribute"
         " where attrelid = 'marts.fct_account_daily'::regclass and attname = 'followers'"
     ).fetchone()[0]
     assert comment.startswith("Followers (subscribers) at the end of the day")
-    table_comment = conn.execute(
-        "select obj_description('marts.dim_accounts'::regclass, 'pg_class')"
-    ).fetchone()[0]
-    assert table_comment.startswith("Type 2: one row per official account")
     assert table_fingerprint(conn, "marts.fct_account_daily") == table_fingerprint(
         conn, "build_marts.fct_account_daily"
     )
+
+
+def test_a_table_published_before_its_contract_gets_its_keys_and_a_bad_row_is_refused(
+    conn, warehouse, small_accounts
+):
+    _land_and_audit(conn, small_accounts, DAYS[:1])
+    assert _build(warehouse).returncode == 0
+    publish.publish(conn)
+    # as a warehouse published before the contracts: no key, no index, no not-null on the calendar
+    conn.execute("alter table marts.dim_dates drop constraint dim_dates_pkey cascade")
+    conn.execute("alter table marts.dim_dates alter column year drop not null")
+    for (index,) in conn.execute("select indexrelid::regclass::text from pg_index where indrelid = 'marts.dim_dates'::regclass").fetchall():
+        conn.execute(f"drop index {index}")
+    assert ("marts.fct_account_daily", ("metric_date",), "marts.dim_dates") not in _catalog_keys(conn, "f")
+    publish.publish(conn)
+    assert ("marts.dim_dates", ("date_day",), "-") in _catalog_keys(conn, "p")
+    assert ("marts.fct_account_daily", ("metric_date",), "marts.dim_dates") in _catalog_keys(conn, "f")
+    assert ("reports.rpt_data_quality_daily", ("data_day",), "marts.dim_dates") in _catalog_keys(conn, "f")
+    assert "month" in _indexed_columns(conn, "marts.dim_dates")
+    assert conn.execute(
+        "select attnotnull from pg_attribute where attrelid = 'marts.dim_dates'::regclass and attname = 'year'"
+    ).fetchone() == (True,)
+    before = table_fingerprint(conn, "marts.fct_account_daily")
+    # the build schema has no foreign keys (they live on the published tables): this insert succeeds
+    conn.execute(
+        "insert into build_marts.fct_account_daily (account_id, metric_date, platform, source, batch_id)"
+        " values ('acc-x', date '2026-10-02', 'myspace', 'simulator', 'b')"
+    )
+    with pytest.raises(publish.PublishError, match=r"fct_account_daily.*\(platform\)=\(myspace\).*Nothing was published"):
+        publish.publish(conn)
+    assert table_fingerprint(conn, "marts.fct_account_daily") == before
 
 
 def test_a_failed_audit_leaves_what_users_see_unchanged(conn, warehouse, small_accounts):

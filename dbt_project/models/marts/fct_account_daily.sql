@@ -1,13 +1,12 @@
+{#- (account_id, metric_date) is the contract's primary key (_marts__models.yml): no unique index here.
+    A contract allows only append_new_columns or fail: a column added to the model and its contract is appended. -#}
 {{
     config(
         materialized='incremental',
         unique_key=['account_id', 'metric_date'],
         incremental_strategy='delete+insert',
-        on_schema_change='sync_all_columns',
-        indexes=[
-            {'columns': ['account_id', 'metric_date'], 'unique': true},
-            {'columns': ['metric_date']},
-        ],
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': ['metric_date']}],
     )
 }}
 
