@@ -9,8 +9,14 @@
     rather than missed. Days taken twice are rebuilt to the same rows. kinerja.pipeline
     (publish_day) applies the same rule to the published table to choose what it publishes.
 
-    raw_relation: the raw table; day_expression: a day of its rows, as the model's day column. -#}
-{% macro days_landed_since_last_build(raw_relation, day_expression) %}
+    Only the model's rows from `held_since` on are read for that: the batches behind its
+    recent days are its latest, and reading every row would make each daily run slower as
+    history grows (bench/warehouse_history.py). Should an older day hold a later batch, its
+    days are taken once more: rebuilt to the same rows.
+
+    raw_relation: the raw table; day_expression: a day of its rows, as the model's day column;
+    held_since: SQL for the first metric_date of the model's rows to read. -#}
+{% macro days_landed_since_last_build(raw_relation, day_expression, held_since) %}
     select distinct {{ day_expression }}
     from {{ raw_relation }} as landed
     where landed.batch_id in (
@@ -19,7 +25,9 @@
         where coalesce(ledger.audited_at, ledger.landed_at) >= (
             select max(coalesce(built.audited_at, built.landed_at)) - interval '1 hour'
             from {{ source('raw', 'batch_ledger') }} as built
-            where built.batch_id in (select distinct held.batch_id from {{ this }} as held)
+            where built.batch_id in (
+                select distinct held.batch_id from {{ this }} as held where held.metric_date >= {{ held_since }}
+            )
         )
     )
 {% endmacro %}

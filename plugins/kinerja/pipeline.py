@@ -293,7 +293,7 @@ def publish_day(data_day: date, trailing_days: int = config.TRAILING_DAYS) -> li
     with connect(ensure_warehouse()) as conn:
         landed = set()
         for table in sorted(tables & LANDED_DAYS.keys()):
-            landed |= days_landed_since_published(conn, table)
+            landed |= days_landed_since_published(conn, table, data_day - timedelta(days=trailing_days))
         window = _window_with(data_day - timedelta(days=trailing_days), data_day, landed)
         if window != (data_day - timedelta(days=trailing_days), data_day):
             log.info("publishing %s..%s: days landed since the last publish reach back to %s", *window, min(landed))
@@ -324,12 +324,13 @@ LANDED_DAYS = {
 }
 
 
-def days_landed_since_published(conn: psycopg.Connection, table: str) -> set[date]:
+def days_landed_since_published(conn: psycopg.Connection, table: str, held_since: date) -> set[date]:
     """The days of the batches landed (or audited) since the published `table` was last published.
 
     The same rule as dbt's days_landed_since_last_build, applied to what users see rather
     than to the build: when a publish failed, the next one takes its days too. "Since" is
-    the latest landing or audit time of the batches the published rows came from, less an hour.
+    the latest landing or audit time of the batches behind the published rows from
+    `held_since` on (the latest ones; reading every row would grow with history), less an hour.
     """
     if conn.execute("select to_regclass(%s)", [table]).fetchone()[0] is None:
         return set()  # publish creates it whole
@@ -343,10 +344,13 @@ def days_landed_since_published(conn: psycopg.Connection, table: str) -> set[dat
             where coalesce(ledger.audited_at, ledger.landed_at) >= (
                 select max(coalesce(published.audited_at, published.landed_at)) - interval '1 hour'
                 from raw.batch_ledger as published
-                where published.batch_id in (select distinct held.batch_id from {table} as held)
+                where published.batch_id in (
+                    select distinct held.batch_id from {table} as held where held.metric_date >= %(held_since)s
+                )
             )
         )
-        """
+        """,
+        {"held_since": held_since},
     )
     return {landed_day for (landed_day,) in rows}
 

@@ -401,3 +401,19 @@ def test_a_reissue_says_what_changed_on_the_pages_it_concerns(rows, tmp_path):
     assert expected in pages["index.html"]
     concerned = [name for name, html in pages.items() if expected in html and name != "index.html"]
     assert len(concerned) == 1
+
+
+def test_grade_movement_and_rank_range_are_shown_in_words(rows, tmp_path):
+    from kinerja.scorecards.render import render_province_pages
+
+    first = dict(rows[0], grade="B", grade_label="Baik", rank_movement=2, is_movement_comparable=True,
+                 rank_range_best=1, rank_range_worst=3)
+    second = dict(rows[1], grade="C", grade_label="Cukup", rank_movement=-1, is_movement_comparable=False,
+                  rank_range_best=4, rank_range_worst=4)
+    written = render_province_pages([first, second, *rows[2:]], tmp_path)
+    html = next(path for path in written if "jawa-barat" in path.name).read_text()
+    # the province (first) and Kabupaten Bogor (second) are both ranked on the Jawa Barat page
+    assert "B (Baik)" in html and "▲ 2" in html and "1–3" in html
+    assert "C (Cukup)" in html
+    # a change of a metric's definition between the months makes the movement "not comparable"
+    assert "tidak sebanding" in html and "▼ 1" not in html

@@ -21,7 +21,9 @@ accepted as (
     select * from {{ ref('stg_raw__account_daily') }}
     {% if is_incremental() and data_day %}
     where metric_date between date '{{ data_day }}' - {{ var('trailing_days') }} and date '{{ data_day }}'
-        or metric_date in ({{ days_landed_since_last_build(source('raw', 'account_daily'), 'landed.metric_date') }})
+        or metric_date in ({{ days_landed_since_last_build(
+            source('raw', 'account_daily'), 'landed.metric_date', "date '" ~ data_day ~ "' - " ~ var('trailing_days')
+        ) }})
     {% endif %}
 ),
 

@@ -33,7 +33,8 @@ posts_to_build as (
     where post_day between date '{{ data_day }}' - {{ var('trailing_days') }} and date '{{ data_day }}'
         or post_day in ({{ days_landed_since_last_build(
             source('raw', 'post_daily'),
-            'coalesce(' ~ metric_day_of('landed.platform', 'landed.published_at') ~ ', landed.as_of_date)'
+            'coalesce(' ~ metric_day_of('landed.platform', 'landed.published_at') ~ ', landed.as_of_date)',
+            "date '" ~ data_day ~ "' - " ~ var('trailing_days')
         ) }})
 ),
 

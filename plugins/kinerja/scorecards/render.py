@@ -75,6 +75,12 @@ COLUMNS = (
     "posts",
     "coverage",
     "methodology_version",
+    "grade",
+    "grade_label",
+    "rank_movement",
+    "is_movement_comparable",
+    "rank_range_best",
+    "rank_range_worst",
 )
 # numeric columns arrive as Decimal from PostgreSQL; the pages and the chart
 # work with floats.
@@ -168,6 +174,9 @@ class InstitutionView:
     posts: str
     coverage: str
     advice: str
+    grade: str = NOT_AVAILABLE
+    movement: str = NOT_AVAILABLE
+    rank_range: str = NOT_AVAILABLE
 
 
 @dataclass
@@ -412,7 +421,35 @@ def _view(row: Mapping) -> InstitutionView:
         posts=_int_text(row.get("posts")),
         coverage=_percent_text(row.get("coverage")),
         advice=advice_for(row),
+        grade=_grade_text(row) if ranked else NOT_AVAILABLE,
+        movement=_movement_text(row) if ranked else NOT_AVAILABLE,
+        rank_range=_rank_range_text(row) if ranked else NOT_AVAILABLE,
     )
+
+
+def _grade_text(row: Mapping) -> str:
+    """'B (Baik)'; a dash when the methodology version has no grade bands."""
+    if not row.get("grade"):
+        return NOT_AVAILABLE
+    return f"{row['grade']} ({row['grade_label']})" if row.get("grade_label") else str(row["grade"])
+
+
+def _movement_text(row: Mapping) -> str:
+    """Rank movement since last month: '▲ 2', '▼ 1', '=' or 'tidak sebanding' across a definition change."""
+    movement = row.get("rank_movement")
+    if movement is None:
+        return NOT_AVAILABLE
+    if row.get("is_movement_comparable") is False:
+        return "tidak sebanding"
+    return "=" if movement == 0 else f"▲ {movement}" if movement > 0 else f"▼ {-movement}"
+
+
+def _rank_range_text(row: Mapping) -> str:
+    """The ranks held with any one weight 10 points up or down, e.g. '3–5'."""
+    best, worst = row.get("rank_range_best"), row.get("rank_range_worst")
+    if best is None or worst is None:
+        return NOT_AVAILABLE
+    return str(best) if best == worst else f"{best}–{worst}"
 
 
 def _rank_text(row: Mapping) -> str:
