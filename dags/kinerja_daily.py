@@ -18,7 +18,11 @@ Each run is about one **data day** (the start of its data interval, WIB):
 3. `dbt_daily`: staging and marts (`tag:daily`), the data day and its trailing days;
    the reference dimensions (`tag:reference`: calendar, platforms) are left to the monthly run.
    They are built in `build_marts`, where dbt's tests check them.
-4. `publish`: only when every model and test passed, copies what the build rebuilt
+4. `audit_build`: the Great Expectations suite `build_fct_account_daily` on the days the
+   build rebuilt (grain unique, counts not negative, accounts in the registry, no day after
+   today); every result goes to `audit.validation_results`, Data Docs are linked from the
+   log. A failure names the expectation, the rows and what to do, and publish does not run.
+5. `publish`: only when every model, test and the audit passed, copies what the build rebuilt
    (its data day and trailing days) into `marts`, the schema Metabase reads, in one
    transaction (write-audit-publish: a failed test leaves what users see as it was),
    and announces the asset `fct_account_daily` for the data day.
@@ -72,6 +76,12 @@ def kinerja_daily():
 
         return land_api(data_day_of(data_interval_start))
 
+    @task
+    def audit_build(data_interval_start=None) -> dict:
+        from kinerja.quality.build import audit_build_day
+
+        return audit_build_day(data_day_of(data_interval_start))
+
     @task(outlets=[ACCOUNT_DAILY])
     def publish(data_interval_start=None, outlet_events=None) -> list[str]:
         from kinerja.pipeline import publish_day
@@ -102,7 +112,7 @@ def kinerja_daily():
         dbt_vars={"data_day": DATA_DAY_TEMPLATE, "trailing_days": config.TRAILING_DAYS},
     )
     sync_registry() >> first
-    last >> dbt_daily >> publish()
+    last >> dbt_daily >> audit_build() >> publish()
 
 
 kinerja_daily()

@@ -51,8 +51,19 @@ def test_the_daily_dag_lands_before_it_audits_before_it_models(dag_bag):
     assert audit.task_id in fact.upstream_list[0].get_flat_relative_ids(upstream=True) | {
         t.task_id for t in fact.upstream_list
     }
-    assert {t.task_id for t in publish.upstream_list} <= {t.task_id for t in dag.tasks if t.task_id.startswith("dbt_daily.")}
+    # write-audit-publish: the GX audit of the build schema sits between dbt and publish
+    assert publish.upstream_task_ids == {"audit_build"}
+    audit_build = dag.get_task("audit_build").upstream_task_ids
+    assert audit_build and all(t.startswith("dbt_daily.") for t in audit_build)
     assert [o.name for o in publish.outlets] == ["kinerja_fct_account_daily"]
+
+
+def test_the_monthly_dag_audits_the_build_before_it_publishes(dag_bag):
+    dag = dag_bag.get_dag("kinerja_monthly")
+    assert dag.get_task("publish").upstream_task_ids == {"audit_build"}
+    assert dag.get_task("render_scorecards").upstream_task_ids == {"publish"}
+    upstream = dag.get_task("audit_build").upstream_task_ids
+    assert upstream and all(t.startswith("dbt_monthly.") for t in upstream)
 
 
 def test_no_plugin_import_errors_and_the_package_is_not_a_plugin(airflow_pipeline):
