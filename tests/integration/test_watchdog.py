@@ -107,5 +107,18 @@ def test_a_platform_that_stops_is_named_alone_and_the_file_drop_alone_expects_no
         assert "youtube: last landed day 2026-10-04; missing 2026-10-05 (0 of " in str(alarm.value)
         assert "instagram" not in str(alarm.value)
         assert watchdog.check_landing(conn, due - timedelta(minutes=1))["expected_day"] == "2026-10-04"
-        monkeypatch.setenv("KINERJA_SOURCES", "filedrop")
+
+    # the same check by hand: a table per platform, the alarm, exit 1
+    from kinerja.cli import app
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, ["watchdog", "--at", "2026-10-06T12:00", "--no-freshness"])
+    assert result.exit_code == 1, result.output
+    assert "youtube" in result.output and "2026-10-05 (0/13)" in result.output
+    assert "kinerja_daily is not paused" in result.output
+    ok = CliRunner().invoke(app, ["watchdog", "--at", "2026-10-06T11:59", "--no-freshness"])
+    assert ok.exit_code == 0 and "every day due has landed" in ok.output, ok.output
+
+    monkeypatch.setenv("KINERJA_SOURCES", "filedrop")
+    with connect(watched_warehouse) as conn:
         assert watchdog.check_landing(conn, due)["platforms"] == {}
