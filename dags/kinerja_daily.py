@@ -3,7 +3,10 @@
 
 Each run is about one **data day** (the start of its data interval, WIB):
 
-1. `sync_registry`: load the registry files (institutions, official accounts).
+1. `sync_registry`: load the registry files (institutions, official accounts), then
+   `audit_registry`: the Great Expectations suites `registry_institutions` and
+   `registry_accounts` on the loaded tables (no overlapping periods, known institutions,
+   time zones, regions); a failure stops the run before anything lands.
 2. The sources of `KINERJA_SOURCES` (default `simulator,filedrop`), in parallel:
    - `land_simulator`, then `audit_batch`: every account's simulated metrics of the
      day as one batch (COPY, idempotent, recorded in `raw.batch_ledger`), audited
@@ -51,6 +54,12 @@ def kinerja_daily():
         from kinerja.pipeline import sync_registry
 
         return sync_registry()
+
+    @task
+    def audit_registry() -> dict:
+        from kinerja.quality.registry import audit_loaded_registry
+
+        return audit_loaded_registry()
 
     @task
     def land_simulator(data_interval_start=None) -> str:
@@ -111,7 +120,7 @@ def kinerja_daily():
         exclude=["tag:reference"],
         dbt_vars={"data_day": DATA_DAY_TEMPLATE, "trailing_days": config.TRAILING_DAYS},
     )
-    sync_registry() >> first
+    sync_registry() >> audit_registry() >> first
     last >> dbt_daily >> audit_build() >> publish()
 
 

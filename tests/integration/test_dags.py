@@ -104,13 +104,14 @@ def test_the_daily_dag_lands_each_configured_source_in_parallel_before_dbt(airfl
     assert roots
     for root in roots:
         assert {"audit_batch", "land_filedrop"} <= dag.get_task(root).upstream_task_ids
+    assert dag.get_task("audit_registry").upstream_task_ids == {"sync_registry"}
     for task_id in ("land_simulator", "land_filedrop"):
-        assert dag.get_task(task_id).upstream_task_ids == {"sync_registry"}
+        assert dag.get_task(task_id).upstream_task_ids == {"audit_registry"}
 
     monkeypatch.setenv("KINERJA_SOURCES", "filedrop, api")
     dag = _daily_dag()
     assert "land_simulator" not in dag.task_ids and "audit_batch" not in dag.task_ids
-    assert dag.get_task("land_api").upstream_task_ids == {"sync_registry"}
+    assert dag.get_task("land_api").upstream_task_ids == {"audit_registry"}
     for root in _dbt_roots(dag):
         assert {"land_api", "land_filedrop"} <= dag.get_task(root).upstream_task_ids
 

@@ -99,6 +99,10 @@ class BuildAudit:
     expectations: int
     failures: list[Failure] = field(default_factory=list)
     data_docs_url: str | None = None
+    # what a failure means for users, and what to do after the fix (the registry audit says otherwise)
+    consequence: str = "nothing was published, users see what they saw before"
+    next_step: str = ("run the build and this audit again (clear the DAG run's dbt tasks); "
+                      "publish follows when it passes")
 
     @property
     def success(self) -> bool:
@@ -110,9 +114,8 @@ class BuildAudit:
         if self.success:
             return f"{self.audit_id}: all {self.expectations} expectations passed on {self.rows_checked} rows ({where}{docs})"
         head = (f"{self.audit_id}: {len(self.failures)} of {self.expectations} expectations failed on "
-                f"{self.rows_checked} rows of {self.table}; nothing was published, users see what they saw before.")
-        tail = (f"The rows stay in {self.table} to look at ({where}{docs}). After the fix, run the build and "
-                f"this audit again (clear the DAG run's dbt tasks); publish follows when it passes.")
+                f"{self.rows_checked} rows of {self.table}; {self.consequence}.")
+        tail = f"The rows stay in {self.table} to look at ({where}{docs}). After the fix, {self.next_step}."
         return "\n".join([head, *(f"- {failure.sentence()}" for failure in self.failures), tail])
 
 
@@ -178,7 +181,9 @@ def _read(conn: psycopg.Connection, table: str, query: str, params: dict) -> pd.
     return frame
 
 
-def _audit(conn, suite: str, table: str, audit_id: str, frame: pd.DataFrame, parameters: dict) -> BuildAudit:
+def _audit(conn, suite: str, table: str, audit_id: str, frame: pd.DataFrame, parameters: dict,
+           level: str = LEVEL, error: type[RuntimeError] = BuildAuditFailed, **wording) -> BuildAudit:
+    """Validate `frame` with `suite`, store every result under `audit_id`, build Data Docs, raise `error` on a failure."""
     spec = load_suite_spec(suite)
     entries = _expectation_entries(spec)
     validator = _Validator(data_docs_dir() / _safe_name(audit_id))
@@ -186,7 +191,7 @@ def _audit(conn, suite: str, table: str, audit_id: str, frame: pd.DataFrame, par
     # GX names failing rows by an index column: the table's grain
     frame = frame.assign(row_number=range(1, len(frame) + 1))
     result = validator.validate(frame, spec, entries, parameters, run_id)
-    audit = BuildAudit(audit_id, table, len(frame), len(entries))
+    audit = BuildAudit(audit_id, table, len(frame), len(entries), **wording)
     reasons = {(e["type"], e["column"]): e["reason"] for e in entries}
     rows = []
     for outcome in result.results:
@@ -195,7 +200,7 @@ def _audit(conn, suite: str, table: str, audit_id: str, frame: pd.DataFrame, par
         index_list = details.get("unexpected_index_list")
         unexpected = details.get("unexpected_count") if "element_count" in details else None
         rows.append((audit_id, spec["name"], kind, column, bool(outcome.success), unexpected or 0,
-                     _observed(outcome), run_id, details.get("element_count", len(frame)), LEVEL))
+                     _observed(outcome), run_id, details.get("element_count", len(frame)), level))
         if not outcome.success:
             reason = reasons[(kind, column)].replace("{column}", column)
             examples = [_example(frame, hit, spec["key"], column) for hit in (index_list or [])[:EXAMPLES]]
@@ -204,7 +209,7 @@ def _audit(conn, suite: str, table: str, audit_id: str, frame: pd.DataFrame, par
     audit.data_docs_url = _build_docs(validator, spec["name"])
     if not audit.success:
         log.error("%s", audit.summary())
-        raise BuildAuditFailed(audit.summary())
+        raise error(audit.summary())
     log.info("%s", audit.summary())
     return audit
 
