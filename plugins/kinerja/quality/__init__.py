@@ -1,5 +1,9 @@
 """The audit of landed batches with Great Expectations (1.x API, called directly).
 
+This package's other audits reuse the machinery below: `quality.posts` (post batches),
+`quality.build` (the build schemas before publish), `quality.registry` (the loaded
+registry) and `quality.watchdog` (days due by now, dbt source freshness).
+
 The suites are reviewed YAML in expectations/suites/; this module turns them into Great
 Expectations suites and validates a batch twice:
 
