@@ -118,3 +118,22 @@ def test_a_real_meta_post_export_passes_the_post_audit(conn, tmp_path, small_acc
 
     assert (result.rows_in, result.rows_rejected) == (3, 0)
     assert conn.execute("select status from raw.batch_ledger where batch_id = %s", [batch_id]).fetchone() == ("accepted",)
+
+
+def test_two_audits_of_the_same_post_batch_at_once_leave_one_set_of_records(conn, warehouse):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kinerja.warehouse import connect
+
+    batch = landing.land_posts(conn, "simulator", DAY, GOOD + [_post("negative", views=-5)])
+
+    def audit(_):
+        with connect(warehouse, autocommit=True) as own:
+            return audit_post_batch(own, batch.batch_id).rows_rejected
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(audit, range(2))) == [1, 1]
+    assert conn.execute("select count(*) from raw.quarantine where batch_id = %s", [batch.batch_id]).fetchone() == (1,)
+    assert conn.execute(
+        "select count(*) from audit.validation_results where batch_id = %s", [batch.batch_id]
+    ).fetchone() == (len(quality._expectation_entries(quality.load_suite_spec(POST_SUITE))),)

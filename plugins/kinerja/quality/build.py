@@ -224,6 +224,8 @@ def _example(frame: pd.DataFrame, hit: dict, key: list[str], column: str) -> str
 def _store(conn: psycopg.Connection, audit_id: str, rows: list[tuple]) -> None:
     """Replace this audit's results (a re-run of the same audit leaves one set)."""
     with conn.transaction(), conn.cursor() as cur:
+        # two runs of the same audit at once: the second waits, then replaces the first's results
+        cur.execute("select pg_advisory_xact_lock(hashtext(%s))", [f"audit|{audit_id}"])
         cur.execute("delete from audit.validation_results where batch_id = %s", [audit_id])
         with cur.copy(
             "copy audit.validation_results (batch_id, suite, expectation, column_name, success, unexpected,"

@@ -123,6 +123,8 @@ def _store(conn, result: AuditResult, frame: pd.DataFrame, audit_rows: list[dict
     """Replace this batch's quarantine and audit rows and settle its ledger row, atomically."""
     keys = frame.set_index("row_number")[["account_id", "platform", "as_of_date"]] if len(frame) else None
     with conn.transaction(), conn.cursor() as cur:
+        # two audits of the same batch at once: the second waits, then replaces the first's records
+        cur.execute("select pg_advisory_xact_lock(hashtext(%s))", [f"audit|{result.batch_id}"])
         cur.execute("delete from raw.quarantine where batch_id = %s", [result.batch_id])
         cur.execute("delete from audit.validation_results where batch_id = %s", [result.batch_id])
         with cur.copy(
