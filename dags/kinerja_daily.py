@@ -3,7 +3,10 @@
 
 Each run is about one **data day** (the start of its data interval, WIB):
 
-1. `sync_registry`: load the registry files (institutions, official accounts).
+1. `sync_registry`: load the registry files (institutions, official accounts), then
+   `audit_registry`: the Great Expectations suites `registry_institutions` and
+   `registry_accounts` on the loaded tables (no overlapping periods, known institutions,
+   time zones, regions); a failure stops the run before anything lands.
 2. The sources of `KINERJA_SOURCES` (default `simulator,filedrop`), in parallel:
    - `land_simulator`, then `audit_batch`: every account's simulated metrics of the
      day as one batch (COPY, idempotent, recorded in `raw.batch_ledger`), audited
@@ -18,7 +21,11 @@ Each run is about one **data day** (the start of its data interval, WIB):
 3. `dbt_daily`: staging and marts (`tag:daily`), the data day and its trailing days;
    the reference dimensions (`tag:reference`: calendar, platforms) are left to the monthly run.
    They are built in `build_marts`, where dbt's tests check them.
-4. `publish`: only when every model and test passed, copies what the build rebuilt
+4. `audit_build`: the Great Expectations suite `build_fct_account_daily` on the days the
+   build rebuilt (grain unique, counts not negative, accounts in the registry, no day after
+   today); every result goes to `audit.validation_results`, Data Docs are linked from the
+   log. A failure names the expectation, the rows and what to do, and publish does not run.
+5. `publish`: only when every model, test and the audit passed, copies what the build rebuilt
    (its data day and trailing days) into `marts`, the schema Metabase reads, in one
    transaction (write-audit-publish: a failed test leaves what users see as it was),
    and announces the asset `fct_account_daily` for the data day.
@@ -49,6 +56,12 @@ def kinerja_daily():
         return sync_registry()
 
     @task
+    def audit_registry() -> dict:
+        from kinerja.quality.registry import audit_loaded_registry
+
+        return audit_loaded_registry()
+
+    @task
     def land_simulator(data_interval_start=None) -> str:
         from kinerja.pipeline import land_simulated_day
 
@@ -71,6 +84,12 @@ def kinerja_daily():
         from kinerja.pipeline import land_api
 
         return land_api(data_day_of(data_interval_start))
+
+    @task
+    def audit_build(data_interval_start=None) -> dict:
+        from kinerja.quality.build import audit_build_day
+
+        return audit_build_day(data_day_of(data_interval_start))
 
     @task(outlets=[ACCOUNT_DAILY])
     def publish(data_interval_start=None, outlet_events=None) -> list[str]:
@@ -101,8 +120,8 @@ def kinerja_daily():
         exclude=["tag:reference"],
         dbt_vars={"data_day": DATA_DAY_TEMPLATE, "trailing_days": config.TRAILING_DAYS},
     )
-    sync_registry() >> first
-    last >> dbt_daily >> publish()
+    sync_registry() >> audit_registry() >> first
+    last >> dbt_daily >> audit_build() >> publish()
 
 
 kinerja_daily()

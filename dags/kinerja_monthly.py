@@ -10,14 +10,20 @@ Each run is about one **month** (its data interval, WIB):
    platforms, metric definition changes), the methodology seed and the reports
    (`tag:monthly`), among them
    `rpt_institution_scores_monthly` (IKMS, components, rank in the peer group).
-2. `publish`: only when every model and test of the build passed, the reports are
+2. `audit_build`: the Great Expectations suite `build_rpt_institution_scores_monthly` on
+   the scores in `build_reports` (one row per institution and month, IKMS and components
+   within 0-100, ranks within the peer group and null exactly for "Data tidak cukup",
+   coverage within 0-1, the month scored); every result goes to `audit.validation_results`,
+   Data Docs are linked from the log. A failure names the expectation, the rows and what to
+   do, and publish does not run.
+3. `publish`: only when every model, test and the audit passed, the reports are
    copied from `build_reports` into `reports`, which the scorecards and Metabase read
-   (write-audit-publish: a failed test leaves what users see as it was).
-3. `issue_scores`: freezes the month's scores as issue 1 with its data cut-off
+   (write-audit-publish: a failed test or audit leaves what users see as it was).
+4. `issue_scores`: freezes the month's scores as issue 1 with its data cut-off
    (`publication.score_issues`, `publication.issued_scores`); an earlier month whose
    data was restated after its cut-off, changing a score, gets a numbered reissue listing
    what changed. What was issued is never updated.
-4. `render_scorecards`: one HTML page per province from the month's latest issue,
+5. `render_scorecards`: one HTML page per province from the month's latest issue,
    ranking its kabupaten/kota and the province itself, in Bahasa Indonesia, under the
    scorecards folder.
 """
@@ -42,6 +48,12 @@ SCORECARDS = Asset(name="kinerja_scorecards_monthly", uri="kinerja://scorecards/
 )
 def kinerja_monthly():
     @task
+    def audit_build(data_interval_start=None) -> dict:
+        from kinerja.quality.build import audit_build_month
+
+        return audit_build_month(month_of(data_interval_start))
+
+    @task
     def publish(data_interval_start=None) -> list[str]:
         from kinerja.pipeline import publish_month
 
@@ -64,7 +76,7 @@ def kinerja_monthly():
         task_id="wait_for_data_cut_off", delta=timedelta(days=config.TRAILING_DAYS), deferrable=True
     )
     dbt_monthly = dbt_task_group("dbt_monthly", select=["tag:monthly", "tag:reference"])
-    cut_off >> dbt_monthly >> publish() >> issue_scores() >> render_scorecards()
+    cut_off >> dbt_monthly >> audit_build() >> publish() >> issue_scores() >> render_scorecards()
 
 
 kinerja_monthly()

@@ -356,3 +356,43 @@ def filedrop_status(
 
 if __name__ == "__main__":
     app()
+
+
+@app.command("watchdog")
+def watchdog_command(
+    at: str = typer.Option(None, help="Judge as of this time in WIB, YYYY-MM-DDTHH:MM (default: now)."),
+    freshness: bool = typer.Option(True, help="Also run dbt source freshness on the raw sources (about 10 s)."),
+) -> None:
+    """Check, as the hourly kinerja_watchdog DAG does, that the days due by now landed and the sources are fresh."""
+    from kinerja.quality import watchdog
+    from kinerja.warehouse import connect, ensure_warehouse
+
+    try:
+        now = datetime.fromisoformat(at).replace(tzinfo=_WIB) if at else datetime.now(_WIB)
+    except ValueError:
+        raise typer.BadParameter(f"'{at}' is not a time: write it as YYYY-MM-DDTHH:MM, e.g. 2026-10-06T12:00") from None
+    alarms = []
+    with _what_to_do_on_failure(), connect(ensure_warehouse()) as conn:
+        status = watchdog.landing_status(conn, now)
+        try:
+            watchdog.check_landing(conn, now)
+        except watchdog.WatchdogAlarm as alarm:
+            alarms.append(str(alarm))
+    table = Table(title=f"Days due by {now:%Y-%m-%d %H:%M} WIB: up to {watchdog.expected_day(now)}")
+    for column in ("platform", "last landed day", "missing days (accounts reported of active)"):
+        table.add_column(column, overflow="fold")
+    for item in status:
+        missing = ", ".join(f"{day} ({reported}/{active})" for day, reported, active in item.missing_days)
+        table.add_row(item.platform, str(item.last_landed_day or "never"), f"[red]{missing}[/]" if missing else "none")
+    console.print(table)
+    if freshness:
+        try:
+            for name, item in watchdog.watch_source_freshness().items():
+                console.print(f"source {name}: {item['status']} (newest {item['max_loaded_at']}, {item['age_hours']} h ago)")
+        except watchdog.WatchdogAlarm as alarm:
+            alarms.append(str(alarm))
+    for alarm in alarms:
+        console.print(Text("✗ ", style="red") + Text(alarm), soft_wrap=True)
+    if alarms:
+        raise typer.Exit(1)
+    console.print("[green]✓[/] every day due has landed" + (" and the raw sources are fresh" if freshness else ""))

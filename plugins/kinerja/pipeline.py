@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from kinerja import config, landing, quality, source_store
+from kinerja.quality.posts import audit_post_batch
 from kinerja.registry.history import accounts_on
 from kinerja.registry.load import load_registry, read_accounts
 from kinerja.sources import simulator
@@ -72,12 +73,13 @@ class SourceFailed(RuntimeError):
     """A source delivered nothing usable for a whole platform, or a batch of it was rejected."""
 
 
-def _audit_all(conn: psycopg.Connection, batch_ids: Iterable[str]) -> tuple[list[dict], list[str]]:
-    """Audit each account-day batch; (outcome per batch, sentences of the rejected ones)."""
+def _audit_all(conn: psycopg.Connection, batch_ids: Iterable[str], audit=None) -> tuple[list[dict], list[str]]:
+    """Audit each batch (account-day batches by default; `audit`: another raw table's audit, e.g. posts);
+    (outcome per batch, sentences of the rejected ones)."""
     outcomes, rejected = [], []
     for batch_id in batch_ids:
         try:
-            result = quality.audit_batch(conn, batch_id)
+            result = (audit or quality.audit_batch)(conn, batch_id)
         except quality.BatchRejected as rejection:
             log.error("%s", rejection)
             outcomes.append({"batch_id": batch_id, "status": "rejected", "reason": str(rejection)})
@@ -131,18 +133,17 @@ def land_file_drops(data_day: date, today: date | None = None, registry_dir: Pat
         pending = _pending_batches(conn, FILEDROP)
         audited, rejected = _audit_all(conn, pending["raw.account_daily"])
         conn.commit()
+        post_audits, post_rejected = _audit_all(conn, pending["raw.post_daily"], audit_post_batch)
+        audited, rejected = audited + post_audits, rejected + post_rejected
+        conn.commit()
     for message in report.messages:
         log.info("file drop: %s", message)
-    if pending["raw.post_daily"]:
-        log.info(
-            "file drop: %d post batch(es) landed in raw.post_daily are not audited yet (no post suite exists): %s",
-            len(pending["raw.post_daily"]), ", ".join(pending["raw.post_daily"]),
-        )
     if not report.messages:
         log.info("file drop: no new files in %s", inbox)
     for sentence in rejected:
         log.error("file drop: %s; the file's rows stay out of the marts, see raw.batch_ledger", sentence)
-    batch_ids = sorted({b for *_, ids in files for b in ids or []} | set(pending["raw.account_daily"]))
+    batch_ids = sorted({b for *_, ids in files for b in ids or []} | set(pending["raw.account_daily"])
+                       | set(pending["raw.post_daily"]))
     return {
         "data_day": data_day.isoformat(),
         "files_landed": report.counts.get("landed", 0),
@@ -257,15 +258,18 @@ def _land_harvest(conn: psycopg.Connection, platform: str, data_day: date, harve
     name = f"{SOURCE}:{platform}"
     payloads = source_store.archive_payloads(conn, data_day, harvest.payloads)  # first: nothing is lost
     source_store.record_problems(conn, data_day, SOURCE, platform, harvest.problems)
-    batch_ids, account_batch = [], None
+    batch_ids, account_batch, post_batch = [], None, None
     if harvest.account_days:
         account_batch = landing.land_batch(conn, name, data_day, harvest.account_days).batch_id
         batch_ids.append(account_batch)
     if harvest.posts:
-        batch_ids.append(landing.land_posts(conn, name, data_day, harvest.posts).batch_id)
-        log.info("%s: post batches are not audited yet (no post suite exists)", name)
+        post_batch = landing.land_posts(conn, name, data_day, harvest.posts).batch_id
+        batch_ids.append(post_batch)
     conn.commit()
     audits, rejected = _audit_all(conn, [account_batch] if account_batch else [])
+    conn.commit()
+    post_audits, post_rejected = _audit_all(conn, [post_batch] if post_batch else [], audit_post_batch)
+    audits, rejected = audits + post_audits, rejected + post_rejected
     conn.commit()
     return {
         "batch_ids": batch_ids,

@@ -14,7 +14,7 @@ from support import REPO
 
 pytestmark = pytest.mark.integration
 
-EXPECTED_DAGS = {"kinerja_daily", "kinerja_monthly"}
+EXPECTED_DAGS = {"kinerja_daily", "kinerja_monthly", "kinerja_watchdog"}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,8 @@ def test_each_dag_follows_the_conventions(dag_bag, dag_id):
         assert task.retries == config.task_retries(), task.task_id
     # dbt runs one build at a time
     dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt_")]
-    assert dbt_tasks and all(t.pool == "dbt" for t in dbt_tasks)
+    assert all(t.pool == "dbt" for t in dbt_tasks)
+    assert dbt_tasks or dag_id == "kinerja_watchdog"  # the watchdog only reads
 
 
 def test_the_daily_dag_lands_before_it_audits_before_it_models(dag_bag):
@@ -51,8 +52,19 @@ def test_the_daily_dag_lands_before_it_audits_before_it_models(dag_bag):
     assert audit.task_id in fact.upstream_list[0].get_flat_relative_ids(upstream=True) | {
         t.task_id for t in fact.upstream_list
     }
-    assert {t.task_id for t in publish.upstream_list} <= {t.task_id for t in dag.tasks if t.task_id.startswith("dbt_daily.")}
+    # write-audit-publish: the GX audit of the build schema sits between dbt and publish
+    assert publish.upstream_task_ids == {"audit_build"}
+    audit_build = dag.get_task("audit_build").upstream_task_ids
+    assert audit_build and all(t.startswith("dbt_daily.") for t in audit_build)
     assert [o.name for o in publish.outlets] == ["kinerja_fct_account_daily"]
+
+
+def test_the_monthly_dag_audits_the_build_before_it_publishes(dag_bag):
+    dag = dag_bag.get_dag("kinerja_monthly")
+    assert dag.get_task("publish").upstream_task_ids == {"audit_build"}
+    assert dag.get_task("render_scorecards").upstream_task_ids == {"publish"}
+    upstream = dag.get_task("audit_build").upstream_task_ids
+    assert upstream and all(t.startswith("dbt_monthly.") for t in upstream)
 
 
 def test_no_plugin_import_errors_and_the_package_is_not_a_plugin(airflow_pipeline):
@@ -92,13 +104,14 @@ def test_the_daily_dag_lands_each_configured_source_in_parallel_before_dbt(airfl
     assert roots
     for root in roots:
         assert {"audit_batch", "land_filedrop"} <= dag.get_task(root).upstream_task_ids
+    assert dag.get_task("audit_registry").upstream_task_ids == {"sync_registry"}
     for task_id in ("land_simulator", "land_filedrop"):
-        assert dag.get_task(task_id).upstream_task_ids == {"sync_registry"}
+        assert dag.get_task(task_id).upstream_task_ids == {"audit_registry"}
 
     monkeypatch.setenv("KINERJA_SOURCES", "filedrop, api")
     dag = _daily_dag()
     assert "land_simulator" not in dag.task_ids and "audit_batch" not in dag.task_ids
-    assert dag.get_task("land_api").upstream_task_ids == {"sync_registry"}
+    assert dag.get_task("land_api").upstream_task_ids == {"audit_registry"}
     for root in _dbt_roots(dag):
         assert {"land_api", "land_filedrop"} <= dag.get_task(root).upstream_task_ids
 

@@ -108,10 +108,14 @@ def test_land_api_lands_account_days_and_posts_and_records_a_token_problem(meta,
         ).fetchall()
         assert ledger == [
             ("api:facebook", "raw.account_daily", "accepted"),
-            ("api:facebook", "raw.post_daily", "landed"),  # posts have no audit suite yet
+            ("api:facebook", "raw.post_daily", "accepted"),  # audited with the suite raw_post_daily
             ("api:instagram", "raw.account_daily", "accepted"),
-            ("api:instagram", "raw.post_daily", "landed"),
+            ("api:instagram", "raw.post_daily", "accepted"),
         ]
+        assert conn.execute(
+            "select count(*) from raw.quarantine q join raw.batch_ledger l using (batch_id)"
+            " where l.raw_table = 'raw.post_daily'"
+        ).fetchone() == (0,)  # the platforms' own posts pass
         [problem] = conn.execute(
             "select data_day, source, platform, account_id, kind, message from raw.source_problems"
         ).fetchall()

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from kinerja import dbt, landing, publish, quality
+from kinerja.quality import build
 from kinerja.sources import simulator
 from kinerja.warehouse.fingerprint import table_fingerprint
 
@@ -198,10 +199,33 @@ def test_a_table_published_before_its_contract_gets_its_keys_and_a_bad_row_is_re
     assert table_fingerprint(conn, "marts.fct_account_daily") == before
 
 
+def _audit_then_publish(conn, data_day, month):
+    """What the DAGs do after dbt: the GX audit of the build schemas, then publish only if it passed."""
+    build.audit_fact_days(conn, data_day)
+    build.audit_scores(conn, month)
+    return publish.publish(conn)
+
+
+def _build_results(conn, audit_id):
+    return {
+        (expectation, column): (success, unexpected)
+        for expectation, column, success, unexpected in conn.execute(
+            "select expectation, column_name, success, unexpected from audit.validation_results"
+            " where batch_id = %s and level = 'build'",
+            [audit_id],
+        )
+    }
+
+
 def test_a_failed_audit_leaves_what_users_see_unchanged(conn, warehouse, small_accounts):
     _land_and_audit(conn, small_accounts, DAYS[:3])
     assert _build(warehouse).returncode == 0
-    publish.publish(conn)
+    # a good build passes the GX audit of the build schemas, and is published
+    _audit_then_publish(conn, DAYS[2], DAYS[2].replace(day=1))
+    scores_audit = f"{build.SCORES_TABLE}:2026-10"
+    passed = _build_results(conn, scores_audit)
+    assert passed and all(success for success, _ in passed.values())
+    assert len(passed) == len(quality._expectation_entries(quality.load_suite_spec(build.SCORES_SUITE)))
     before = {
         t: table_fingerprint(conn, t)
         for t in ("marts.fct_account_daily", "reports.rpt_institution_scores_monthly")
@@ -221,6 +245,62 @@ def test_a_failed_audit_leaves_what_users_see_unchanged(conn, warehouse, small_a
     bad = "select count(*) from {} where comments < 0"
     assert conn.execute(bad.format("build_marts.fct_account_daily")).fetchone() == (1,)
     assert conn.execute(bad.format("marts.fct_account_daily")).fetchone() == (0,)
+
+    # the GX audit of the build catches it too, and names the row
+    with pytest.raises(build.BuildAuditFailed, match=r"comments: 1 row\(s\) \(e\.g\. account_id=") as failed:
+        build.audit_fact_days(conn, DAYS[3])
+    assert "nothing was published" in str(failed.value)
+    assert _build_results(conn, f"{build.FACT_TABLE}:{DAYS[3]}")[
+        ("expect_column_values_to_be_between", "comments")
+    ] == (False, 1)
+
+    # a score out of range in the build schema: the audit fails before publish, users keep the old scores
+    institution = conn.execute(
+        f"select institution_id from {build.SCORES_TABLE} order by institution_id limit 1"
+    ).fetchone()[0]
+    conn.execute(
+        f"update {build.SCORES_TABLE} set ikms = 140 where institution_id = %s and month = '2026-10-01'",
+        [institution],
+    )
+    with pytest.raises(build.BuildAuditFailed) as failed:
+        build.audit_scores(conn, date(2026, 10, 1))
+    message = str(failed.value)
+    assert f"expect_column_values_to_be_between on ikms: 1 row(s) (e.g. month=2026-10-01, institution_id={institution}, ikms=140" in message
+    assert "ikms is outside 0..100" in message and "Data Docs: file://" in message
+    results = _build_results(conn, scores_audit)
+    assert results[("expect_column_values_to_be_between", "ikms")] == (False, 1)
+    assert [k for k, (success, _) in results.items() if not success] == [("expect_column_values_to_be_between", "ikms")]
+    assert {t: table_fingerprint(conn, t) for t in before} == before
+    over = "select count(*) from {} where ikms > 100"
+    assert conn.execute(over.format(build.SCORES_TABLE)).fetchone() == (1,)
+    assert conn.execute(over.format("reports.rpt_institution_scores_monthly")).fetchone() == (0,)
+
+    # each of the scores' rules catches its own kind of bad row
+    others = [i for (i,) in conn.execute(
+        f"select institution_id from {build.SCORES_TABLE} where month = '2026-10-01' and institution_id <> %s"
+        " order by institution_id limit 4", [institution])]
+    table = build.SCORES_TABLE
+    conn.execute(f"update {table} set rank_in_peer_group = peer_group_size + 5, is_eligible = false"
+                 " where institution_id = %s", [others[0]])
+    conn.execute(f"update {table} set coverage = 1.5 where institution_id = %s", [others[1]])
+    conn.execute(f"update {table} set methodology_version = null where institution_id = %s", [others[2]])
+    # the build's unique index would refuse a duplicate: without it (a model changed), the suite still does
+    for (index,) in conn.execute("select indexname from pg_indexes where schemaname = 'build_reports'"
+                                 " and tablename = 'rpt_institution_scores_monthly'").fetchall():
+        conn.execute(f'drop index build_reports."{index}"')
+    conn.execute(f"insert into {table} select * from {table} where institution_id = %s", [others[3]])
+    with pytest.raises(build.BuildAuditFailed):
+        build.audit_scores(conn, date(2026, 12, 1))  # a month the build did not score
+    failed = {k for k, (success, _) in _build_results(conn, f"{table}:2026-12").items() if not success}
+    assert failed == {
+        ("expect_column_values_to_be_between", "ikms"),
+        ("expect_column_values_to_be_in_set", "rank_null_exactly_when_not_eligible"),
+        ("expect_column_pair_values_a_to_be_greater_than_b", "peer_group_size,rank_in_peer_group"),
+        ("expect_column_values_to_be_between", "coverage"),
+        ("expect_column_values_to_not_be_null", "methodology_version"),
+        ("expect_compound_columns_to_be_unique", "month,institution_id"),
+        ("expect_column_distinct_values_to_contain_set", "month"),
+    }
 
 
 def test_a_model_that_changed_shape_is_refused_with_what_to_do(conn, warehouse, small_accounts):

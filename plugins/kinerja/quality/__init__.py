@@ -1,5 +1,9 @@
 """The audit of landed batches with Great Expectations (1.x API, called directly).
 
+This package's other audits reuse the machinery below: `quality.posts` (post batches),
+`quality.build` (the build schemas before publish), `quality.registry` (the loaded
+registry) and `quality.watchdog` (days due by now, dbt source freshness).
+
 The suites are reviewed YAML in expectations/suites/; this module turns them into Great
 Expectations suites and validates a batch twice:
 
@@ -144,7 +148,7 @@ def _expectation_entries(spec: dict) -> list[dict]:
         kwargs = dict(item.get("kwargs", {}))
         for column in item.get("columns", [None]):
             entry_kwargs = {**kwargs, "column": column} if column else kwargs
-            checked = entry_kwargs.get("column") or ",".join(entry_kwargs.get("column_list", []))
+            checked = _checked_column(entry_kwargs)
             entries.append({
                 "type": item["type"], "kwargs": entry_kwargs, "reason": " ".join(item["reason"].split()),
                 "column": checked, "quarantine_column": item.get("quarantine_column", entry_kwargs.get("column")),
@@ -159,9 +163,17 @@ def _gx_expectation(kind: str, kwargs: dict):
     return getattr(gx.expectations, class_name)(**kwargs)
 
 
+def _checked_column(kwargs: dict) -> str:
+    """The column(s) an expectation checks, as stored in audit.validation_results.column_name."""
+    if kwargs.get("column"):
+        return kwargs["column"]
+    if kwargs.get("column_A"):  # a pair: a >= b
+        return f"{kwargs['column_A']},{kwargs['column_B']}"
+    return ",".join(kwargs.get("column_list", []))
+
+
 def _result_column(result) -> str:
-    kwargs = result.expectation_config.kwargs
-    return kwargs.get("column") or ",".join(kwargs.get("column_list", []))
+    return _checked_column(result.expectation_config.kwargs)
 
 
 class _Validator:
@@ -624,13 +636,13 @@ def _docs_dir_for(batch_id: str) -> Path:
     return data_docs_dir() / _safe_name(batch_id)
 
 
-def _build_docs(validator: _Validator) -> str | None:
+def _build_docs(validator: _Validator, suite_name: str = RAW_SUITE) -> str | None:
     """Data Docs of this audit, replacing the batch's earlier ones. A failure here never fails the audit."""
     try:
         if validator.docs_dir is not None and validator.docs_dir.exists():
             # the validations are already run: only the pages of an earlier audit of this batch go
             shutil.rmtree(validator.docs_dir / "validations", ignore_errors=True)
-        return validator.build_docs(RAW_SUITE)
+        return validator.build_docs(suite_name)
     except Exception:  # the audit's outcome stands without its pages
         log.warning("could not build the Data Docs under %s", validator.docs_dir, exc_info=True)
         return None

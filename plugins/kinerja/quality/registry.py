@@ -1,0 +1,81 @@
+"""The audit of the loaded registry (registry.institutions, registry.accounts) with GX.
+
+registry/check.py refuses invalid registry files before they load; this audit checks what
+is in the warehouse after the load (suites registry_institutions.yml, registry_accounts.yml),
+so that a hand edit of the tables or a loader bug cannot reach the landing and the scores.
+Results go to audit.validation_results (level 'registry', batch_id `registry:<table>`, the
+newest audit replacing the previous one); a failure raises `RegistryAuditFailed` naming the
+expectation, the rows and what to do. Run by the daily DAG's `audit_registry` task, after
+`sync_registry` and before anything lands.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg
+
+from kinerja.quality.build import _audit, _read
+
+log = logging.getLogger(__name__)
+
+LEVEL = "registry"
+CENTRAL_PEER_GROUPS = ("kementerian", "lembaga")
+
+
+class RegistryAuditFailed(RuntimeError):
+    """The loaded registry holds rows the pipeline cannot use; the message says which and what to do."""
+
+
+_INSTITUTIONS = f"""
+select
+    i.institution_id, i.name, i.peer_group, i.region_code, i.province_code, i.population, i.area_km2,
+    i.timezone, i.valid_from, i.valid_to,
+    exists (
+        select 1 from registry.institutions o
+        where o.institution_id = i.institution_id and o.valid_from <> i.valid_from
+          and o.valid_from <= coalesce(i.valid_to, 'infinity') and i.valid_from <= coalesce(o.valid_to, 'infinity')
+    ) as period_overlaps_another,
+    i.peer_group in {CENTRAL_PEER_GROUPS} or (i.region_code is not null and i.province_code is not null)
+        as has_region_when_regional
+from registry.institutions i
+order by 1, i.valid_from
+"""
+
+_ACCOUNTS = """
+select
+    a.account_id, a.institution_id, a.platform, a.handle, a.valid_from, a.valid_to,
+    exists (
+        select 1 from registry.accounts o
+        where o.account_id = a.account_id and o.institution_id = a.institution_id and o.valid_from <> a.valid_from
+          and o.valid_from <= coalesce(a.valid_to, 'infinity') and a.valid_from <= coalesce(o.valid_to, 'infinity')
+    ) as period_overlaps_another,
+    exists (select 1 from registry.institutions i where i.institution_id = a.institution_id) as institution_known
+from registry.accounts a
+order by 1, 2, a.valid_from
+"""
+
+_WORDING = {
+    "consequence": "nothing was landed or scored with it",
+    "next_step": "load the registry again (`kinerja registry load`, or clear the daily run's sync_registry)",
+}
+
+
+def audit_registry(conn: psycopg.Connection) -> dict:
+    """Audit both registry tables; raises RegistryAuditFailed on the first table that fails."""
+    outcome = {}
+    for suite, table, query in (("registry_institutions", "registry.institutions", _INSTITUTIONS),
+                                ("registry_accounts", "registry.accounts", _ACCOUNTS)):
+        frame = _read(conn, table, query, {})
+        audit = _audit(conn, suite, table, f"registry:{table}", frame, {}, level=LEVEL,
+                       error=RegistryAuditFailed, **_WORDING)
+        outcome[table] = audit.rows_checked
+    return outcome
+
+
+def audit_loaded_registry() -> dict:
+    """The daily DAG's audit_registry, on the configured warehouse."""
+    from kinerja.warehouse import connect, ensure_warehouse
+
+    with connect(ensure_warehouse(), autocommit=True) as conn:
+        return audit_registry(conn)
