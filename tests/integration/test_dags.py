@@ -62,9 +62,14 @@ def test_the_daily_dag_lands_before_it_audits_before_it_models(dag_bag):
 def test_the_monthly_dag_audits_the_build_before_it_publishes(dag_bag):
     dag = dag_bag.get_dag("kinerja_monthly")
     assert dag.get_task("publish").upstream_task_ids == {"audit_build"}
-    assert dag.get_task("render_scorecards").upstream_task_ids == {"publish"}
+    # the scorecards are rendered from the issue, which freezes what was published
+    assert dag.get_task("issue_scores").upstream_task_ids == {"publish"}
+    assert dag.get_task("render_scorecards").upstream_task_ids == {"issue_scores"}
     upstream = dag.get_task("audit_build").upstream_task_ids
     assert upstream and all(t.startswith("dbt_monthly.") for t in upstream)
+    # nothing is built before the month's data cut-off
+    first = [t for t in dag.tasks if t.task_id.startswith("dbt_monthly.") and not t.upstream_task_ids - {"wait_for_data_cut_off"}]
+    assert first and all(t.upstream_task_ids == {"wait_for_data_cut_off"} for t in first)
 
 
 def test_no_plugin_import_errors_and_the_package_is_not_a_plugin(airflow_pipeline):
