@@ -46,9 +46,8 @@ def land_simulated_day(
     lifetime totals as of `data_day`, as a platform pull made that day sees them; so a
     post's totals grow over the runs that see it. Only the as-of day `data_day` is landed:
     a later run's window no longer holds the oldest posts, and landing its snapshots of
-    earlier as-of days would replace those days' partitions without them. The post batch is
-    audited here (suite raw_post_daily): failing rows go to quarantine, the rest reach the
-    marts; an unusable post batch fails the task.
+    earlier as-of days would replace those days' partitions without them. Post batches are
+    not audited yet (no post suite exists); their rows reach the marts unless rejected.
     """
     accounts = read_accounts(registry_dir or config.registry_dir())
     # without realities the posts agree with simulate_day: as many per day as its `posts`
@@ -57,9 +56,8 @@ def land_simulated_day(
     with connect(ensure_warehouse()) as conn:
         batch = landing.land_batch(conn, simulator.SOURCE, data_day, simulator.simulate_day(accounts, data_day))
         post_batch = landing.land_posts(conn, simulator.SOURCE, data_day, posts)
-        post_audit = audit_post_batch(conn, post_batch.batch_id)
     log.info("landed %d rows for %s as batch %s", batch.rows_in, data_day, batch.batch_id)
-    log.info("landed %d post snapshots as batch %s: %s", post_batch.rows_in, post_batch.batch_id, post_audit.summary())
+    log.info("landed %d post snapshots as batch %s (not audited: no post suite yet)", post_batch.rows_in, post_batch.batch_id)
     return batch.batch_id
 
 
