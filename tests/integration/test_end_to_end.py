@@ -65,7 +65,8 @@ def test_every_day_of_every_account_is_in_the_warehouse(month_run, small_account
         per_day = conn.execute(
             "select metric_date, count(*) from marts.fct_account_daily group by 1 order by 1"
         ).fetchall()
-        ledger = conn.execute("select count(*), sum(rows_accepted) from raw.batch_ledger where status = 'accepted'")
+        ledger = conn.execute("select count(*), sum(rows_accepted) from raw.batch_ledger"
+            " where status = 'accepted' and raw_table = 'raw.account_daily'")
         batches, accepted = ledger.fetchone()
     assert [d for d, _ in per_day] == DAYS
     assert {n for _, n in per_day} == {len(small_accounts)}
