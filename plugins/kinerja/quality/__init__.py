@@ -648,21 +648,42 @@ def _build_docs(validator: _Validator, suite_name: str = RAW_SUITE) -> str | Non
         return None
 
 
+def write_quarantine(cur: psycopg.Cursor, batch_id: str, rejections: list[Rejection], identity=None) -> None:
+    """COPY a batch's rejected rows into raw.quarantine, each (row, check) once.
+
+    `identity(row_number)` gives the row's (account_id, platform, day); without it they
+    are left null for the caller to fill from the raw table.
+    """
+    with cur.copy(
+        "copy raw.quarantine (batch_id, row_number, check_name, account_id, platform, metric_date,"
+        " column_name, reason) from stdin"
+    ) as copy:
+        seen = set()
+        for r in rejections:
+            if (r.row_number, r.check_name) in seen:  # a duplicate key names each of its rows once
+                continue
+            seen.add((r.row_number, r.check_name))
+            account_id, platform, day = identity(r.row_number) if identity else (None, None, None)
+            copy.write_row((batch_id, r.row_number, r.check_name, account_id, platform, day, r.column_name, r.reason))
+
+
+def write_validation_results(cur: psycopg.Cursor, batch_id: str, audit_rows: list[dict], run_id: str) -> None:
+    """COPY one audit's expectation results into audit.validation_results."""
+    with cur.copy(
+        "copy audit.validation_results (batch_id, suite, expectation, column_name, success, unexpected,"
+        " observed, run_id, rows_checked, level) from stdin"
+    ) as copy:
+        for a in audit_rows:
+            copy.write_row((batch_id, a["suite"], a["expectation"], a["column_name"], a["success"],
+                            a["unexpected"], a["observed"], run_id, a["rows_checked"], a["level"]))
+
+
 def _store(conn, result: AuditResult, audit_rows: list[dict], status: str, summary: str, run_id: str) -> None:
     """Replace this batch's quarantine and audit rows and settle its ledger row, atomically."""
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("delete from raw.quarantine where batch_id = %s", [result.batch_id])
         cur.execute("delete from audit.validation_results where batch_id = %s", [result.batch_id])
-        with cur.copy(
-            "copy raw.quarantine (batch_id, row_number, check_name, account_id, platform, metric_date,"
-            " column_name, reason) from stdin"
-        ) as copy:
-            seen = set()
-            for r in result.rejections:
-                if (r.row_number, r.check_name) in seen:  # a duplicate key names each of its rows once
-                    continue
-                seen.add((r.row_number, r.check_name))
-                copy.write_row((result.batch_id, r.row_number, r.check_name, None, None, None, r.column_name, r.reason))
+        write_quarantine(cur, result.batch_id, result.rejections)
         # identity columns come from the raw row itself, so a reader needs no join
         cur.execute(
             """
@@ -673,13 +694,7 @@ def _store(conn, result: AuditResult, audit_rows: list[dict], status: str, summa
             """,
             [result.batch_id],
         )
-        with cur.copy(
-            "copy audit.validation_results (batch_id, suite, expectation, column_name, success, unexpected,"
-            " observed, run_id, rows_checked, level) from stdin"
-        ) as copy:
-            for a in audit_rows:
-                copy.write_row((result.batch_id, a["suite"], a["expectation"], a["column_name"], a["success"],
-                                a["unexpected"], a["observed"], run_id, a["rows_checked"], a["level"]))
+        write_validation_results(cur, result.batch_id, audit_rows, run_id)
         accepted = 0 if status == "rejected" else result.rows_accepted
         cur.execute(
             """

@@ -32,6 +32,8 @@ from kinerja.quality import (
     load_suite_spec,
     registry_account_ids,
     window_days,
+    write_quarantine,
+    write_validation_results,
 )
 from kinerja.sources.base import POST_METRIC_FIELDS
 
@@ -127,25 +129,8 @@ def _store(conn, result: AuditResult, frame: pd.DataFrame, audit_rows: list[dict
         cur.execute("select pg_advisory_xact_lock(hashtext(%s))", [f"audit|{result.batch_id}"])
         cur.execute("delete from raw.quarantine where batch_id = %s", [result.batch_id])
         cur.execute("delete from audit.validation_results where batch_id = %s", [result.batch_id])
-        with cur.copy(
-            "copy raw.quarantine (batch_id, row_number, check_name, account_id, platform, metric_date,"
-            " column_name, reason) from stdin"
-        ) as copy:
-            seen = set()
-            for r in result.rejections:
-                if (r.row_number, r.check_name) in seen:  # a duplicate key names each of its rows once
-                    continue
-                seen.add((r.row_number, r.check_name))
-                account_id, platform, as_of = keys.loc[r.row_number]
-                copy.write_row((result.batch_id, r.row_number, r.check_name, account_id, platform, as_of,
-                                r.column_name, r.reason))
-        with cur.copy(
-            "copy audit.validation_results (batch_id, suite, expectation, column_name, success, unexpected,"
-            " observed, run_id, rows_checked, level) from stdin"
-        ) as copy:
-            for a in audit_rows:
-                copy.write_row((result.batch_id, a["suite"], a["expectation"], a["column_name"], a["success"],
-                                a["unexpected"], a["observed"], run_id, a["rows_checked"], a["level"]))
+        write_quarantine(cur, result.batch_id, result.rejections, lambda row: tuple(keys.loc[row]))
+        write_validation_results(cur, result.batch_id, audit_rows, run_id)
         accepted = 0 if status == "rejected" else result.rows_accepted
         cur.execute(
             "update raw.batch_ledger set status = %s, rows_accepted = %s, rows_rejected = %s, audited_at = now(),"
