@@ -42,20 +42,20 @@ months as (
 
 -- every institution that existed in a month with data, reported or not, in the version
 -- valid at the end of the month (or when it ended), as rpt_institution_scores_monthly joins it
+institution_versions as (
+    {{ institution_versions_by_month('institutions', 'months') }}
+),
+
 institution_months as (
-    select distinct on (institutions.institution_id, months.month)
-        months.month,
-        institutions.institution_id,
-        institutions.institution_version_key,
-        institutions.institution_name,
-        institutions.peer_group,
-        institutions.province_code,
-        institutions.province_name
-    from institutions
-    inner join months
-        on institutions.valid_from < months.month + interval '1 month'
-        and (institutions.valid_to is null or institutions.valid_to >= months.month)
-    order by institutions.institution_id, months.month, institutions.valid_from desc
+    select
+        month,
+        institution_id,
+        institution_version_key,
+        institution_name,
+        peer_group,
+        province_code,
+        province_name
+    from institution_versions
 ),
 
 -- a day counts as reported when its row carries at least one value: a failed pull lands a

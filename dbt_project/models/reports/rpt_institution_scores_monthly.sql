@@ -57,12 +57,7 @@ months as (
 -- every institution in every month, scored or not: no data is "Data tidak cukup", never last
 institution_months as (
     -- the version of each institution valid at the end of the month (or when it ended)
-    select distinct on (institutions.institution_id, months.month) institutions.*, months.month
-    from institutions
-    inner join months
-        on institutions.valid_from < months.month + interval '1 month'
-        and (institutions.valid_to is null or institutions.valid_to >= months.month)
-    order by institutions.institution_id, months.month, institutions.valid_from desc
+    {{ institution_versions_by_month('institutions', 'months') }}
 ),
 
 institution_activity as (
