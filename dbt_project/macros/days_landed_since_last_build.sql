@@ -17,19 +17,21 @@
     raw_relation: the raw table; day_expression: a day of its rows, as the model's day column;
     held_since: SQL for the first metric_date of the model's rows to read. -#}
 {% macro days_landed_since_last_build(raw_relation, day_expression, held_since) %}
+    -- `= any(array(...))` rather than `in (...)`: the planner cannot know how few batches
+    -- that is, and with `in` it scans the whole raw table instead of its batch_id index
     select distinct {{ day_expression }}
     from {{ raw_relation }} as landed
-    where landed.batch_id in (
+    where landed.batch_id = any(array(
         select ledger.batch_id
         from {{ source('raw', 'batch_ledger') }} as ledger
         where coalesce(ledger.audited_at, ledger.landed_at) >= (
             select max(coalesce(built.audited_at, built.landed_at)) - interval '1 hour'
             from {{ source('raw', 'batch_ledger') }} as built
-            where built.batch_id in (
+            where built.batch_id = any(array(
                 select distinct held.batch_id from {{ this }} as held where held.metric_date >= {{ held_since }}
-            )
+            ))
         )
-    )
+    ))
 {% endmacro %}
 
 {#- The metric day of a platform's timestamp: the date in the zone of the platform's own

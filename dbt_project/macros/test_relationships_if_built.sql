@@ -10,12 +10,15 @@
     {%- set built = found.columns[0].values()[0] -%}
 {%- endif -%}
 {%- if built %}
+with child as (
+    select * from {{ model }}
+)
 select child.{{ column_name }} as from_field
-from {{ model }} as child
+from child
 left join {{ to }} as parent on child.{{ column_name }} = parent.{{ field }}
 where child.{{ column_name }} is not null and parent.{{ field }} is null
 {%- else -%}
-{{ log(to.identifier ~ " is not built yet (the monthly run builds it): " ~ model.identifier ~ "." ~ column_name ~ " is checked once it is", info=True) }}
+{{ log(to.identifier ~ " is not built yet (the monthly run builds it): " ~ column_name ~ " is checked once it is", info=True) }}
 select null as from_field where false
 {%- endif %}
 {% endtest %}

@@ -73,3 +73,34 @@ def test_a_rerun_of_the_daily_models_changes_nothing(conn, warehouse, small_acco
     before = table_fingerprint(conn, "marts.fct_account_daily")
     _build(warehouse, "--select", "tag:daily", "--vars", json.dumps({"data_day": DAYS[-1].isoformat()}))
     assert table_fingerprint(conn, "marts.fct_account_daily") == before
+
+
+def test_a_daily_build_tests_the_days_it_rebuilt_and_a_full_test_every_day(conn, warehouse, small_accounts):
+    """The daily build's data tests read the rebuilt window only (macros/get_where_subquery.sql)."""
+    _land_and_audit(conn, small_accounts)
+    # the earlier days landed with their own daily runs, not within the hour of the last one
+    conn.execute(
+        "update raw.batch_ledger set landed_at = landed_at - interval '2 days',"
+        " audited_at = audited_at - interval '2 days' where data_day < %s",
+        [DAYS[-1]],
+    )
+    _build(warehouse)
+    daily_vars = json.dumps({"data_day": DAYS[-1].isoformat(), "trailing_days": 0})
+    # a bad value on the first day, which the daily build of the last day does not rebuild
+    conn.execute(
+        "update build_marts.fct_account_daily set comments = -1"
+        " where (account_id, metric_date) = (select account_id, %s from build_marts.fct_account_daily limit 1)",
+        [DAYS[0]],
+    )
+    daily = dbt.run_dbt(warehouse, "build", "--select", "fct_account_daily", "--vars", daily_vars, check=False)
+    assert daily.returncode == 0, daily.stdout[-3000:]
+    full = dbt.run_dbt(warehouse, "test", "--select", "fct_account_daily", check=False)
+    assert full.returncode != 0 and "non_negative_fct_account_daily" in full.stdout
+    # a bad value that reaches the rebuilt day (restated raw, past its audit) fails the daily build
+    conn.execute(
+        "update raw.account_daily set comments = -2"
+        " where (account_id, metric_date) = (select account_id, %s from raw.account_daily limit 1)",
+        [DAYS[-1]],
+    )
+    daily = dbt.run_dbt(warehouse, "build", "--select", "fct_account_daily", "--vars", daily_vars, check=False)
+    assert daily.returncode != 0 and "non_negative_fct_account_daily" in daily.stdout

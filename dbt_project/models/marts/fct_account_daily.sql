@@ -7,6 +7,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
         indexes=[{'columns': ['metric_date']}],
+        meta={'rebuilt_window': {'column': 'metric_date'}},
     )
 }}
 
@@ -17,13 +18,24 @@
 
 with
 
+{% if is_incremental() and data_day %}
+days_to_build as (
+    select day::date as metric_date
+    from generate_series(date '{{ data_day }}' - {{ var('trailing_days') }}, date '{{ data_day }}', interval '1 day') as day
+    union
+    {{ days_landed_since_last_build(
+        source('raw', 'account_daily'), 'landed.metric_date', "date '" ~ data_day ~ "' - " ~ var('trailing_days')
+    ) }}
+),
+{% endif %}
+
 accepted as (
     select * from {{ ref('stg_raw__account_daily') }}
     {% if is_incremental() and data_day %}
-    where metric_date between date '{{ data_day }}' - {{ var('trailing_days') }} and date '{{ data_day }}'
-        or metric_date in ({{ days_landed_since_last_build(
-            source('raw', 'account_daily'), 'landed.metric_date', "date '" ~ data_day ~ "' - " ~ var('trailing_days')
-        ) }})
+    -- the first day too, as a bound the raw table's metric_date index can use: the days
+    -- alone would be matched by reading every row of the history
+    where metric_date >= (select min(metric_date) from days_to_build)
+        and metric_date in (select metric_date from days_to_build)
     {% endif %}
 ),
 

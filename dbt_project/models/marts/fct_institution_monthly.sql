@@ -1,5 +1,6 @@
 {{
     config(
+        meta={'rebuilt_window': {'column': 'month', 'grain': 'month'}},
         materialized='incremental',
         unique_key=['month', 'institution_id'],
         incremental_strategy='delete+insert',
@@ -24,7 +25,8 @@ with
 daily as (
     select * from {{ ref('int_account_days_by_institution') }}
     {% if is_incremental() and data_day %}
-    where metric_date >= date_trunc('month', date '{{ data_day }}' - {{ var('trailing_days') }})
+    -- a date, not date_trunc's timestamp: the fact's index on metric_date serves only a date
+    where metric_date >= date_trunc('month', date '{{ data_day }}' - {{ var('trailing_days') }})::date
     {% endif %}
 ),
 

@@ -1,5 +1,6 @@
 {{
     config(
+        meta={'rebuilt_window': {'column': 'metric_date'}},
         materialized='incremental',
         unique_key=['account_id', 'metric_date'],
         incremental_strategy='delete+insert',

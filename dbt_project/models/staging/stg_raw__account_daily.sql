@@ -1,3 +1,4 @@
+{{ config(meta={'rebuilt_window': {'column': 'metric_date'}}) }}  {#- the days a daily build tests: macros/get_where_subquery.sql -#}
 -- Accepted account-day metrics: rows of batches the audit accepted, minus the rows it quarantined.
 with
 

@@ -1,3 +1,4 @@
+{{ config(meta={'rebuilt_window': {'column': 'as_of_date'}}) }}  {#- the days a daily build tests: macros/get_where_subquery.sql -#}
 -- Landed post snapshots: rows of post batches not rejected, minus quarantined rows.
 -- Post batches are not audited yet (no post suite exists): they stay 'landed' in the ledger
 -- and are taken as they are; once a suite exists, 'accepted' ones pass and rejected ones stay out.
