@@ -1,15 +1,17 @@
+{#- (month, institution_id) is the contract's primary key (_marts__models.yml): no unique index here.
+    A contract allows only append_new_columns or fail: a column added to the model and its contract is appended. -#}
 {{
     config(
         meta={'rebuilt_window': {'column': 'month', 'grain': 'month'}},
         materialized='incremental',
         unique_key=['month', 'institution_id'],
         incremental_strategy='delete+insert',
-        on_schema_change='sync_all_columns',
+        on_schema_change='append_new_columns',
         tags=['monthly'],
         indexes=[
-            {'columns': ['month', 'institution_id'], 'unique': true},
             {'columns': ['month', 'peer_group']},
             {'columns': ['month', 'province_code']},
+            {'columns': ['institution_id']},
         ],
     )
 }}
@@ -168,7 +170,7 @@ final as (
         coalesce(day_totals.days_reported, 0)::int as days_reported,
         coalesce(account_totals.account_days_reported, 0)::int as account_days_reported,
         -- null when the institution had no account in the month: nothing to cover
-        round(account_coverage.coverage, 4) as coverage
+        round(account_coverage.coverage::numeric, 4) as coverage
     from institution_months
     left join account_totals
         on institution_months.institution_id = account_totals.institution_id

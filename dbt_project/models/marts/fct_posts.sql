@@ -1,12 +1,13 @@
+{#- (account_id, post_id) is the contract's primary key (_marts__models.yml): no unique index here.
+    A contract allows only append_new_columns or fail: a column added to the model and its contract is appended. -#}
 {{
     config(
         meta={'rebuilt_window': {'column': 'metric_date'}},
         materialized='incremental',
         unique_key=['account_id', 'post_id'],
         incremental_strategy='delete+insert',
-        on_schema_change='sync_all_columns',
+        on_schema_change='append_new_columns',
         indexes=[
-            {'columns': ['account_id', 'post_id'], 'unique': true},
             {'columns': ['metric_date']},
         ],
     )
@@ -106,21 +107,21 @@ final as (
         with_day.published_at,
         with_day.post_type,
         with_day.as_of_date,
-        with_day.as_of_date - with_day.metric_date as days_observed,
+        (with_day.as_of_date - with_day.metric_date)::int as days_observed,
         with_day.source,
         with_day.batch_id,
-        with_day.views,
-        with_day.reach,
-        with_day.likes,
-        with_day.comments,
-        with_day.shares,
-        with_day.saves,
-        with_day.angry,
-        with_day.replies,
-        with_day.replies_24h,
-        with_day.reply_latency_median_s,
-        with_day.interactions,
-        account_days.followers as followers_at_posting,
+        with_day.views::bigint as views,
+        with_day.reach::bigint as reach,
+        with_day.likes::bigint as likes,
+        with_day.comments::bigint as comments,
+        with_day.shares::bigint as shares,
+        with_day.saves::bigint as saves,
+        with_day.angry::bigint as angry,
+        with_day.replies::bigint as replies,
+        with_day.replies_24h::bigint as replies_24h,
+        with_day.reply_latency_median_s::numeric as reply_latency_median_s,
+        with_day.interactions::bigint as interactions,
+        account_days.followers::bigint as followers_at_posting,
         -- per follower: comparable across audiences; unknown without a follower level
         with_day.interactions::numeric / nullif(account_days.followers, 0) as engagement_per_follower
     from with_day

@@ -1,13 +1,14 @@
+{#- (account_id, metric_date) is the contract's primary key (_reports__models.yml): no unique index here.
+    A contract allows only append_new_columns or fail: a column added to the model and its contract is appended. -#}
 {{
     config(
         meta={'rebuilt_window': {'column': 'metric_date'}},
         materialized='incremental',
         unique_key=['account_id', 'metric_date'],
         incremental_strategy='delete+insert',
-        on_schema_change='sync_all_columns',
+        on_schema_change='append_new_columns',
         tags=['daily'],
         indexes=[
-            {'columns': ['account_id', 'metric_date'], 'unique': true},
             {'columns': ['metric_date', 'severity']},
         ],
     )
@@ -121,19 +122,19 @@ final as (
         judgement,
         baseline_days::int as baseline_days,
         comments::bigint as comments,
-        round(comments_baseline_mean, 2) as comments_baseline_mean,
-        round(comments_baseline_stddev, 2) as comments_baseline_stddev,
-        round(comments_threshold, 2) as comments_threshold,
+        round(comments_baseline_mean::numeric, 2) as comments_baseline_mean,
+        round(comments_baseline_stddev::numeric, 2) as comments_baseline_stddev,
+        round(comments_threshold::numeric, 2) as comments_threshold,
         comment_surge,
         angry::bigint as angry,
-        round(angry_baseline_mean, 2) as angry_baseline_mean,
-        round(angry_baseline_stddev, 2) as angry_baseline_stddev,
-        round(angry_threshold, 2) as angry_threshold,
+        round(angry_baseline_mean::numeric, 2) as angry_baseline_mean,
+        round(angry_baseline_stddev::numeric, 2) as angry_baseline_stddev,
+        round(angry_threshold::numeric, 2) as angry_threshold,
         anger_surge,
-        round(reply_share_24h, 4) as reply_share_24h,
-        round(reply_share_baseline_mean, 4) as reply_share_baseline_mean,
-        round(reply_share_baseline_stddev, 4) as reply_share_baseline_stddev,
-        round(reply_share_threshold, 4) as reply_share_threshold,
+        round(reply_share_24h::numeric, 4) as reply_share_24h,
+        round(reply_share_baseline_mean::numeric, 4) as reply_share_baseline_mean,
+        round(reply_share_baseline_stddev::numeric, 4) as reply_share_baseline_stddev,
+        round(reply_share_threshold::numeric, 4) as reply_share_threshold,
         reply_collapse,
         nullif(concat_ws(
             ',',

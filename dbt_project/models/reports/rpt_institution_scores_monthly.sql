@@ -1,9 +1,10 @@
+{#- (month, institution_id) is the contract's primary key (_reports__models.yml): no unique index here. -#}
 {{
     config(
         indexes=[
-            {'columns': ['month', 'institution_id'], 'unique': true},
             {'columns': ['month', 'peer_group']},
             {'columns': ['month', 'province_code']},
+            {'columns': ['institution_id']},
         ],
     )
 }}
@@ -230,7 +231,7 @@ final as (
         ranked.accounts::int as accounts,
         ranked.followers::bigint as followers,
         ranked.posts::bigint as posts,
-        round(ranked.coverage, 4) as coverage,
+        round(ranked.coverage::numeric, 4) as coverage,
         '{{ var("methodology_version") }}'::text as methodology_version
     from ranked
     left join ranked as previous

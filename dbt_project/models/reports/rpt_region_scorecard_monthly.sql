@@ -1,7 +1,8 @@
+{#- (month, province_code) is the contract's primary key (_reports__models.yml): no unique index here. -#}
 {{
     config(
         indexes=[
-            {'columns': ['month', 'province_code'], 'unique': true},
+            {'columns': ['province_code']},
         ],
     )
 }}
@@ -77,19 +78,19 @@ final as (
         coalesce(provinces.province_name, summaries.province_name) as province_name,
         provinces.province_institution_id,
         provinces.province_institution_name,
-        provinces.province_ikms,
-        provinces.province_rank,
-        provinces.provinces_ranked,
+        provinces.province_ikms::numeric as province_ikms,
+        provinces.province_rank::int as province_rank,
+        provinces.provinces_ranked::int as provinces_ranked,
         coalesce(provinces.province_is_eligible, false) as province_is_eligible,
         coalesce(summaries.regencies_and_cities, 0)::int as regencies_and_cities,
         coalesce(summaries.regencies_and_cities_eligible, 0)::int as regencies_and_cities_eligible,
         round(summaries.median_ikms::numeric, 2) as median_ikms,
         best.institution_id as best_institution_id,
         best.institution_name as best_institution_name,
-        best.ikms as best_ikms,
+        best.ikms::numeric as best_ikms,
         worst.institution_id as worst_institution_id,
         worst.institution_name as worst_institution_name,
-        worst.ikms as worst_ikms
+        worst.ikms::numeric as worst_ikms
     from provinces
     full outer join summaries
         on provinces.month = summaries.month
