@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MONTH ?=
 PYTEST_ARGS ?=
+# Test files run in parallel, each file whole on one worker (pytest-xdist); every worker
+# has its own embedded server, Airflow metadata database and dbt target folder.
+# PYTEST_WORKERS=0 runs in this process (for a debugger), auto: one per CPU.
+PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 
@@ -29,7 +33,7 @@ run: $(STAMP) ## Run the daily DAG for every day of last month, then the monthly
 
 .PHONY: test
 test: $(STAMP) ## Run the whole test suite (real PostgreSQL, dbt, Great Expectations and Airflow)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: $(STAMP) ## Lint the Python code (ruff, rules as pinned in requirements.lock)

@@ -7,6 +7,7 @@ see each other's rows. Airflow's settings are fixed here, before anything import
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -16,11 +17,17 @@ from pathlib import Path
 import pytest
 from support import SMALL_REGISTRY
 
-# A home of this session's own: embedded server, Airflow home, scorecards. Kept in the
-# environment so that the fixtures, the code under test and its subprocesses agree.
+# A home of this session's own: embedded server, Airflow home, scorecards, dbt's target
+# folder. Kept in the environment so that the fixtures, the code under test and its
+# subprocesses agree. Under pytest-xdist (`make test` runs two workers) every worker is a
+# session of its own: its own server, Airflow metadata database and dbt target folder, so
+# that two dbt commands at once never write the same manifest.
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="kinerja-test-"))
 os.environ["KINERJA_HOME"] = str(_SESSION_HOME)
+os.environ["KINERJA_DBT_TARGET_PATH"] = str(_SESSION_HOME / "dbt_target")
 os.environ.setdefault("KINERJA_TASK_RETRIES", "0")
+# the xdist controller imports this file too but never starts a server: leave no folder behind
+atexit.register(shutil.rmtree, _SESSION_HOME, True)
 
 
 @pytest.fixture(scope="session")

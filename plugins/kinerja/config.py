@@ -36,8 +36,17 @@ def dbt_project_dir() -> Path:
     return _path_from_env("KINERJA_DBT_PROJECT_DIR", PROJECT_ROOT / "dbt_project")
 
 
+def dbt_target_dir() -> Path:
+    """Where dbt writes its manifest, partial-parse file and run results (`KINERJA_DBT_TARGET_PATH`).
+
+    The tests give each pytest worker one of its own: concurrent dbt commands sharing a
+    target folder overwrite each other's manifest.
+    """
+    return _path_from_env("KINERJA_DBT_TARGET_PATH", dbt_project_dir() / "target")
+
+
 def dbt_manifest_path() -> Path:
-    return dbt_project_dir() / "target" / "manifest.json"
+    return dbt_target_dir() / "manifest.json"
 
 
 def expectations_dir() -> Path:

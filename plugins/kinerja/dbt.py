@@ -20,6 +20,8 @@ def run_dbt(params: PgParams, *args: str, check: bool = True) -> subprocess.Comp
     project = config.dbt_project_dir()
     dbt = Path(sys.executable).with_name("dbt")
     command = [str(dbt), *args, "--project-dir", str(project), "--profiles-dir", str(project)]
+    if "--target-path" not in args:  # a command may ask for a folder of its own (the watchdog's freshness)
+        command += ["--target-path", str(config.dbt_target_dir())]
     result = subprocess.run(command, env=dbt_environment(params), cwd=project, capture_output=True, text=True, check=False)
     if check and result.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
