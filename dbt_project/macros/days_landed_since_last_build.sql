@@ -12,7 +12,9 @@
     Only the model's rows from `held_since` on are read for that: the batches behind its
     recent days are its latest, and reading every row would make each daily run slower as
     history grows (bench/warehouse_history.py). Should an older day hold a later batch, its
-    days are taken once more: rebuilt to the same rows.
+    days are taken once more: rebuilt to the same rows. Only when the model holds no row
+    from `held_since` on (no daily run for longer than the trailing window) are all its
+    rows read.
 
     raw_relation: the raw table; day_expression: a day of its rows, as the model's day column;
     held_since: SQL for the first metric_date of the model's rows to read. -#}
@@ -24,14 +26,25 @@
     where landed.batch_id = any(array(
         select ledger.batch_id
         from {{ source('raw', 'batch_ledger') }} as ledger
-        where coalesce(ledger.audited_at, ledger.landed_at) >= (
-            select max(coalesce(built.audited_at, built.landed_at)) - interval '1 hour'
-            from {{ source('raw', 'batch_ledger') }} as built
-            where built.batch_id = any(array(
-                select distinct held.batch_id from {{ this }} as held where held.metric_date >= {{ held_since }}
-            ))
-        )
+        where coalesce(ledger.audited_at, ledger.landed_at) >= coalesce(
+            {{ _latest_batch_held('held.metric_date >= ' ~ held_since) }},
+            -- no rows since then (the daily runs stopped for longer than that): all its rows;
+            -- PostgreSQL runs this subquery only when the first one finds nothing
+            {{ _latest_batch_held('true') }},
+            -- an empty model: every batch
+            '-infinity'
+        ) - interval '1 hour'
     ))
+{% endmacro %}
+
+{% macro _latest_batch_held(held_filter) %}
+    (
+        select max(coalesce(built.audited_at, built.landed_at))
+        from {{ source('raw', 'batch_ledger') }} as built
+        where built.batch_id = any(array(
+            select distinct held.batch_id from {{ this }} as held where {{ held_filter }}
+        ))
+    )
 {% endmacro %}
 
 {#- The metric day of a platform's timestamp: the date in the zone of the platform's own

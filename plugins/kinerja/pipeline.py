@@ -322,9 +322,16 @@ def _metric_day_sql(platform: str, moment: str) -> str:
 # of a raw row, as the dbt macro days_landed_since_last_build reads them.
 LANDED_DAYS = {
     "marts.fct_account_daily": ("raw.account_daily", "landed.metric_date"),
+    # a post without a publication time keeps the day it was first seen: the day users
+    # already have for it, else its as-of day
     "marts.fct_posts": (
         "raw.post_daily",
-        f"coalesce({_metric_day_sql('landed.platform', 'landed.published_at')}, landed.as_of_date)",
+        f"""coalesce(
+            {_metric_day_sql('landed.platform', 'landed.published_at')},
+            (select held_post.metric_date from marts.fct_posts as held_post
+                where held_post.account_id = landed.account_id and held_post.post_id = landed.post_id),
+            landed.as_of_date
+        )""",
     ),
 }
 
@@ -341,19 +348,26 @@ def days_landed_since_published(conn: psycopg.Connection, table: str, held_since
     if conn.execute("select to_regclass(%s)", [table]).fetchone()[0] is None:
         return set()  # publish creates it whole
     raw_table, day = LANDED_DAYS[table]
+    # all published rows only when none is as recent as held_since (publishing stopped for
+    # longer than that); PostgreSQL runs the second subquery only when the first finds nothing
+    latest_batch_held = f"""(
+        select max(coalesce(published.audited_at, published.landed_at))
+        from raw.batch_ledger as published
+        where published.batch_id = any(array(
+            select distinct held.batch_id from {table} as held where {{held_filter}}
+        ))
+    )"""
     rows = conn.execute(
         f"""
         select distinct {day}
         from {raw_table} as landed
         where landed.batch_id = any(array(
             select ledger.batch_id from raw.batch_ledger as ledger
-            where coalesce(ledger.audited_at, ledger.landed_at) >= (
-                select max(coalesce(published.audited_at, published.landed_at)) - interval '1 hour'
-                from raw.batch_ledger as published
-                where published.batch_id = any(array(
-                    select distinct held.batch_id from {table} as held where held.metric_date >= %(held_since)s
-                ))
-            )
+            where coalesce(ledger.audited_at, ledger.landed_at) >= coalesce(
+                {latest_batch_held.format(held_filter="held.metric_date >= %(held_since)s")},
+                {latest_batch_held.format(held_filter="true")},
+                '-infinity'
+            ) - interval '1 hour'
         ))
         """,
         {"held_since": held_since},

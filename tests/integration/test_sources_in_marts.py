@@ -158,3 +158,36 @@ def test_posts_and_a_file_for_an_old_day_reach_the_published_marts_with_the_dail
     before = {table: table_fingerprint(conn, table) for table in ("marts.fct_posts", "marts.fct_account_daily")}
     _daily_run(daily_pipeline, last)
     assert {table: table_fingerprint(conn, table) for table in before} == before
+
+
+def _exported_post(post_id: str, as_of: date, published_on: date | None, likes: int) -> dict:
+    """A post of ACCOUNT as an institution's export gives it; `published_on` None: the export has no publication time."""
+    from datetime import datetime, time
+
+    from kinerja.sources.base import PLATFORM_DAY_ZONE, post_record
+
+    published_at = None if published_on is None else datetime.combine(published_on, time(12), PLATFORM_DAY_ZONE["youtube"])
+    values = {"views": 10 * likes, "likes": likes, "comments": 1, "shares": 0}
+    return post_record("youtube", ACCOUNT, post_id, as_of, published_at, "video", values)
+
+
+def test_old_posts_and_posts_without_a_publication_time_keep_their_day_in_the_daily_runs(conn, daily_pipeline):
+    """A daily run after a pause longer than its window still takes what landed meanwhile,
+    and a post without a publication time keeps the day it was first seen."""
+    first_seen, first_run = date(2026, 10, 6), date(2026, 10, 10)
+    after_pause, next_run = date(2026, 10, 20), date(2026, 10, 21)
+    old_day = date(2026, 9, 20)
+    landing.land_posts(conn, "filedrop", first_seen, [_exported_post("undated", first_seen, None, likes=5)])
+    _daily_run(daily_pipeline, first_run)
+    # ten days without a run; meanwhile an export with a video of a month back
+    landing.land_posts(conn, "filedrop", after_pause - timedelta(days=1), [_exported_post("old", after_pause, old_day, likes=7)])
+    _daily_run(daily_pipeline, after_pause)
+    # the undated post again, with more likes, far outside the window of its first day
+    landing.land_posts(conn, "filedrop", next_run, [_exported_post("undated", next_run, None, likes=9)])
+    _daily_run(daily_pipeline, next_run)
+
+    for layer in ("build_marts", "marts"):
+        exported = conn.execute(
+            f"select post_id, metric_date, as_of_date, likes from {layer}.fct_posts where source = 'filedrop' order by post_id"
+        ).fetchall()
+        assert exported == [("old", old_day, after_pause, 7), ("undated", first_seen, next_run, 9)], layer

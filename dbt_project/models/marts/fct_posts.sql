@@ -20,24 +20,38 @@
 
 with
 
+{% if is_incremental() and data_day %}
+days_to_build as (
+    select day::date as post_day
+    from generate_series(date '{{ data_day }}' - {{ var('trailing_days') }}, date '{{ data_day }}', interval '1 day') as day
+    union
+    {{ days_landed_since_last_build(
+        source('raw', 'post_daily'),
+        'coalesce(' ~ metric_day_of('landed.platform', 'landed.published_at') ~ ', landed.as_of_date)',
+        "date '" ~ data_day ~ "' - " ~ var('trailing_days')
+    ) }}
+),
+{% endif %}
+
 snapshots as (
     select
         *,
         -- a post without a publication time counts on the day it was first seen
         coalesce(published_date, as_of_date) as post_day
     from {{ ref('stg_raw__post_daily') }}
+    {% if is_incremental() and data_day %}
+    -- A post is seen on or after its day: its snapshots are no older than the first day
+    -- to build (less one, for a platform whose day ends before Jakarta's). A bound the
+    -- raw table's as_of_date index can use: matching the days alone would read all history.
+    where as_of_date >= (select min(post_day) from days_to_build) - 1
+    {% endif %}
 ),
 
 {% if is_incremental() and data_day %}
 posts_to_build as (
     select distinct account_id, post_id
     from snapshots
-    where post_day between date '{{ data_day }}' - {{ var('trailing_days') }} and date '{{ data_day }}'
-        or post_day in ({{ days_landed_since_last_build(
-            source('raw', 'post_daily'),
-            'coalesce(' ~ metric_day_of('landed.platform', 'landed.published_at') ~ ', landed.as_of_date)',
-            "date '" ~ data_day ~ "' - " ~ var('trailing_days')
-        ) }})
+    where post_day in (select post_day from days_to_build)
 ),
 
 snapshots_to_build as (
@@ -46,6 +60,16 @@ snapshots_to_build as (
     inner join posts_to_build
         on snapshots.account_id = posts_to_build.account_id
         and snapshots.post_id = posts_to_build.post_id
+),
+
+-- A post without a publication time keeps the day it was first seen, which can be older
+-- than the snapshots read above: the day the table holds for it already.
+held_days as (
+    select held.account_id, held.post_id, held.metric_date as post_day
+    from {{ this }} as held
+    inner join posts_to_build
+        on held.account_id = posts_to_build.account_id
+        and held.post_id = posts_to_build.post_id
 ),
 {% else %}
 snapshots_to_build as (
@@ -68,7 +92,13 @@ account_days as (
 -- the post's first observation decides its day when it has no publication time
 first_seen as (
     select account_id, post_id, min(post_day) as post_day
-    from snapshots_to_build
+    from (
+        select account_id, post_id, post_day from snapshots_to_build
+        {% if is_incremental() and data_day %}
+        union all
+        select account_id, post_id, post_day from held_days
+        {% endif %}
+    ) as observed
     group by account_id, post_id
 ),
 

@@ -137,6 +137,10 @@ create table if not exists raw.post_daily (
 );
 create index if not exists post_daily_partition_idx
     on raw.post_daily (source, as_of_date, platform, account_id);
+-- The daily build of fct_posts reads the snapshots of the days it rebuilds: a BRIN index,
+-- as on raw.account_daily (rows arrive roughly in as-of day order).
+create index if not exists post_daily_as_of_date_brin
+    on raw.post_daily using brin (as_of_date);
 
 -- One row per batch: what came in and what the audit made of it.
 create table if not exists raw.batch_ledger (
