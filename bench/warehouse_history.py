@@ -2,12 +2,14 @@
 
 Two throwaway warehouses with the full demo registry (3,340 account rows):
 
-- **1 month**: the simulator's October 2026 for every account, landed with land_batch.
+- **1 month**: the simulator's October 2026 for every account, landed with land_batch,
+  and its posts: each day's pull with its trailing days, as the daily DAG lands them.
 - **3 years**: the same month, then 1,096 days (2023-11-01 .. 2026-10-31) written by SQL
   from it: day d takes the template day (d - start) mod 31, its levels scaled by a slow
   deterministic trend, so that the row count and shape are national, at a fraction of
-  the simulator's time. Rows of accounts outside their registry period are dropped by the
-  models, as in production.
+  the simulator's time. Post snapshots go back in whole 31-day cycles of the template
+  month, each under post ids of its own. Rows of accounts outside their registry period
+  are dropped by the models, as in production.
 
 Batches are marked accepted in the ledger without the GX audit (the audit is per batch
 and does not depend on history; what is measured here is dbt), and dated as if each had
@@ -63,19 +65,52 @@ insert into raw.batch_ledger (batch_id, source, data_day, rows_in, rows_accepted
 select batch_id, 'simulator', min(metric_date), count(*), count(*), 0, md5(batch_id), 'accepted'
 from raw.account_daily where batch_id like 'bench-history-%%' group by batch_id
 """
+# post snapshots go back in whole 31-day cycles: cycle k copies every snapshot of the
+# template month k * 31 days earlier, under post ids of their own
+POST_HISTORY = """
+insert into raw.post_daily (batch_id, row_number, source, platform, account_id, post_id, as_of_date,
+    published_at, post_type, views, reach, likes, comments, shares, saves, angry, replies, replies_24h,
+    reply_latency_median_s, no_value)
+select
+    'bench-post-history-' || (t.as_of_date - 31 * cycles.k),
+    row_number() over (partition by t.as_of_date - 31 * cycles.k order by t.account_id, t.post_id),
+    t.source, t.platform, t.account_id, t.post_id || '~' || cycles.k, t.as_of_date - 31 * cycles.k,
+    t.published_at - make_interval(days => 31 * cycles.k), t.post_type, t.views, t.reach, t.likes,
+    t.comments, t.shares, t.saves, t.angry, t.replies, t.replies_24h, t.reply_latency_median_s, t.no_value
+from generate_series(1, %(cycles)s) as cycles (k)
+cross join raw.post_daily as t
+where t.batch_id not like 'bench-%%'
+    -- the template's snapshots as of its own days only: the days before it are other cycles' days
+    and t.as_of_date >= date '2026-10-01'
+"""
+POST_LEDGER = """
+insert into raw.batch_ledger (batch_id, source, data_day, rows_in, rows_accepted, rows_rejected, checksum,
+    status, raw_table)
+select batch_id, 'simulator', min(as_of_date), count(*), count(*), 0, md5(batch_id), 'landed', 'raw.post_daily'
+from raw.post_daily where batch_id like 'bench-post-history-%%' group by batch_id
+"""
 
 
-def fill(params, years: int) -> int:
+def fill(params, years: int) -> tuple[int, int]:
     accounts = read_accounts(config.registry_dir())
     with connect(params, autocommit=True) as conn:
         load_registry(conn, config.registry_dir())
+        posts = simulator.SimulatorSource()
         for day in TEMPLATE_MONTH:
             landing.land_batch(conn, simulator.SOURCE, day, simulator.simulate_day(accounts, day))
-        conn.execute("update raw.batch_ledger set status = 'accepted', rows_accepted = rows_in, rows_rejected = 0")
+            # the posts of the day's pull: its trailing window, as the daily DAG lands them
+            landing.land_posts(conn, simulator.SOURCE, day, posts.harvest(day, accounts, config.TRAILING_DAYS).posts)
+        # post batches stay 'landed': no suite audits them yet (stg_raw__post_daily)
+        conn.execute(
+            "update raw.batch_ledger set status = 'accepted', rows_accepted = rows_in, rows_rejected = 0"
+            " where raw_table = 'raw.account_daily'"
+        )
         if years:
             first = LAST_DAY - timedelta(days=365 * years) + timedelta(days=1)
             conn.execute(HISTORY, {"first": first, "last": LAST_DAY})
             conn.execute(LEDGER)
+            conn.execute(POST_HISTORY, {"cycles": (LAST_DAY - first).days // 31})
+            conn.execute(POST_LEDGER)
         # as if each day's batch had landed with its own daily run (the next morning, WIB):
         # the daily build rebuilds the days of batches landed since its last build
         conn.execute(
@@ -83,7 +118,9 @@ def fill(params, years: int) -> int:
             " first_landed_at = data_day + interval '1 day 6 hours', audited_at = data_day + interval '1 day 6 hours'"
         )
         conn.execute("analyze")
-        return conn.execute("select count(*) from raw.account_daily").fetchone()[0]
+        return conn.execute(
+            "select (select count(*) from raw.account_daily), (select count(*) from raw.post_daily)"
+        ).fetchone()
 
 
 def timed_dbt(params, *args: str) -> float:
@@ -102,17 +139,28 @@ def daily_build(params) -> float:
 
 def prepare(params, years: int) -> dict:
     started = time.perf_counter()
-    rows = fill(params, years)
+    raw_rows, raw_post_rows = fill(params, years)
     filled = time.perf_counter() - started
     full = timed_dbt(params, "build", "--full-refresh")
     with connect(params) as conn:
-        fact = conn.execute("select count(*) from build_marts.fct_account_daily").fetchone()[0]
-    return {"raw_rows": rows, "fact_rows": fact, "fill_s": filled, "full_build_s": full, "daily_s": []}
+        fact_rows, post_rows = conn.execute(
+            "select (select count(*) from build_marts.fct_account_daily), (select count(*) from build_marts.fct_posts)"
+        ).fetchone()
+    return {
+        "raw_rows": raw_rows,
+        "raw_post_rows": raw_post_rows,
+        "fact_rows": fact_rows,
+        "post_rows": post_rows,
+        "fill_s": filled,
+        "full_build_s": full,
+        "daily_s": [],
+    }
 
 
 def report(name: str, result: dict) -> dict:
     print(
-        f"{name:>8}: {result['raw_rows']:>9,} raw rows, {result['fact_rows']:>9,} fact rows;"
+        f"{name:>8}: {result['raw_rows']:>10,} raw account-days, {result['fact_rows']:>10,} in fct_account_daily;"
+        f" {result['raw_post_rows']:>10,} raw post snapshots, {result['post_rows']:>9,} in fct_posts;"
         f" filled in {result['fill_s']:.0f} s; full build {result['full_build_s']:.1f} s;"
         f" daily build {', '.join(f'{s:.1f}' for s in result['daily_s'])} s",
         flush=True,
