@@ -47,6 +47,17 @@
     )
 {% endmacro %}
 
+{#- The days an incremental daily model rebuilds (column `day_to_build`): the build's data day
+    and its trailing days, and the days of the batches landed since the model was last built.
+    raw_relation and day_expression as for days_landed_since_last_build. -#}
+{% macro days_to_build(raw_relation, day_expression) %}
+    {%- set data_day = "date '" ~ var('data_day') ~ "'" -%}
+    select day::date as day_to_build
+    from generate_series({{ data_day }} - {{ var('trailing_days') }}, {{ data_day }}, interval '1 day') as day
+    union
+    {{ days_landed_since_last_build(raw_relation, day_expression, data_day ~ ' - ' ~ var('trailing_days')) }}
+{% endmacro %}
+
 {#- The metric day of a platform's timestamp: the date in the zone of the platform's own
     daily buckets (kinerja.sources.base.PLATFORM_DAY_ZONE, the seed platforms). -#}
 {% macro metric_day_of(platform, moment) %}

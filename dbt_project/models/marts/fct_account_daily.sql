@@ -20,12 +20,7 @@ with
 
 {% if is_incremental() and data_day %}
 days_to_build as (
-    select day::date as metric_date
-    from generate_series(date '{{ data_day }}' - {{ var('trailing_days') }}, date '{{ data_day }}', interval '1 day') as day
-    union
-    {{ days_landed_since_last_build(
-        source('raw', 'account_daily'), 'landed.metric_date', "date '" ~ data_day ~ "' - " ~ var('trailing_days')
-    ) }}
+    {{ days_to_build(source('raw', 'account_daily'), 'landed.metric_date') }}
 ),
 {% endif %}
 
@@ -34,8 +29,8 @@ accepted as (
     {% if is_incremental() and data_day %}
     -- the first day too, as a bound the raw table's metric_date index can use: the days
     -- alone would be matched by reading every row of the history
-    where metric_date >= (select min(metric_date) from days_to_build)
-        and metric_date in (select metric_date from days_to_build)
+    where metric_date >= (select min(day_to_build) from days_to_build)
+        and metric_date in (select day_to_build from days_to_build)
     {% endif %}
 ),
 

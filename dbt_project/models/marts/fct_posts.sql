@@ -22,13 +22,9 @@ with
 
 {% if is_incremental() and data_day %}
 days_to_build as (
-    select day::date as post_day
-    from generate_series(date '{{ data_day }}' - {{ var('trailing_days') }}, date '{{ data_day }}', interval '1 day') as day
-    union
-    {{ days_landed_since_last_build(
+    {{ days_to_build(
         source('raw', 'post_daily'),
-        'coalesce(' ~ metric_day_of('landed.platform', 'landed.published_at') ~ ', landed.as_of_date)',
-        "date '" ~ data_day ~ "' - " ~ var('trailing_days')
+        'coalesce(' ~ metric_day_of('landed.platform', 'landed.published_at') ~ ', landed.as_of_date)'
     ) }}
 ),
 {% endif %}
@@ -43,7 +39,7 @@ snapshots as (
     -- A post is seen on or after its day: its snapshots are no older than the first day
     -- to build (less one, for a platform whose day ends before Jakarta's). A bound the
     -- raw table's as_of_date index can use: matching the days alone would read all history.
-    where as_of_date >= (select min(post_day) from days_to_build) - 1
+    where as_of_date >= (select min(day_to_build) from days_to_build) - 1
     {% endif %}
 ),
 
@@ -51,7 +47,7 @@ snapshots as (
 posts_to_build as (
     select distinct account_id, post_id
     from snapshots
-    where post_day in (select post_day from days_to_build)
+    where post_day in (select day_to_build from days_to_build)
 ),
 
 snapshots_to_build as (
