@@ -5,8 +5,10 @@
 
     "Since the last build" is read from the ledger, not from a clock of the build: the
     latest landing or audit time of the batches the model already holds (its batch_id
-    column), less an hour, so that a batch audited while that build ran is taken again
-    rather than missed. Days taken twice are rebuilt to the same rows. kinerja.pipeline
+    column). The hour before it is looked at too, for the batches the model does not hold
+    yet: one audited while that build ran is taken then rather than missed. The batches of
+    that hour it holds are not taken again: when days land minutes apart (`make run`), each
+    run would otherwise rebuild every day landed in the hour before it. kinerja.pipeline
     (publish_day) applies the same rule to the published table to choose what it publishes.
 
     Only the model's rows from `held_since` on are read for that: the batches behind its
@@ -26,30 +28,39 @@
     where landed.batch_id = any(array(
         select ledger.batch_id
         from {{ source('raw', 'batch_ledger') }} as ledger
-        where coalesce(ledger.audited_at, ledger.landed_at) >= coalesce(
-            {{ _latest_batch_held('held.metric_date >= ' ~ held_since) }},
-            -- no rows since then (the daily runs stopped for longer than that): all its rows;
-            -- PostgreSQL runs this subquery only when the first one finds nothing
-            {{ _latest_batch_held('true') }},
-            -- an empty model: every batch
-            '-infinity'
-        ) - interval '1 hour'
+        cross join (
+            select
+                recent.batch_ids as recently_held,
+                coalesce(
+                    (
+                        select max(coalesce(built.audited_at, built.landed_at))
+                        from {{ source('raw', 'batch_ledger') }} as built
+                        where built.batch_id = any(recent.batch_ids)
+                    ),
+                    -- no rows since then (the daily runs stopped for longer than that): all
+                    -- its rows; PostgreSQL runs this subquery only when the first finds nothing
+                    (
+                        select max(coalesce(built.audited_at, built.landed_at))
+                        from {{ source('raw', 'batch_ledger') }} as built
+                        where built.batch_id = any(array(select distinct held.batch_id from {{ this }} as held))
+                    ),
+                    -- an empty model: every batch
+                    '-infinity'
+                ) as built_until
+            from (
+                select array(
+                    select distinct held.batch_id from {{ this }} as held where held.metric_date >= {{ held_since }}
+                ) as batch_ids
+            ) as recent
+        ) as last_build
+        where coalesce(ledger.audited_at, ledger.landed_at) >= last_build.built_until - interval '1 hour'
+            and not (
+                coalesce(ledger.audited_at, ledger.landed_at) < last_build.built_until
+                and ledger.batch_id = any(last_build.recently_held)
+            )
     ))
 {% endmacro %}
 
-{% macro _latest_batch_held(held_filter) %}
-    (
-        select max(coalesce(built.audited_at, built.landed_at))
-        from {{ source('raw', 'batch_ledger') }} as built
-        where built.batch_id = any(array(
-            select distinct held.batch_id from {{ this }} as held where {{ held_filter }}
-        ))
-    )
-{% endmacro %}
-
-{#- The days an incremental daily model rebuilds (column `day_to_build`): the build's data day
-    and its trailing days, and the days of the batches landed since the model was last built.
-    raw_relation and day_expression as for days_landed_since_last_build. -#}
 {% macro days_to_build(raw_relation, day_expression) %}
     {%- set data_day = "date '" ~ var('data_day') ~ "'" -%}
     select day::date as day_to_build

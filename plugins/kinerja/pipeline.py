@@ -342,32 +342,49 @@ def days_landed_since_published(conn: psycopg.Connection, table: str, held_since
     The same rule as dbt's days_landed_since_last_build, applied to what users see rather
     than to the build: when a publish failed, the next one takes its days too. "Since" is
     the latest landing or audit time of the batches behind the published rows from
-    `held_since` on (the latest ones; reading every row would grow with history), less an hour.
+    `held_since` on (the latest ones; reading every row would grow with history); in the
+    hour before it, the batches those rows do not hold yet. All published rows are read
+    only when none is as recent as held_since (publishing stopped for longer than that).
     `= any(array(...))`, as in the macro: with `in`, the planner reads the whole raw table.
     """
     if conn.execute("select to_regclass(%s)", [table]).fetchone()[0] is None:
         return set()  # publish creates it whole
     raw_table, day = LANDED_DAYS[table]
-    # all published rows only when none is as recent as held_since (publishing stopped for
-    # longer than that); PostgreSQL runs the second subquery only when the first finds nothing
-    latest_batch_held = f"""(
-        select max(coalesce(published.audited_at, published.landed_at))
-        from raw.batch_ledger as published
-        where published.batch_id = any(array(
-            select distinct held.batch_id from {table} as held where {{held_filter}}
-        ))
-    )"""
     rows = conn.execute(
         f"""
         select distinct {day}
         from {raw_table} as landed
         where landed.batch_id = any(array(
-            select ledger.batch_id from raw.batch_ledger as ledger
-            where coalesce(ledger.audited_at, ledger.landed_at) >= coalesce(
-                {latest_batch_held.format(held_filter="held.metric_date >= %(held_since)s")},
-                {latest_batch_held.format(held_filter="true")},
-                '-infinity'
-            ) - interval '1 hour'
+            select ledger.batch_id
+            from raw.batch_ledger as ledger
+            cross join (
+                select
+                    recent.batch_ids as recently_held,
+                    coalesce(
+                        (
+                            select max(coalesce(published.audited_at, published.landed_at))
+                            from raw.batch_ledger as published
+                            where published.batch_id = any(recent.batch_ids)
+                        ),
+                        -- run only when the first finds nothing
+                        (
+                            select max(coalesce(published.audited_at, published.landed_at))
+                            from raw.batch_ledger as published
+                            where published.batch_id = any(array(select distinct held.batch_id from {table} as held))
+                        ),
+                        '-infinity'
+                    ) as published_until
+                from (
+                    select array(
+                        select distinct held.batch_id from {table} as held where held.metric_date >= %(held_since)s
+                    ) as batch_ids
+                ) as recent
+            ) as last_publish
+            where coalesce(ledger.audited_at, ledger.landed_at) >= last_publish.published_until - interval '1 hour'
+                and not (
+                    coalesce(ledger.audited_at, ledger.landed_at) < last_publish.published_until
+                    and ledger.batch_id = any(last_publish.recently_held)
+                )
         ))
         """,
         {"held_since": held_since},
