@@ -18,7 +18,8 @@ import statistics
 import tempfile
 import time
 
-from kinerja import config, dbt
+from kinerja import config
+from kinerja import dbt_commands as dbt
 from kinerja.warehouse import ensure_warehouse
 
 DAILY_MODELS = [

@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from kinerja import runner
+    from kinerja.orchestration import runner
     from kinerja.warehouse import ensure_warehouse
 
     runner.prepare(ensure_warehouse())

@@ -23,7 +23,8 @@ import statistics
 import time
 from datetime import date
 
-from kinerja import config, dbt
+from kinerja import config
+from kinerja import dbt_commands as dbt
 from kinerja.registry.load import load_registry
 from kinerja.warehouse import connect
 from landing_throughput import throwaway_warehouse

@@ -36,7 +36,8 @@ import statistics
 import time
 from datetime import date, timedelta
 
-from kinerja import config, dbt, landing
+from kinerja import config, landing
+from kinerja import dbt_commands as dbt
 from kinerja.registry.load import load_registry, read_accounts
 from kinerja.sources import simulator
 from kinerja.warehouse import connect

@@ -36,7 +36,8 @@ Re-running a day, twice or concurrently, leaves the warehouse the same.
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 from kinerja import config
-from kinerja.orchestration import DAG_DEFAULTS, DATA_DAY_TEMPLATE, TIMEZONE, data_day_of, dbt_task_group
+from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, DATA_DAY_TEMPLATE, TIMEZONE, data_day_of
+from kinerja.orchestration.dbt_groups import dbt_task_group
 
 ACCOUNT_DAILY = Asset(name="kinerja_fct_account_daily", uri="kinerja://marts/fct_account_daily")
 
@@ -51,49 +52,43 @@ ACCOUNT_DAILY = Asset(name="kinerja_fct_account_daily", uri="kinerja://marts/fct
 def kinerja_daily():
     @task
     def sync_registry() -> dict:
-        from kinerja.pipeline import sync_registry
+        from kinerja.tasks.registry import sync_registry
 
         return sync_registry()
 
     @task
     def audit_registry() -> dict:
-        from kinerja.quality.registry import audit_loaded_registry
+        from kinerja.tasks.registry import audit_registry
 
-        return audit_loaded_registry()
+        return audit_registry()
 
     @task
-    def land_simulator(data_interval_start=None) -> str:
-        from kinerja.pipeline import land_simulated_day
+    def land_simulator(data_interval_start=None) -> dict:
+        from kinerja.tasks.sources import land_simulated_day
 
         return land_simulated_day(data_day_of(data_interval_start))
 
     @task
-    def audit_batch(batch_id: str) -> dict:
-        from kinerja.pipeline import audit_batch
-
-        return audit_batch(batch_id)
-
-    @task
     def land_filedrop(data_interval_start=None) -> dict:
-        from kinerja.pipeline import land_file_drops
+        from kinerja.tasks.sources import land_file_drops
 
         return land_file_drops(data_day_of(data_interval_start))
 
     @task
     def land_api(data_interval_start=None) -> dict:
-        from kinerja.pipeline import land_api
+        from kinerja.tasks.sources import land_api
 
         return land_api(data_day_of(data_interval_start))
 
     @task
     def audit_build(data_interval_start=None) -> dict:
-        from kinerja.quality.build import audit_build_day
+        from kinerja.tasks.audits import audit_build_day
 
         return audit_build_day(data_day_of(data_interval_start))
 
     @task(outlets=[ACCOUNT_DAILY])
     def publish(data_interval_start=None, outlet_events=None) -> list[str]:
-        from kinerja.pipeline import publish_day
+        from kinerja.tasks.publish import publish_day
 
         day = data_day_of(data_interval_start)
         published = publish_day(day)
@@ -104,9 +99,8 @@ def kinerja_daily():
     sources = config.sources()
     first, last = [], []  # each source's first task (after the registry) and last (before dbt)
     if "simulator" in sources:
-        batch_id = land_simulator()
-        first.append(batch_id)
-        last.append(audit_batch(batch_id))
+        first.append(land_simulator())
+        last.append(first[-1])
     if "filedrop" in sources:
         first.append(land_filedrop())
         last.append(first[-1])

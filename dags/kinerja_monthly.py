@@ -34,7 +34,8 @@ from airflow.providers.standard.sensors.time_delta import TimeDeltaSensor
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 from kinerja import config
-from kinerja.orchestration import DAG_DEFAULTS, TIMEZONE, dbt_task_group, month_of
+from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, TIMEZONE, month_of
+from kinerja.orchestration.dbt_groups import dbt_task_group
 
 SCORECARDS = Asset(name="kinerja_scorecards_monthly", uri="kinerja://scorecards/monthly")
 
@@ -49,25 +50,25 @@ SCORECARDS = Asset(name="kinerja_scorecards_monthly", uri="kinerja://scorecards/
 def kinerja_monthly():
     @task
     def audit_build(data_interval_start=None) -> dict:
-        from kinerja.quality.build import audit_build_month
+        from kinerja.tasks.audits import audit_build_month
 
         return audit_build_month(month_of(data_interval_start))
 
     @task
     def publish(data_interval_start=None) -> list[str]:
-        from kinerja.pipeline import publish_month
+        from kinerja.tasks.publish import publish_month
 
         return publish_month(month_of(data_interval_start))
 
     @task
     def issue_scores(data_interval_start=None) -> list[str]:
-        from kinerja.pipeline import issue_scores
+        from kinerja.tasks.publish import issue_scores
 
         return issue_scores(month_of(data_interval_start))
 
     @task(outlets=[SCORECARDS])
     def render_scorecards(data_interval_start=None) -> list[str]:
-        from kinerja.pipeline import render_scorecards
+        from kinerja.tasks.scorecards import render_scorecards
 
         return render_scorecards(month_of(data_interval_start))
 

@@ -16,7 +16,7 @@ See docs/runbook.md, "The watchdog failed". `kinerja watchdog` runs the same che
 
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
-from kinerja.orchestration import DAG_DEFAULTS, TIMEZONE
+from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, TIMEZONE
 
 
 @dag(
@@ -29,14 +29,14 @@ from kinerja.orchestration import DAG_DEFAULTS, TIMEZONE
 def kinerja_watchdog():
     @task
     def landing_completeness(logical_date=None) -> dict:
-        from kinerja.quality.watchdog import watch_landing
+        from kinerja.tasks.monitoring import watch_landing
 
         # the run's own time (a manual run without one: now), so a re-run judges the same hour
         return watch_landing(logical_date)
 
     @task
     def source_freshness() -> dict:
-        from kinerja.quality.watchdog import watch_source_freshness
+        from kinerja.tasks.monitoring import watch_source_freshness
 
         return watch_source_freshness()
 

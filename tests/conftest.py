@@ -99,7 +99,7 @@ def airflow_pipeline(server):
     Airflow reads its configuration once per process: every test that imports Airflow
     goes through this fixture.
     """
-    from kinerja import runner
+    from kinerja.orchestration import runner
     from kinerja.warehouse import ensure_database
 
     params = create_database(server, "kinerja_e2e")

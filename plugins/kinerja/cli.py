@@ -34,7 +34,7 @@ console = Console()
 
 def _month(value: str | None) -> date:
     if not value:
-        from kinerja.runner import last_complete_month
+        from kinerja.orchestration.runner import last_complete_month
 
         return last_complete_month(date.today())
     try:
@@ -46,7 +46,7 @@ def _month(value: str | None) -> date:
 @app.command()
 def run(month: str = typer.Option(None, help="Month to run, YYYY-MM (default: the last complete month).")) -> None:
     """Run the daily DAG for every day of a month, then the monthly DAG, through Airflow."""
-    from kinerja import runner
+    from kinerja.orchestration import runner
     from kinerja.warehouse import ensure_warehouse
 
     chosen = _month(month)
@@ -135,7 +135,7 @@ def _report(terminal: Console, params, month: date, seconds: float) -> None:
 @app.command("dbt-parse")
 def dbt_parse() -> None:
     """Write dbt_project/target/manifest.json, which the DAGs render their dbt tasks from."""
-    from kinerja import dbt
+    from kinerja import dbt_commands as dbt
     from kinerja.warehouse import ensure_warehouse
 
     console.print(f"manifest: {dbt.parse(ensure_warehouse())}")
@@ -236,7 +236,7 @@ def registry_check(
 @registry_app.command("load")
 def registry_load() -> None:
     """Load the registry files into the warehouse."""
-    from kinerja.pipeline import sync_registry
+    from kinerja.tasks.registry import sync_registry
 
     console.print(sync_registry())
 
@@ -289,7 +289,7 @@ def filedrop_process(
     """Land every new file of the inbox now, as the daily run does, and show what became of each."""
     from datetime import timedelta
 
-    from kinerja.pipeline import land_file_drops, local_today
+    from kinerja.tasks.sources import land_file_drops, local_today
 
     received = _day(day) or local_today()
     with _what_to_do_on_failure():
@@ -364,7 +364,8 @@ def watchdog_command(
     freshness: bool = typer.Option(True, help="Also run dbt source freshness on the raw sources (about 10 s)."),
 ) -> None:
     """Check, as the hourly kinerja_watchdog DAG does, that the days due by now landed and the sources are fresh."""
-    from kinerja.quality import watchdog
+    from kinerja import monitoring
+    from kinerja.tasks.monitoring import watch_source_freshness
     from kinerja.warehouse import connect, ensure_warehouse
 
     try:
@@ -373,12 +374,12 @@ def watchdog_command(
         raise typer.BadParameter(f"'{at}' is not a time: write it as YYYY-MM-DDTHH:MM, e.g. 2026-10-06T12:00") from None
     alarms = []
     with _what_to_do_on_failure(), connect(ensure_warehouse()) as conn:
-        status = watchdog.landing_status(conn, now)
+        status = monitoring.landing_status(conn, now)
         try:
-            watchdog.check_landing(conn, now)
-        except watchdog.WatchdogAlarm as alarm:
+            monitoring.check_landing(conn, now)
+        except monitoring.WatchdogAlarm as alarm:
             alarms.append(str(alarm))
-    table = Table(title=f"Days due by {now:%Y-%m-%d %H:%M} WIB: up to {watchdog.expected_day(now)}")
+    table = Table(title=f"Days due by {now:%Y-%m-%d %H:%M} WIB: up to {monitoring.expected_day(now)}")
     for column in ("platform", "last landed day", "missing days (accounts reported of active)"):
         table.add_column(column, overflow="fold")
     for item in status:
@@ -387,9 +388,9 @@ def watchdog_command(
     console.print(table)
     if freshness:
         try:
-            for name, item in watchdog.watch_source_freshness().items():
+            for name, item in watch_source_freshness().items():
                 console.print(f"source {name}: {item['status']} (newest {item['max_loaded_at']}, {item['age_hours']} h ago)")
-        except watchdog.WatchdogAlarm as alarm:
+        except monitoring.WatchdogAlarm as alarm:
             alarms.append(str(alarm))
     for alarm in alarms:
         console.print(Text("✗ ", style="red") + Text(alarm), soft_wrap=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from kinerja import landing, quality
+from kinerja import landing
+from kinerja.quality import account_days as quality
 from kinerja.sources import simulator
 
 DAY = date(2026, 10, 6)

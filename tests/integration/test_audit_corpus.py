@@ -13,7 +13,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from kinerja import dbt, landing, quality
+from kinerja import dbt_commands as dbt
+from kinerja import landing
+from kinerja.quality import account_days as quality
 from kinerja.sources import CANONICAL_FIELDS, METRIC_FIELDS, simulator
 from kinerja.sources.base import account_day_record
 from support import REPO

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from kinerja import landing, quality
+from kinerja import landing
+from kinerja.quality import account_days as quality
 from kinerja.quality.posts import POST_SUITE, audit_post_batch
 from kinerja.sources.base import post_record
 

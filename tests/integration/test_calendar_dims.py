@@ -16,7 +16,8 @@ from datetime import date
 
 import pytest
 import yaml
-from kinerja import config, dbt
+from kinerja import config
+from kinerja import dbt_commands as dbt
 from kinerja.sources import PLATFORMS
 from kinerja.sources.base import PLATFORM_DAY_ZONE
 

@@ -9,7 +9,11 @@ import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
-from kinerja import config, dbt, pipeline, runner
+from kinerja import config
+from kinerja import dbt_commands as dbt
+from kinerja.orchestration import runner
+from kinerja.tasks import registry as registry_tasks
+from kinerja.tasks import sources
 from support import REPO
 
 pytestmark = pytest.mark.integration
@@ -46,8 +50,8 @@ def test_each_dag_follows_the_conventions(dag_bag, dag_id):
 
 def test_the_daily_dag_lands_before_it_audits_before_it_models(dag_bag):
     dag = dag_bag.get_dag("kinerja_daily")
-    land, audit, publish = dag.get_task("land_simulator"), dag.get_task("audit_batch"), dag.get_task("publish")
-    assert "audit_batch" in land.downstream_task_ids
+    # land_simulator lands and audits its batches (kinerja.landing.harvest)
+    audit, publish = dag.get_task("land_simulator"), dag.get_task("publish")
     fact = dag.get_task("dbt_daily.fct_account_daily_model_build")
     assert audit.task_id in fact.upstream_list[0].get_flat_relative_ids(upstream=True) | {
         t.task_id for t in fact.upstream_list
@@ -104,18 +108,18 @@ def _dbt_roots(dag) -> set[str]:
 def test_the_daily_dag_lands_each_configured_source_in_parallel_before_dbt(airflow_pipeline, monkeypatch):
     monkeypatch.delenv("KINERJA_SOURCES", raising=False)
     dag = _daily_dag()
-    assert {"land_simulator", "audit_batch", "land_filedrop"} <= set(dag.task_ids) and "land_api" not in dag.task_ids
+    assert {"land_simulator", "land_filedrop"} <= set(dag.task_ids) and "land_api" not in dag.task_ids
     roots = _dbt_roots(dag)
     assert roots
     for root in roots:
-        assert {"audit_batch", "land_filedrop"} <= dag.get_task(root).upstream_task_ids
+        assert {"land_simulator", "land_filedrop"} <= dag.get_task(root).upstream_task_ids
     assert dag.get_task("audit_registry").upstream_task_ids == {"sync_registry"}
     for task_id in ("land_simulator", "land_filedrop"):
         assert dag.get_task(task_id).upstream_task_ids == {"audit_registry"}
 
     monkeypatch.setenv("KINERJA_SOURCES", "filedrop, api")
     dag = _daily_dag()
-    assert "land_simulator" not in dag.task_ids and "audit_batch" not in dag.task_ids
+    assert "land_simulator" not in dag.task_ids
     assert dag.get_task("land_api").upstream_task_ids == {"audit_registry"}
     for root in _dbt_roots(dag):
         assert {"land_api", "land_filedrop"} <= dag.get_task(root).upstream_task_ids
@@ -190,8 +194,8 @@ def test_a_file_dropped_in_the_inbox_reaches_the_marts_as_filedrop(fresh_pipelin
     params, inbox, archive = fresh_pipeline
     # an earlier day, landed and built as a run would (one dbt build is faster than its tasks):
     # the marts exist, so the DAG run below builds only its data day and trailing days
-    pipeline.sync_registry()
-    pipeline.audit_batch(pipeline.land_simulated_day(FIRST_DAY))
+    registry_tasks.sync_registry()
+    sources.land_simulated_day(FIRST_DAY)
     dbt.run_dbt(
         params, "build", "--select", "tag:daily", "--exclude", "tag:reference", "--vars", f"{{data_day: '{FIRST_DAY}'}}"
     )

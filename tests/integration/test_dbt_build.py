@@ -6,7 +6,9 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from kinerja import dbt, landing, publish, quality
+from kinerja import dbt_commands as dbt
+from kinerja import landing, publish
+from kinerja.quality import account_days as quality
 from kinerja.sources import simulator
 from kinerja.warehouse import connect
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from kinerja import config, pipeline, runner
+from kinerja import config
+from kinerja.orchestration import runner
+from kinerja.tasks import registry as registry_tasks
+from kinerja.tasks import sources
 from kinerja.warehouse import connect
 from kinerja.warehouse.fingerprint import warehouse_fingerprints
 from network_guard import OutsideConnectionRefused, only_local_network
@@ -35,9 +38,9 @@ def test_the_guard_refuses_outside_connections():
 def month_run(airflow_pipeline):
     """A month landed and scored, the last days and the month through real DAG runs."""
     with only_local_network() as refused:
-        pipeline.sync_registry()
+        registry_tasks.sync_registry()
         for day in DAYS[: -len(DAG_DAYS)]:
-            pipeline.audit_batch(pipeline.land_simulated_day(day))
+            sources.land_simulated_day(day)
         runner.run_daily(DAG_DAYS)
         runner.run_monthly(MONTH)
     return airflow_pipeline, refused
@@ -52,7 +55,7 @@ def test_the_dag_runs_are_recorded_in_airflow(month_run):
     from airflow.models.dagrun import DagRun
 
     daily = DagRun.find(dag_id="kinerja_daily")
-    from kinerja.orchestration import data_day_of
+    from kinerja.orchestration.dag_defaults import data_day_of
 
     assert sorted(data_day_of(run.data_interval_start) for run in daily if run.state == "success") == DAG_DAYS
     monthly = DagRun.find(dag_id="kinerja_monthly")

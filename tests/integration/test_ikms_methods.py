@@ -14,7 +14,9 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
-from kinerja import dbt, landing, quality
+from kinerja import dbt_commands as dbt
+from kinerja import landing
+from kinerja.quality import account_days as quality
 from kinerja.sources import simulator
 
 pytestmark = pytest.mark.integration

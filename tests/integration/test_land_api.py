@@ -1,4 +1,4 @@
-"""The API source as the daily run calls it (pipeline.land_api), against the local fake Graph API."""
+"""The API source as the daily run calls it (sources.land_api), against the local fake Graph API."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from fakeplatforms import FakeClock, FakePlatform, Reply, fixture
-from kinerja import pipeline
+from kinerja.tasks import sources
 from kinerja.warehouse import connect
 from support import SMALL_REGISTRY
 
@@ -75,7 +75,7 @@ def meta(warehouse, monkeypatch):
 
 def land(trailing_days: int = 2) -> dict:
     clock = FakeClock(NOW)
-    return pipeline.land_api(DATA_DAY, trailing_days=trailing_days, client_options={"clock": clock, "sleep": clock.sleep})
+    return sources.land_api(DATA_DAY, trailing_days=trailing_days, client_options={"clock": clock, "sleep": clock.sleep})
 
 
 def test_land_api_lands_account_days_and_posts_and_records_a_token_problem(meta, warehouse):
@@ -168,7 +168,7 @@ def test_running_the_day_again_changes_nothing_and_a_renewed_token_clears_its_pr
 def test_a_platform_without_any_working_account_fails_the_task_after_the_others_landed(meta, warehouse, monkeypatch):
     monkeypatch.delenv("KINERJA_TOKEN_INSTAGRAM")
 
-    with pytest.raises(pipeline.SourceFailed, match="instagram: none of its 13 account"):
+    with pytest.raises(sources.SourceFailed, match="instagram: none of its 13 account"):
         land()
     with connect(warehouse) as conn:
         landed = conn.execute("select distinct source from raw.account_daily").fetchall()

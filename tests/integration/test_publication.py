@@ -6,7 +6,10 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from kinerja import dbt, landing, publication, publish, quality
+from kinerja import dbt_commands as dbt
+from kinerja import landing, publish
+from kinerja.publish import issues as publication
+from kinerja.quality import account_days as quality
 from kinerja.sources import simulator
 from kinerja.warehouse import connect
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from kinerja import dbt, landing, publish, quality
+from kinerja import dbt_commands as dbt
+from kinerja import landing, publish
+from kinerja.quality import account_days as quality
 from kinerja.quality import build
 from kinerja.sources import simulator
 from kinerja.warehouse.fingerprint import table_fingerprint

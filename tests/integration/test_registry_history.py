@@ -12,7 +12,9 @@ import shutil
 from datetime import date, timedelta
 
 import pytest
-from kinerja import dbt, landing, publish, quality
+from kinerja import dbt_commands as dbt
+from kinerja import landing, publish
+from kinerja.quality import account_days as quality
 from kinerja.registry.load import load_registry, read_accounts
 from kinerja.sources import simulator
 from kinerja.warehouse import connect

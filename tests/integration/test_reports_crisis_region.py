@@ -17,7 +17,9 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 import pytest
-from kinerja import dbt, landing, publish, quality
+from kinerja import dbt_commands as dbt
+from kinerja import landing, publish
+from kinerja.quality import account_days as quality
 from kinerja.sources import simulator
 from kinerja.sources.base import NoValue, account_day_record
 from kinerja.sources.simulator import Realities

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from kinerja import dbt, landing, publish, quality
+from kinerja import dbt_commands as dbt
+from kinerja import landing, publish
+from kinerja.quality import account_days as quality
 from kinerja.sources import METRIC_FIELDS, simulator
 from kinerja.sources.base import NoValue, account_day_record
 
@@ -88,13 +90,15 @@ def daily_pipeline(warehouse, monkeypatch):
 
 def _daily_run(warehouse, day: date) -> list[str]:
     """Land the simulator's day (account days and posts), build the daily models, publish: as kinerja_daily does."""
-    from kinerja import config, pipeline
+    from kinerja import config
+    from kinerja.tasks import publish as publish_tasks
+    from kinerja.tasks import sources
 
-    pipeline.audit_batch(pipeline.land_simulated_day(day))
+    sources.land_simulated_day(day)
     daily_vars = f"{{data_day: '{day}', trailing_days: {config.TRAILING_DAYS}}}"
     result = dbt.run_dbt(warehouse, "build", "--select", "tag:daily", "--exclude", "tag:reference", "--vars", daily_vars, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
-    return pipeline.publish_day(day)
+    return publish_tasks.publish_day(day)
 
 
 def test_posts_and_a_file_for_an_old_day_reach_the_published_marts_with_the_daily_run(conn, daily_pipeline, small_accounts):

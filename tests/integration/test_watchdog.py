@@ -8,8 +8,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from kinerja import config, pipeline
-from kinerja.quality import watchdog
+from kinerja import config
+from kinerja import monitoring as watchdog
+from kinerja.tasks import registry as registry_tasks
+from kinerja.tasks import sources
 
 pytestmark = pytest.mark.integration
 
@@ -56,16 +58,16 @@ def _watchdog_dag():
 def test_the_watchdog_passes_while_days_land_and_names_the_last_landed_day_when_they_stop(watched_warehouse):
     from kinerja.warehouse import connect
 
-    pipeline.sync_registry()
+    registry_tasks.sync_registry()
     # an old day only: the raw sources are stale by their dbt freshness (the end of 5 January in WIB, in UTC)
-    pipeline.audit_batch(pipeline.land_simulated_day(date(2026, 1, 5)))
+    sources.land_simulated_day(date(2026, 1, 5))
     with pytest.raises(watchdog.WatchdogAlarm, match=r"stale sources: raw\.account_daily: newest 2026-01-05T17:00:00"):
         watchdog.watch_source_freshness()
 
     now = datetime.now(WIB)
     yesterday = now.date() - timedelta(days=1)
     for back in range(watchdog.LOOKBACK_DAYS, -1, -1):
-        pipeline.audit_batch(pipeline.land_simulated_day(yesterday - timedelta(days=back)))
+        sources.land_simulated_day(yesterday - timedelta(days=back))
     dag = _watchdog_dag()
 
     run = dag.test(logical_date=now)
@@ -87,12 +89,13 @@ def test_the_watchdog_passes_while_days_land_and_names_the_last_landed_day_when_
 
 
 def test_a_platform_that_stops_is_named_alone_and_the_file_drop_alone_expects_nothing(watched_warehouse, monkeypatch):
-    from kinerja import landing, quality
+    from kinerja import landing
+    from kinerja.quality import account_days as quality
     from kinerja.registry.load import read_accounts
     from kinerja.sources import simulator
     from kinerja.warehouse import connect
 
-    pipeline.sync_registry()
+    registry_tasks.sync_registry()
     day = date(2026, 10, 5)
     accounts = read_accounts(config.registry_dir())
     with connect(watched_warehouse) as conn:

@@ -29,7 +29,7 @@ import pandas as pd
 import psycopg
 
 from kinerja import config
-from kinerja.quality import (
+from kinerja.quality.account_days import (
     _build_docs,
     _expectation_entries,
     _observed,
@@ -117,30 +117,6 @@ class BuildAudit:
                 f"{self.rows_checked} rows of {self.table}; {self.consequence}.")
         tail = f"The rows stay in {self.table} to look at ({where}{docs}). After the fix, {self.next_step}."
         return "\n".join([head, *(f"- {failure.sentence()}" for failure in self.failures), tail])
-
-
-# --- the task bodies ----------------------------------------------------------------------
-
-
-def audit_build_day(data_day: date, trailing_days: int = config.TRAILING_DAYS) -> dict:
-    """The daily DAG's audit_build: the fact's rebuilt days; raises BuildAuditFailed."""
-    from kinerja.warehouse import connect, ensure_warehouse
-
-    with connect(ensure_warehouse(), autocommit=True) as conn:
-        return _outcome(audit_fact_days(conn, data_day, trailing_days))
-
-
-def audit_build_month(month: date) -> dict:
-    """The monthly DAG's audit_build: the scores the run publishes; raises BuildAuditFailed."""
-    from kinerja.warehouse import connect, ensure_warehouse
-
-    with connect(ensure_warehouse(), autocommit=True) as conn:
-        return _outcome(audit_scores(conn, month))
-
-
-def _outcome(audit: BuildAudit) -> dict:
-    return {"audit_id": audit.audit_id, "rows_checked": audit.rows_checked,
-            "expectations": audit.expectations, "data_docs": audit.data_docs_url}
 
 
 # --- the audits ---------------------------------------------------------------------------

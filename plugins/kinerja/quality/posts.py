@@ -1,6 +1,6 @@
 """The audit of landed post batches (raw.post_daily) with the suite raw_post_daily.yml.
 
-Like the account-day audit (`kinerja.quality.audit_batch`), row by row: keys present and
+Like the account-day audit (`kinerja.quality.account_days.audit_batch`), row by row: keys present and
 unique, platforms known, accounts in the registry and registered on the as-of day, as-of
 days inside the batch's window (its data day's trailing days up to the day it was landed:
 an API reports lifetime totals as of the day of the pull), counts not negative, a post not published after its as-of
@@ -19,7 +19,7 @@ import pandas as pd
 import psycopg
 
 from kinerja import config
-from kinerja.quality import (
+from kinerja.quality.account_days import (
     MAX_REJECTED_SHARE,
     AuditResult,
     BatchRejected,

@@ -71,11 +71,3 @@ def audit_registry(conn: psycopg.Connection) -> dict:
                        error=RegistryAuditFailed, **_WORDING)
         outcome[table] = audit.rows_checked
     return outcome
-
-
-def audit_loaded_registry() -> dict:
-    """The daily DAG's audit_registry, on the configured warehouse."""
-    from kinerja.warehouse import connect, ensure_warehouse
-
-    with connect(ensure_warehouse(), autocommit=True) as conn:
-        return audit_registry(conn)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from kinerja import config, landing
+from kinerja import config
 from kinerja.registry.history import is_valid_on
 from kinerja.sources.filedrop import store
 from kinerja.sources.filedrop.accounts import AccountError, latest_day, resolve_accounts
@@ -42,6 +42,9 @@ SOURCE = "filedrop"
 REJECTED_FOLDER = "_rejected"
 UNSORTED = "_unsorted"  # archive folder of files dropped outside any institution folder
 SHA_PREFIX = 16
+# Lands a file's account days and posts under a source name; returns the batch ids.
+LandRecords = Callable[[psycopg.Connection, str, list[dict], list[dict]], list[str]]
+
 # Files still being written by a browser or a copy, and our own notes: not exports.
 _NOT_EXPORTS = (".part", ".crdownload", ".tmp", ".error.txt")
 
@@ -66,6 +69,7 @@ class Drop:
     archive: Path
     registry_rows: list[dict[str, Any]]
     today: date
+    land: LandRecords
 
     @property
     def folder(self) -> str:
@@ -77,13 +81,22 @@ class Drop:
 
 
 def process_inbox(
-    conn: psycopg.Connection, inbox: Path, archive: Path, registry_rows: Iterable[dict[str, Any]], today: date
+    conn: psycopg.Connection,
+    inbox: Path,
+    archive: Path,
+    registry_rows: Iterable[dict[str, Any]],
+    today: date,
+    land: LandRecords,
 ) -> InboxReport:
-    """Process every new file of the inbox; each file is committed on its own."""
+    """Process every new file of the inbox; each file is committed on its own.
+
+    `land` lands a file's parsed account days and posts (kinerja.landing.harvest's
+    land_file_records): the file drop reads and attributes, landing writes the raw rows.
+    """
     rows = list(registry_rows)
     report = InboxReport()
     for path, institution_id in new_files(Path(inbox)):
-        drop = Drop(path, institution_id, Path(inbox), Path(archive), rows, today)
+        drop = Drop(path, institution_id, Path(inbox), Path(archive), rows, today, land)
         report.add(*_process_one(conn, drop))
         if not conn.autocommit:
             conn.commit()  # the file leaves the inbox only once what it did is committed
@@ -223,7 +236,7 @@ def _land(
         implausible = implausible_rows(days, store.last_known_followers(conn))
         held = {problem.line for problem in implausible} | set(outside)
         landed_days = [record for line, record in days if line not in held]
-        entry.batch_ids = _land_records(conn, landed_days, posts)
+        entry.batch_ids = drop.land(conn, SOURCE, landed_days, posts)
         problems = [*parsed.problems, *outside.values(), *implausible]
         _settle(entry, parsed, accounts, len(landed_days) + len(posts), len(problems))
         store.record_file(conn, entry)
@@ -245,18 +258,6 @@ def _outside_account_period(parsed: ParsedFile, accounts: dict[AccountHint, dict
             )
             outside[row.line] = RowProblem(row.line, "Date", reason, check="account_period")
     return outside
-
-
-def _land_records(conn: psycopg.Connection, days: list[dict], posts: list[dict]) -> list[str]:
-    """Land account days and posts, each as one batch of the latest day they carry; the batch ids."""
-    batch_ids = []
-    if days:
-        batch_ids.append(landing.land_batch(conn, SOURCE, max(r["metric_date"] for r in days), days).batch_id)
-    if posts:
-        batch_ids.append(
-            landing.land_posts(conn, SOURCE, max(r["as_of_date"] for r in posts), posts).batch_id
-        )
-    return batch_ids
 
 
 def _settle(entry: FileEntry, parsed: ParsedFile, accounts: dict, landed: int, quarantined: int) -> None:

@@ -148,7 +148,7 @@ def check_landing(conn: psycopg.Connection, now: datetime, platforms: tuple[str,
 
 def check_source_freshness(params) -> dict:
     """`dbt source freshness` over the raw sources; raise WatchdogAlarm on an error, log a warning on a warn."""
-    from kinerja import dbt
+    from kinerja import dbt_commands as dbt
 
     result = dbt.run_dbt(params, "source", "freshness", "--select", "source:raw",
                          "--target-path", FRESHNESS_TARGET, check=False)
@@ -175,21 +175,3 @@ def check_source_freshness(params) -> dict:
         )
     log.info("raw sources fresh: %s", outcome)
     return outcome
-
-
-# --- the task bodies ----------------------------------------------------------------------
-
-
-def watch_landing(now: datetime | None = None) -> dict:
-    """The watchdog DAG's landing check, on the configured warehouse."""
-    from kinerja.warehouse import connect, ensure_warehouse
-
-    with connect(ensure_warehouse(), autocommit=True) as conn:
-        return check_landing(conn, now or datetime.now(ZoneInfo(config.DEFAULT_TIMEZONE)))
-
-
-def watch_source_freshness() -> dict:
-    """The watchdog DAG's dbt source freshness, on the configured warehouse."""
-    from kinerja.warehouse import ensure_warehouse
-
-    return check_source_freshness(ensure_warehouse())

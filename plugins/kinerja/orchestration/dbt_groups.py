@@ -1,52 +1,14 @@
-"""What the DAG files share: defaults, the data day of a run, the dbt task groups.
+"""The dbt task groups of the DAGs, rendered by Cosmos from the manifest.
 
-This module imports Airflow and Cosmos; the core modules do not. DAG files call
-these functions at parse time, so nothing here opens a file or a connection
+DAG files call `dbt_task_group` at parse time, so nothing here opens a file or a connection
 (Cosmos reads the dbt manifest, produced once by `kinerja dbt parse`).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-
-import pendulum
-
 from kinerja import config
 from kinerja.config import PgParams
-
-TIMEZONE = pendulum.timezone(config.DEFAULT_TIMEZONE)
-START_DATE = datetime(2026, 1, 1, tzinfo=TIMEZONE)
-
-DEFAULT_ARGS = {
-    "owner": "kinerja-data-team",
-    "retries": config.task_retries(),
-    "retry_delay": timedelta(minutes=5),
-    "retry_exponential_backoff": True,
-}
-
-# What every Kinerja DAG shares: one run at a time, no automatic catch-up (backfills
-# are asked for), the project's owner and retries.
-DAG_DEFAULTS = {
-    "start_date": START_DATE,
-    "catchup": False,
-    "max_active_runs": 1,
-    "default_args": DEFAULT_ARGS,
-}
-
-# The Jinja expression of a run's data day (the start of its data interval, in WIB).
-DATA_DAY_TEMPLATE = "{{ data_interval_start.in_timezone('Asia/Jakarta').strftime('%Y-%m-%d') }}"
-
-# dbt builds never run concurrently: they would collide on the same tables.
-DBT_POOL = "dbt"
-
-
-def data_day_of(data_interval_start: datetime) -> date:
-    """The metric day a daily run is about: its data interval's start, in WIB."""
-    return pendulum.instance(data_interval_start).in_timezone(config.DEFAULT_TIMEZONE).date()
-
-
-def month_of(data_interval_start: datetime) -> date:
-    return data_day_of(data_interval_start).replace(day=1)
+from kinerja.orchestration.dag_defaults import DBT_POOL
 
 
 def _dbt_env() -> dict[str, str]:

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
-from kinerja import config, dbt
+from kinerja import config
+from kinerja import dbt_commands as dbt
 from kinerja.config import PgParams
 from kinerja.warehouse.connection import AIRFLOW_DATABASE, ensure_database
 
@@ -52,7 +53,7 @@ def _migrate_metadata() -> None:
     from airflow.models.pool import Pool
     from airflow.utils import db
 
-    from kinerja.orchestration import DBT_POOL
+    from kinerja.orchestration.dag_defaults import DBT_POOL
 
     db.initdb()
     # one dbt build at a time: concurrent builds of the same models collide

@@ -1,0 +1,120 @@
+"""The one path that lands any Harvest and audits it.
+
+A source yields a Harvest (account days, posts, payloads, problems) and writes nothing;
+this module archives its payloads first (nothing is lost), records its problems, lands its
+account days and posts as one batch each under the source's name, and audits every batch
+it landed with Great Expectations. A rejected batch is reported, never raised: the caller
+decides what a rejection means for its task.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date
+
+import psycopg
+
+from kinerja.landing import batches, payloads
+from kinerja.quality.account_days import BatchRejected, audit_batch
+from kinerja.quality.posts import audit_post_batch
+from kinerja.sources.base import Harvest
+
+log = logging.getLogger(__name__)
+
+# The audit of each raw table's batches.
+AUDITS = {"raw.account_daily": audit_batch, "raw.post_daily": audit_post_batch}
+
+
+def audit_all(conn: psycopg.Connection, batch_ids: Iterable[str], audit) -> tuple[list[dict], list[str]]:
+    """Audit each batch (account-day batches by default; `audit`: another raw table's audit, e.g. posts);
+    (outcome per batch, sentences of the rejected ones)."""
+    outcomes, rejected = [], []
+    for batch_id in batch_ids:
+        try:
+            result = audit(conn, batch_id)
+        except BatchRejected as rejection:
+            log.error("%s", rejection)
+            outcomes.append({"batch_id": batch_id, "status": "rejected", "reason": str(rejection)})
+            rejected.append(str(rejection))
+            continue
+        log.info(result.summary())
+        outcomes.append(
+            {"batch_id": batch_id, "status": "accepted", "rows_accepted": result.rows_accepted,
+             "rows_rejected": result.rows_rejected}
+        )
+    return outcomes, rejected
+
+
+def pending_batches(conn: psycopg.Connection, source_prefix: str) -> dict[str, list[str]]:
+    """Batch ids of a source (or `api:` sources) landed but not audited, that still hold rows, per raw table."""
+    pending: dict[str, list[str]] = {"raw.account_daily": [], "raw.post_daily": []}
+    for table in pending:
+        pending[table] = [
+            row[0]
+            for row in conn.execute(
+                f"""
+                select ledger.batch_id from raw.batch_ledger as ledger
+                where (ledger.source = %(source)s or ledger.source like %(prefix)s)
+                  and ledger.status = 'landed' and ledger.raw_table = %(table)s
+                  and exists (select 1 from {table} as landed where landed.batch_id = ledger.batch_id)
+                order by ledger.data_day, ledger.batch_id
+                """,
+                {"source": source_prefix, "prefix": f"{source_prefix}:%", "table": table},
+            )
+        ]
+    return pending
+
+
+def audit_pending(conn: psycopg.Connection, source_prefix: str) -> tuple[list[str], list[dict], list[str]]:
+    """Audit every batch of a source still waiting for its audit (this run's, and any a failed
+    earlier attempt left) that still holds rows; (batch ids, outcome per batch, rejected sentences)."""
+    pending = pending_batches(conn, source_prefix)
+    outcomes, rejected = [], []
+    for table, batch_ids in pending.items():
+        audited, failed = audit_all(conn, batch_ids, AUDITS[table])
+        conn.commit()
+        outcomes, rejected = outcomes + audited, rejected + failed
+    return sorted({b for ids in pending.values() for b in ids}), outcomes, rejected
+
+
+def land_harvest(conn: psycopg.Connection, source: str, platform: str | None, name: str, data_day: date,
+                 harvest: Harvest) -> dict:
+    """Archive, record and land one harvest under the source name `name`, then audit its batches."""
+    archived = payloads.archive_payloads(conn, data_day, harvest.payloads)  # first: nothing is lost
+    if platform is not None:  # problems are recorded per platform; a source without one has none
+        payloads.record_problems(conn, data_day, source, platform, harvest.problems)
+    batch_ids, account_batch, post_batch = [], None, None
+    if harvest.account_days:
+        account_batch = batches.land_batch(conn, name, data_day, harvest.account_days).batch_id
+        batch_ids.append(account_batch)
+    if harvest.posts:
+        post_batch = batches.land_posts(conn, name, data_day, harvest.posts).batch_id
+        batch_ids.append(post_batch)
+    conn.commit()
+    audits, rejected = audit_all(conn, [account_batch] if account_batch else [], audit_batch)
+    conn.commit()
+    post_audits, post_rejected = audit_all(conn, [post_batch] if post_batch else [], audit_post_batch)
+    conn.commit()
+    return {
+        "batch_ids": batch_ids,
+        "accounts_landed": sorted({record["account_id"] for record in harvest.account_days}),
+        "account_days": len(harvest.account_days),
+        "posts": len(harvest.posts),
+        "payloads": archived,
+        "audits": audits + post_audits,
+        "rejected": rejected + post_rejected,
+    }
+
+
+def land_file_records(conn: psycopg.Connection, source: str, days: list[dict], posts: list[dict]) -> list[str]:
+    """Land a file's account days and posts, each as one batch of the latest day it carries; the batch ids.
+
+    Their audit follows with `audit_pending`, after every file of the inbox has landed.
+    """
+    batch_ids = []
+    if days:
+        batch_ids.append(batches.land_batch(conn, source, max(r["metric_date"] for r in days), days).batch_id)
+    if posts:
+        batch_ids.append(batches.land_posts(conn, source, max(r["as_of_date"] for r in posts), posts).batch_id)
+    return batch_ids
