@@ -25,8 +25,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from kinerja import config
-from kinerja.sources import PLATFORMS
+from kinerja import config, platforms
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ def expected_platforms() -> tuple[str, ...]:
     """The platforms the configured daily sources report every account of (the file drop is self-reported)."""
     sources = config.sources()
     if "simulator" in sources:
-        return PLATFORMS
+        return platforms.names()
     if "api" in sources:
         return config.api_platforms()
     return ()

@@ -16,10 +16,8 @@ from datetime import date
 
 import pytest
 import yaml
-from kinerja import config
+from kinerja import config, platforms
 from kinerja import dbt_commands as dbt
-from kinerja.sources import PLATFORMS
-from kinerja.sources.base import PLATFORM_DAY_ZONE
 
 pytestmark = pytest.mark.integration
 
@@ -256,8 +254,8 @@ def test_every_platform_has_its_metric_day_zone(dims):
     rows = dict(
         conn.execute(f"select platform, metric_day_zone from {_relation(conn, 'dim_platforms')}").fetchall()
     )
-    assert set(rows) == set(PLATFORMS)
-    assert rows == {platform: PLATFORM_DAY_ZONE[platform].key for platform in PLATFORMS}
+    assert set(rows) == set(platforms.names())
+    assert rows == {name: zone.key for name, zone in platforms.day_zones().items()}
 
 
 def test_the_daily_trailing_window_covers_every_restatement_window(dims):
@@ -301,7 +299,7 @@ def test_the_register_of_metric_definition_changes(dims):
     )
     assert by_key[(date(2025, 4, 21), "instagram", "views")][:3] == ("impressions", "views", False)
     assert (date(2025, 3, 31), "youtube", "views") in by_key
-    assert {platform for _, platform, _ in by_key} <= set(PLATFORMS)
+    assert {platform for _, platform, _ in by_key} <= set(platforms.names())
     with (SEEDS / "metric_definition_changes.csv").open(newline="", encoding="utf-8") as f:
         assert len(list(csv.DictReader(f))) == len(rows)
 

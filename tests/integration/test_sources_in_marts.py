@@ -168,9 +168,10 @@ def _exported_post(post_id: str, as_of: date, published_on: date | None, likes: 
     """A post of ACCOUNT as an institution's export gives it; `published_on` None: the export has no publication time."""
     from datetime import datetime, time
 
-    from kinerja.sources.base import PLATFORM_DAY_ZONE, post_record
+    from kinerja import platforms
+    from kinerja.sources.base import post_record
 
-    published_at = None if published_on is None else datetime.combine(published_on, time(12), PLATFORM_DAY_ZONE["youtube"])
+    published_at = None if published_on is None else datetime.combine(published_on, time(12), platforms.platform("youtube").metric_day_zone)
     values = {"views": 10 * likes, "likes": likes, "comments": 1, "shares": 0}
     return post_record("youtube", ACCOUNT, post_id, as_of, published_at, "video", values)
 

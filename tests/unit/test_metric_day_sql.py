@@ -1,11 +1,10 @@
-"""The dbt macro metric_day_of maps each platform to the zone of PLATFORM_DAY_ZONE."""
+"""The dbt macro metric_day_of maps each platform to the zone of the platforms seed."""
 
 from __future__ import annotations
 
 import re
 
-from kinerja import config
-from kinerja.sources.base import PLATFORM_DAY_ZONE
+from kinerja import config, platforms
 
 
 def test_the_dbt_macro_uses_the_platforms_day_zones():
@@ -13,6 +12,6 @@ def test_the_dbt_macro_uses_the_platforms_day_zones():
     body = macro[macro.index("macro metric_day_of") :]
     pacific = set(re.findall(r"'(\w+)'", re.search(r"in \(([^)]*)\) then 'America/Los_Angeles'", body).group(1)))
     fallback = re.search(r"else '([\w/]+)'", body).group(1)
-    expected = {name for name, zone in PLATFORM_DAY_ZONE.items() if zone.key == "America/Los_Angeles"}
+    expected = {name for name, zone in platforms.day_zones().items() if zone.key == "America/Los_Angeles"}
     assert pacific == expected
-    assert {zone.key for name, zone in PLATFORM_DAY_ZONE.items() if name not in expected} == {fallback}
+    assert {zone.key for name, zone in platforms.day_zones().items() if name not in expected} == {fallback}

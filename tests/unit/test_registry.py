@@ -18,7 +18,6 @@ from kinerja.registry.load import (
     ACCOUNT_COLUMNS,
     INSTITUTION_COLUMNS,
     PEER_GROUPS,
-    PLATFORMS,
     TIMEZONES,
     RegistryError,
     read_accounts,
@@ -147,15 +146,15 @@ def test_demo_accounts_take_the_shapes_of_real_registries(institutions, accounts
         assert account["is_demo"] is True
         assert account["platform_account_id"].isdigit()
     today = accounts_on(accounts, DAY)
-    platforms: dict[str, list[str]] = {}
+    by_institution: dict[str, list[str]] = {}
     for account in today:
         for institution_id in account["institution_ids"]:
-            platforms.setdefault(institution_id, []).append(account["platform"])
+            by_institution.setdefault(institution_id, []).append(account["platform"])
     current = {i["institution_id"] for i in valid_on(institutions, DAY)}
-    without_any = current - set(platforms)
+    without_any = current - set(by_institution)
     assert 5 <= len(without_any) <= 30  # institutions with no account at all
-    assert sum(set(p) != set(PLATFORMS) for p in platforms.values()) > 100  # missing some platform
-    assert sum(len(p) > len(set(p)) for p in platforms.values()) > 100  # two accounts on one platform
+    assert sum(set(p) != set(platforms.names()) for p in by_institution.values()) > 100  # missing some platform
+    assert sum(len(p) > len(set(p)) for p in by_institution.values()) > 100  # two accounts on one platform
     shared = [a for a in today if len(a["institution_ids"]) > 1]
     assert {a["account_id"] for a in shared} >= {"demo-kem-dikbudristek-youtube"}
     retired = {a["account_id"] for a in accounts} - {a["account_id"] for a in today}

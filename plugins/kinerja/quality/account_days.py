@@ -40,8 +40,8 @@ import pandas as pd
 import psycopg
 import yaml
 
-from kinerja import config
-from kinerja.sources import CANONICAL_FIELDS, METRIC_FIELDS, PLATFORMS
+from kinerja import config, platforms
+from kinerja.sources import CANONICAL_FIELDS, METRIC_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,6 @@ SCHEMA_SUITE = "raw_account_daily_schema"
 MAX_REJECTED_SHARE = 0.5
 # Follower counts below this are too small to judge a jump by (12 -> 900 happens).
 MIN_REFERENCE_FOLLOWERS = 100
-# Days after a metric day during which a platform may still change its values: until they
-# have passed, a day's completeness is provisional. Meta restates for up to 48 hours.
-RESTATEMENT_DAYS = {"facebook": 2, "instagram": 2, "tiktok": 2, "x": 1, "youtube": 1}
 # A batch reporting fewer than this share of the accounts its source usually reports on its
 # data day was cut short; the usual share is the median of the source's last days.
 CUT_SHORT_SHARE = 0.5
@@ -387,7 +384,7 @@ def _covered_platforms(source: str) -> tuple[str, ...]:
     if source in SELF_REPORTED_SOURCES:
         return ()
     _, _, platform = source.partition(":")
-    return (platform,) if platform in PLATFORMS else PLATFORMS
+    return (platform,) if platform in platforms.names() else platforms.names()
 
 
 # --- turning results into rows ------------------------------------------------------------
@@ -778,7 +775,7 @@ def _judge_completeness(conn, batch_id: str, source: str, data_day: date, landed
     provisional = conn.execute(
         "select distinct metric_date from audit.completeness where source = %s and status = 'provisional'"
         " and metric_date between %s and %s",
-        [source, data_day - timedelta(days=max(RESTATEMENT_DAYS.values())), data_day],
+        [source, data_day - timedelta(days=max(platforms.restatement_days().values())), data_day],
     ).fetchall()
     days |= {d for (d,) in provisional}
     with conn.transaction():
@@ -786,7 +783,7 @@ def _judge_completeness(conn, batch_id: str, source: str, data_day: date, landed
                      [source, sorted(days)])
         conn.execute(_COMPLETENESS, {
             "days": sorted(days), "platforms": list(platforms), "source": source, "batch_id": batch_id,
-            "as_of": data_day + timedelta(days=1), "restatement": json.dumps(RESTATEMENT_DAYS),
+            "as_of": data_day + timedelta(days=1), "restatement": json.dumps(dict(platforms.restatement_days())),
         })
     without = conn.execute(
         "select distinct institution_id, institution_name from audit.completeness"

@@ -9,7 +9,6 @@ imported here, so that `python -m kinerja.registry.demo` runs it cleanly).
 from kinerja.registry.check import Problem, check_registry
 from kinerja.registry.load import (
     PEER_GROUPS,
-    PLATFORMS,
     RegistryError,
     load_registry,
     read_accounts,
@@ -18,7 +17,6 @@ from kinerja.registry.load import (
 
 __all__ = [
     "PEER_GROUPS",
-    "PLATFORMS",
     "Problem",
     "RegistryError",
     "check_registry",

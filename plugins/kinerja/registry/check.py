@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kinerja.sources import PLATFORMS
+from kinerja import platforms
 
 REGIONS_FILE = "regions_kepmendagri2025.csv"
 CENTRAL_FILE = "central_institutions.csv"
@@ -723,14 +723,14 @@ def _check_platform(row: _Row) -> str | None:
     """The platform, or the one it is taken for (to compare handles); a problem unless canonical."""
     # Not stripped: " x" is not "x" and must be corrected in the file, not here.
     value = row.values.get("platform") or ""
-    if value in PLATFORMS:
+    if value in platforms.names():
         return value
     if not value.strip():
-        row.problem("platform", "is empty", f"Fill in platform: one of {', '.join(PLATFORMS)}")
+        row.problem("platform", "is empty", f"Fill in platform: one of {', '.join(platforms.names())}")
         return None
-    suggestion = suggest(value, PLATFORMS, PLATFORM_ALIASES)
+    suggestion = suggest(value, platforms.names(), PLATFORM_ALIASES)
     row.problem(
-        "platform", f"{value!r} is not a canonical platform name", _choice_hint(suggestion, PLATFORMS)
+        "platform", f"{value!r} is not a canonical platform name", _choice_hint(suggestion, platforms.names())
     )
     return suggestion
 

@@ -26,11 +26,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from kinerja import config
+from kinerja import config, platforms
 from kinerja.registry.load import (
     ACCOUNT_COLUMNS,
     ACCOUNTS_FILE,
-    PLATFORMS,
     read_accounts,
     read_institutions,
 )
@@ -118,7 +117,7 @@ def _has_platform(institution_id: str, platform: str) -> bool:
 def _successor_rows(predecessor: str, successors: list[str], begins: date) -> tuple[list[dict], set[tuple]]:
     """The split ministry's accounts under its successors, and the (successor, platform) pairs they cover."""
     rows, covered = [], set()
-    for platform in PLATFORMS:
+    for platform in platforms.names():
         if not _has_platform(predecessor, platform):
             continue
         account_id = f"demo-{predecessor}-{platform}"
@@ -149,7 +148,7 @@ def generate_demo_accounts(institutions: list[dict]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for institution_id, (begins, ends, _) in periods.items():
         rows += taken_over.get(institution_id, [])
-        for platform in PLATFORMS:
+        for platform in platforms.names():
             if (institution_id, platform) in covered or not _has_platform(institution_id, platform):
                 continue
             rows += _own_account(institution_id, platform, max(begins, DEMO_VALID_FROM), ends)

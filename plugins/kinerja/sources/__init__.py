@@ -4,8 +4,6 @@ one dict per account and metric day with the keys of `CANONICAL_FIELDS`; a value
 a number or None ("no value"), never a zero standing in for a missing value.
 """
 
-PLATFORMS = ("instagram", "facebook", "x", "youtube", "tiktok")
-
 # Identity of a record, then its metrics, in the order raw.account_daily stores them.
 KEY_FIELDS = ("platform", "account_id", "metric_date")
 METRIC_FIELDS = (

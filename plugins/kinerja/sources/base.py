@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
+from kinerja import platforms
 from kinerja.sources import KEY_FIELDS, METRIC_FIELDS
 
 POST_KEY_FIELDS = ("platform", "account_id", "post_id", "as_of_date")
@@ -53,26 +53,15 @@ class NoValue(StrEnum):
     NOT_OBSERVED = "not_observed"
 
 
-# The metric day of a value is the date of the platform's own daily bucket. Platforms
-# that publish daily values (Meta, YouTube) close their day at midnight US Pacific, so a
-# value they label 2026-10-05 is stored as metric day 2026-10-05 even though that day
-# ends at 14:00 or 15:00 WIB on the 6th; it is re-pulled by the trailing window until
-# final. Where we bucket timestamps ourselves (posts, comments, follower snapshots), we
-# use the same zone as the platform's daily values, so a post and its day's totals agree.
-PLATFORM_DAY_ZONE: Mapping[str, ZoneInfo] = {
-    "facebook": ZoneInfo("America/Los_Angeles"),
-    "instagram": ZoneInfo("America/Los_Angeles"),
-    "youtube": ZoneInfo("America/Los_Angeles"),
-    "x": ZoneInfo("Asia/Jakarta"),
-    "tiktok": ZoneInfo("Asia/Jakarta"),
-}
-
-
 def metric_day(platform: str, moment: datetime) -> date:
-    """The metric day a timestamped event (a post, a comment) belongs to on `platform`."""
+    """The metric day a timestamped event (a post, a comment) belongs to on `platform`.
+
+    The date in the zone of the platform's own daily buckets (kinerja.platforms): Meta and
+    YouTube close their day at midnight US Pacific, so a post and its day's totals agree.
+    """
     if moment.tzinfo is None:
         raise ValueError(f"{moment!r} has no time zone: platform timestamps must be aware")
-    return moment.astimezone(PLATFORM_DAY_ZONE[platform]).date()
+    return moment.astimezone(platforms.platform(platform).metric_day_zone).date()
 
 
 def account_day_record(

@@ -50,10 +50,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from kinerja import platforms
 from kinerja.registry.history import accounts_on
 from kinerja.sources import KEY_FIELDS, METRIC_FIELDS
 from kinerja.sources.base import (
-    PLATFORM_DAY_ZONE,
     Harvest,
     NoValue,
     SourceProblem,
@@ -349,7 +349,7 @@ def _published_at(platform: str, day: date, wib_seconds: int) -> datetime:
         if metric_day(platform, moment) == day:
             return moment
     # a short (daylight saving) day that misses the hour: noon of the platform's day
-    return datetime.combine(day, time(12), PLATFORM_DAY_ZONE[platform])
+    return datetime.combine(day, time(12), platforms.platform(platform).metric_day_zone)
 
 
 def _posts_of_day(account_id: str, platform: str, day: date, values: dict, latency_s: float) -> list[_Post]:
@@ -393,7 +393,7 @@ def _posts_of_day(account_id: str, platform: str, day: date, values: dict, laten
 def _post_snapshot(platform: str, account_id: str, post: _Post, as_of: date, missing: dict) -> dict:
     """Lifetime totals of `post` as of the end of `as_of`."""
     traits = POST_TRAITS[platform]
-    age = (as_of - post.published_at.astimezone(PLATFORM_DAY_ZONE[platform]).date()).days
+    age = (as_of - post.published_at.astimezone(platforms.platform(platform).metric_day_zone).date()).days
     growth = 1.0 + traits["tail"] * (1.0 - math.exp(-age / traits["tau"]))
     values = {name: int(first * growth) for name, first in post.first_day.items()}
     replies = int(values["comments"] * post.reply_share)

@@ -1,6 +1,6 @@
 """What every API connector shares: the days of a harvest, problems, the per-account loop.
 
-Metric days (see kinerja.sources.base.PLATFORM_DAY_ZONE):
+Metric days (see kinerja.platforms):
 - a daily value the platform labels with its own day (Meta `end_time`, YouTube Analytics
   `day`) belongs to that day; Meta's `end_time` is the END of the day (midnight US Pacific,
   https://developers.facebook.com/docs/instagram-api/reference/user/insights/ : "periods
@@ -18,9 +18,10 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 
+from kinerja import platforms
 from kinerja.sources.api.client import ApiClient, ApiError, QuotaExhausted, TokenRejected
 from kinerja.sources.api.tokens import Token, find_token
-from kinerja.sources.base import PLATFORM_DAY_ZONE, Harvest, SourceProblem, metric_day
+from kinerja.sources.base import Harvest, SourceProblem, metric_day
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def window_days(data_day: date, trailing_days: int) -> list[date]:
 
 def day_start(platform: str, day: date) -> datetime:
     """The first moment of `day` in the platform's day zone."""
-    return datetime.combine(day, time(0), tzinfo=PLATFORM_DAY_ZONE[platform])
+    return datetime.combine(day, time(0), tzinfo=platforms.platform(platform).metric_day_zone)
 
 
 def day_of_end_time(platform: str, end_time: datetime) -> date:

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from kinerja import config
+from kinerja import config, platforms
 from kinerja.sources import METRIC_FIELDS
-from kinerja.sources.base import PLATFORM_DAY_ZONE, POST_METRIC_FIELDS, NoValue
+from kinerja.sources.base import POST_METRIC_FIELDS, NoValue
 from kinerja.sources.filedrop import cells as c
 from kinerja.sources.filedrop.parsed import AccountDayRow, AccountHint, ParsedFile, PostRow
 from kinerja.sources.filedrop.rows import MetricColumns, RowReader
@@ -117,7 +117,7 @@ def _account_days(
 
 
 def _midnight(platform: str, day: date | None) -> datetime | None:
-    return None if day is None else datetime.combine(day, time(), PLATFORM_DAY_ZONE[platform])
+    return None if day is None else datetime.combine(day, time(), platforms.platform(platform).metric_day_zone)
 
 
 def parse_youtube_totals(table: Table, drop_day: date) -> ParsedFile:
