@@ -177,7 +177,7 @@ def warehouse_psql() -> None:
 
 @warehouse_app.command("fingerprint")
 def warehouse_fingerprint() -> None:
-    """Print a content hash of the raw, fact and report tables: equal before and after a re-run."""
+    """Print a content hash of every raw, audit, registry, published and issued table: equal before and after a re-run."""
     from kinerja.warehouse import connect
     from kinerja.warehouse.fingerprint import warehouse_fingerprints
 
