@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import shutil
 
+from typer.testing import CliRunner
+
 from kinerja.cli import app
 from support import SMALL_REGISTRY
-from typer.testing import CliRunner
 
 runner = CliRunner()
 
