@@ -152,9 +152,9 @@ SQL_LINT_PATHS = ("models", "analyses", "tests", "snapshots")
 )
 def lint_sql(
     ctx: typer.Context,
-    keep_server: bool = typer.Option(False, help="Leave the embedded server running if this command started it."),
+    keep_server: bool = typer.Option(False, help="Leave the embedded server running if this started it."),
 ) -> None:
-    """Run sqlfluff (the .sqlfluff at the repo root) on the dbt project, with the warehouse's profile variables.
+    """Run sqlfluff (.sqlfluff at the repo root) on the dbt project, with the warehouse's profile variables.
 
     Without arguments: `sqlfluff lint` over the dbt models (and analyses, tests, snapshots if any).
     Arguments go to sqlfluff, e.g. `kinerja lint-sql fix dbt_project/models`. The dbt templater
@@ -170,7 +170,8 @@ def lint_sql(
     args = list(ctx.args) or ["lint", *paths]
     started_here = config.warehouse_url() is None and not (embedded.pgdata_dir() / "postmaster.pid").exists()
     try:
-        env = dbt.dbt_environment(ensure_warehouse())
+        with _what_to_do_on_failure():
+            env = dbt.dbt_environment(ensure_warehouse())
         # compile into a folder of its own: target/ holds the manifest the DAGs render
         env["DBT_TARGET_PATH"] = str(config.local_dir() / "dbt-lint-target")
         result = subprocess.run([sys.executable, "-m", "sqlfluff", *args], env=env, cwd=root, check=False)
