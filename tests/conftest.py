@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+
 from support import SMALL_REGISTRY
 
 # A home of this session's own: embedded server, Airflow home, scorecards, dbt's target
@@ -56,8 +57,9 @@ def create_database(server, prefix: str):
 
 
 def drop_database(server, params) -> None:
-    from kinerja.warehouse import connect
     from psycopg import sql
+
+    from kinerja.warehouse import connect
 
     with connect(server, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(params.dbname)))

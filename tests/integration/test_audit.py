@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from kinerja import landing
 from kinerja.quality import account_days as quality
 from kinerja.sources import simulator

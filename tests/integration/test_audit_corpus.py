@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+
 from kinerja import dbt_commands as dbt
 from kinerja import landing
 from kinerja.quality import account_days as quality

@@ -36,8 +36,9 @@ BAD = {
     "wrong-platform": (_post("wrong-platform", account_id="demo-kab-5101-instagram"),
                        "expect_column_values_to_be_in_set:account_valid_on_day",
                        "not a registered facebook account on 2026-10-06"),
-    # 00:30 WIB on the 7th is still the 6th in UTC: judged by the Indonesian day
-    "future": (_post("future", published=datetime(2026, 10, 6, 17, 30, tzinfo=UTC)),
+    # 01:00 on the 7th in US Pacific, the day of Facebook's own daily values (the platforms
+    # seed): after its as-of day. (00:30 WIB on the 7th would still be Facebook's 6th.)
+    "future": (_post("future", published=datetime(2026, 10, 7, 8, 0, tzinfo=UTC)),
                "expect_column_pair_values_a_to_be_greater_than_b:as_of_date,published_day",
                "published on 2026-10-07, after its as-of day 2026-10-06"),
     "old": (_post("old", as_of=DAY - timedelta(days=10), published=datetime(2026, 9, 20, tzinfo=UTC)),
@@ -106,13 +107,14 @@ def test_a_post_batch_mostly_bad_is_rejected_and_says_why(conn):
 def test_a_real_meta_post_export_passes_the_post_audit(conn, tmp_path, small_accounts):
     import shutil
 
-    from kinerja.sources.filedrop.inbox import process_inbox
+    from kinerja.landing.harvest import land_file_records
+from kinerja.sources.filedrop.inbox import process_inbox
     from support import REPO
 
     inbox, archive = tmp_path / "inbox", tmp_path / "archive"
     (inbox / "prov-51").mkdir(parents=True)
     shutil.copy(REPO / "tests" / "fixtures" / "exports" / "meta_posts_instagram.csv", inbox / "prov-51")
-    process_inbox(conn, inbox, archive, small_accounts, date(2026, 6, 13))
+    process_inbox(conn, inbox, archive, small_accounts, date(2026, 6, 13), land_file_records)
     [batch_id] = [b for (b,) in conn.execute("select batch_id from raw.batch_ledger where raw_table = 'raw.post_daily'")]
 
     result = audit_post_batch(conn, batch_id)

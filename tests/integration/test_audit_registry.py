@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from kinerja import config
 from kinerja.quality.registry import RegistryAuditFailed, audit_registry
 from kinerja.registry.load import load_registry

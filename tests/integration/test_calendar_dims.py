@@ -15,6 +15,7 @@ from calendar import monthrange
 from datetime import date
 
 import pytest
+
 from kinerja import config, platforms
 from kinerja import dbt_commands as dbt
 
@@ -33,9 +34,10 @@ def _holiday_rows() -> list[dict]:
 @pytest.fixture(scope="module")
 def dims(server, tmp_path_factory):
     """A connection to a database where the three models and their seeds were built."""
+    from psycopg import sql
+
     from kinerja.warehouse import connect, ensure_database
     from kinerja.warehouse.schema import apply_ddl
-    from psycopg import sql
 
     params = ensure_database(server, f"kinerja_calendar_{uuid.uuid4().hex[:10]}")
     with connect(params) as conn:

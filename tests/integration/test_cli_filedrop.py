@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from typer.testing import CliRunner
+
 from kinerja.cli import app
 from support import REPO, SMALL_REGISTRY
-from typer.testing import CliRunner
 
 pytestmark = pytest.mark.integration
 

@@ -9,6 +9,7 @@ import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
+
 from kinerja import config
 from kinerja import dbt_commands as dbt
 from kinerja.orchestration import runner

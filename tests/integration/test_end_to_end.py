@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from kinerja import config
 from kinerja.orchestration import runner
 from kinerja.tasks import registry as registry_tasks

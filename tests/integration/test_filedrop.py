@@ -8,7 +8,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+
 from kinerja import landing
+from kinerja.landing.harvest import land_file_records
 from kinerja.sources.base import account_day_record
 from kinerja.sources.filedrop.inbox import process_inbox
 from kinerja.warehouse.fingerprint import table_fingerprint
@@ -48,7 +50,7 @@ def drop(inbox: Path, institution: str | None, name: str, content: bytes | str |
 
 
 def run(conn, folders, registry):
-    return process_inbox(conn, *folders, registry, TODAY)
+    return process_inbox(conn, *folders, registry, TODAY, land_file_records)
 
 
 def landed(conn, table="raw.account_daily", column="views", day_column="metric_date"):
@@ -173,7 +175,7 @@ def test_meta_posts_are_attributed_by_their_account_id(conn, folders, registry):
 
 def test_lifetime_post_exports_of_two_days_are_two_snapshots_never_a_sum(conn, folders, registry):
     drop(folders[0], "prov-51", "meta_posts_instagram.csv")
-    process_inbox(conn, *folders, registry, date(2026, 4, 2))
+    process_inbox(conn, *folders, registry, date(2026, 4, 2), land_file_records)
     later = (EXPORTS / "meta_posts_instagram.csv").read_bytes().replace(b'"15,000"', b'"16,500"')
     drop(folders[0], "prov-51", "meta_posts_instagram.csv", later)
     run(conn, folders, registry)

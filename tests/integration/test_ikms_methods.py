@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
+
 from kinerja import dbt_commands as dbt
 from kinerja import landing
 from kinerja.quality import account_days as quality

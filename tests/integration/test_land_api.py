@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+
 from fakeplatforms import FakeClock, FakePlatform, Reply, fixture
 from kinerja.tasks import sources
 from kinerja.warehouse import connect

@@ -8,6 +8,7 @@ from datetime import UTC, date
 
 import psycopg
 import pytest
+
 from kinerja import landing
 from kinerja.sources import simulator
 from kinerja.warehouse.fingerprint import table_fingerprint

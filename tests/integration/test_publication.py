@@ -6,6 +6,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
+
 from kinerja import dbt_commands as dbt
 from kinerja import landing, publish
 from kinerja.publish import issues as publication

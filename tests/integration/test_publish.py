@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+
 from kinerja import dbt_commands as dbt
 from kinerja import landing, publish
 from kinerja.landing.plan import window
@@ -271,7 +272,7 @@ def test_a_failed_audit_leaves_what_users_see_unchanged(conn, warehouse, small_a
 
     # the GX audit of the build catches it too, and names the row
     with pytest.raises(build.BuildAuditFailed, match=r"comments: 1 row\(s\) \(e\.g\. account_id=") as failed:
-        build.audit_fact_days(conn, DAYS[3])
+        build.audit_fact_days(conn, DAYS[3], window(DAYS[3], 3))
     assert "nothing was published" in str(failed.value)
     assert _build_results(conn, f"{build.FACT_TABLE}:{DAYS[3]}")[
         ("expect_column_values_to_be_between", "comments")

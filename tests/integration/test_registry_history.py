@@ -12,6 +12,7 @@ import shutil
 from datetime import date, timedelta
 
 import pytest
+
 from kinerja import dbt_commands as dbt
 from kinerja import landing, publish
 from kinerja.quality import account_days as quality

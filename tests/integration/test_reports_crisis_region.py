@@ -17,6 +17,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 import pytest
+
 from kinerja import dbt_commands as dbt
 from kinerja import landing, publish
 from kinerja.landing.plan import window

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from kinerja import config
 from kinerja import monitoring as watchdog
 from kinerja.tasks import registry as registry_tasks
@@ -112,8 +113,9 @@ def test_a_platform_that_stops_is_named_alone_and_the_file_drop_alone_expects_no
         assert watchdog.check_landing(conn, due - timedelta(minutes=1))["expected_day"] == "2026-10-04"
 
     # the same check by hand: a table per platform, the alarm, exit 1
-    from kinerja.cli import app
     from typer.testing import CliRunner
+
+    from kinerja.cli import app
 
     result = CliRunner().invoke(app, ["watchdog", "--at", "2026-10-06T12:00", "--no-freshness"])
     assert result.exit_code == 1, result.output

@@ -27,8 +27,8 @@ AUDITS = {"raw.account_daily": audit_batch, "raw.post_daily": audit_post_batch}
 
 
 def audit_all(conn: psycopg.Connection, batch_ids: Iterable[str], audit) -> tuple[list[dict], list[str]]:
-    """Audit each batch (account-day batches by default; `audit`: another raw table's audit, e.g. posts);
-    (outcome per batch, sentences of the rejected ones)."""
+    """Audit each batch of one raw table with `audit` (one of AUDITS); (outcome per batch, sentences of
+    the rejected ones). Each audit commits its own records, whatever its outcome."""
     outcomes, rejected = [], []
     for batch_id in batch_ids:
         try:
@@ -80,30 +80,32 @@ def audit_pending(conn: psycopg.Connection, source_prefix: str) -> tuple[list[st
 
 def land_harvest(conn: psycopg.Connection, source: str, platform: str | None, name: str, data_day: date,
                  harvest: Harvest) -> dict:
-    """Archive, record and land one harvest under the source name `name`, then audit its batches."""
+    """Archive, record and land one harvest under the source name `name`, then audit its batches.
+
+    `source` and `platform` file its problems (a source without platforms records none).
+    """
     archived = payloads.archive_payloads(conn, data_day, harvest.payloads)  # first: nothing is lost
-    if platform is not None:  # problems are recorded per platform; a source without one has none
+    if platform is not None:
         payloads.record_problems(conn, data_day, source, platform, harvest.problems)
-    batch_ids, account_batch, post_batch = [], None, None
+    landed = {}  # raw table -> the batch landed in it
     if harvest.account_days:
-        account_batch = batches.land_batch(conn, name, data_day, harvest.account_days).batch_id
-        batch_ids.append(account_batch)
+        landed["raw.account_daily"] = batches.land_batch(conn, name, data_day, harvest.account_days).batch_id
     if harvest.posts:
-        post_batch = batches.land_posts(conn, name, data_day, harvest.posts).batch_id
-        batch_ids.append(post_batch)
+        landed["raw.post_daily"] = batches.land_posts(conn, name, data_day, harvest.posts).batch_id
     conn.commit()
-    audits, rejected = audit_all(conn, [account_batch] if account_batch else [], audit_batch)
-    conn.commit()
-    post_audits, post_rejected = audit_all(conn, [post_batch] if post_batch else [], audit_post_batch)
-    conn.commit()
+    audits, rejected = [], []
+    for table, batch_id in landed.items():
+        outcomes, failed = audit_all(conn, [batch_id], AUDITS[table])
+        conn.commit()
+        audits, rejected = audits + outcomes, rejected + failed
     return {
-        "batch_ids": batch_ids,
+        "batch_ids": list(landed.values()),
         "accounts_landed": sorted({record["account_id"] for record in harvest.account_days}),
         "account_days": len(harvest.account_days),
         "posts": len(harvest.posts),
         "payloads": archived,
-        "audits": audits + post_audits,
-        "rejected": rejected + post_rejected,
+        "audits": audits,
+        "rejected": rejected,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+
 from kinerja import landing
 from kinerja.landing import plan
 from kinerja.quality.account_days import audit_batch
