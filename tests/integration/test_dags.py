@@ -57,8 +57,10 @@ def test_the_daily_dag_lands_before_it_audits_before_it_models(dag_bag):
     assert audit.task_id in fact.upstream_list[0].get_flat_relative_ids(upstream=True) | {
         t.task_id for t in fact.upstream_list
     }
-    # write-audit-publish: the GX audit of the build schema sits between dbt and publish
-    assert publish.upstream_task_ids == {"audit_build"}
+    # write-audit-publish: the GX audit of the build schema sits between dbt and publish, and
+    # both take the days of the one plan made before dbt
+    assert publish.upstream_task_ids == {"audit_build", "plan_days"}
+    assert "plan_days" in dag.get_task("audit_build").upstream_task_ids
     audit_build = dag.get_task("audit_build").upstream_task_ids
     assert audit_build and all(t.startswith("dbt_daily.") for t in audit_build)
     assert [o.name for o in publish.outlets] == ["kinerja_fct_account_daily"]
@@ -112,8 +114,10 @@ def test_the_daily_dag_lands_each_configured_source_in_parallel_before_dbt(airfl
     assert {"land_simulator", "land_filedrop"} <= set(dag.task_ids) and "land_api" not in dag.task_ids
     roots = _dbt_roots(dag)
     assert roots
+    # every source lands and audits before the run's days are planned, and dbt follows the plan
+    assert {"land_simulator", "land_filedrop"} == dag.get_task("plan_days").upstream_task_ids
     for root in roots:
-        assert {"land_simulator", "land_filedrop"} <= dag.get_task(root).upstream_task_ids
+        assert dag.get_task(root).upstream_task_ids == {"plan_days"}
     assert dag.get_task("audit_registry").upstream_task_ids == {"sync_registry"}
     for task_id in ("land_simulator", "land_filedrop"):
         assert dag.get_task(task_id).upstream_task_ids == {"audit_registry"}
@@ -122,8 +126,7 @@ def test_the_daily_dag_lands_each_configured_source_in_parallel_before_dbt(airfl
     dag = _daily_dag()
     assert "land_simulator" not in dag.task_ids
     assert dag.get_task("land_api").upstream_task_ids == {"audit_registry"}
-    for root in _dbt_roots(dag):
-        assert {"land_api", "land_filedrop"} <= dag.get_task(root).upstream_task_ids
+    assert {"land_api", "land_filedrop"} == dag.get_task("plan_days").upstream_task_ids
 
 
 def test_an_unknown_source_is_refused_with_the_known_ones():
