@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from kinerja import landing
 from kinerja.quality import account_days as quality
+from kinerja.quality import engine
 from kinerja.quality.posts import POST_SUITE, audit_post_batch
 from kinerja.sources.base import post_record
 
@@ -85,7 +86,7 @@ def test_each_bad_post_row_is_quarantined_with_its_reason_and_the_rest_accepted(
         " where batch_id = %s and suite = %s", [batch.batch_id, POST_SUITE],
     ).fetchone()
     failing_checks = {check for _, check, _ in BAD.values()} | {"unique"}
-    assert failed == (len(failing_checks), len(quality._expectation_entries(quality.load_suite_spec(POST_SUITE))))
+    assert failed == (len(failing_checks), len(engine.expectation_entries(engine.load_suite_spec(POST_SUITE))))
 
     # idempotent: the same audit again leaves the same records
     audit_post_batch(conn, batch.batch_id)
@@ -137,4 +138,4 @@ def test_two_audits_of_the_same_post_batch_at_once_leave_one_set_of_records(conn
     assert conn.execute("select count(*) from raw.quarantine where batch_id = %s", [batch.batch_id]).fetchone() == (1,)
     assert conn.execute(
         "select count(*) from audit.validation_results where batch_id = %s", [batch.batch_id]
-    ).fetchone() == (len(quality._expectation_entries(quality.load_suite_spec(POST_SUITE))),)
+    ).fetchone() == (len(engine.expectation_entries(engine.load_suite_spec(POST_SUITE))),)
