@@ -107,13 +107,14 @@ def test_a_post_batch_mostly_bad_is_rejected_and_says_why(conn):
 def test_a_real_meta_post_export_passes_the_post_audit(conn, tmp_path, small_accounts):
     import shutil
 
+    from kinerja.landing.harvest import land_file_records
     from kinerja.sources.filedrop.inbox import process_inbox
     from support import REPO
 
     inbox, archive = tmp_path / "inbox", tmp_path / "archive"
     (inbox / "prov-51").mkdir(parents=True)
     shutil.copy(REPO / "tests" / "fixtures" / "exports" / "meta_posts_instagram.csv", inbox / "prov-51")
-    process_inbox(conn, inbox, archive, small_accounts, date(2026, 6, 13))
+    process_inbox(conn, inbox, archive, small_accounts, date(2026, 6, 13), land_file_records)
     [batch_id] = [b for (b,) in conn.execute("select batch_id from raw.batch_ledger where raw_table = 'raw.post_daily'")]
 
     result = audit_post_batch(conn, batch_id)
