@@ -31,7 +31,7 @@ def _build(warehouse, *extra):
 @pytest.fixture
 def bi_role(conn, monkeypatch):
     conn.execute(f"do $$ begin create role {BI_ROLE}; exception when duplicate_object then null; end $$")
-    monkeypatch.setenv(publish.BI_ROLE_ENV, BI_ROLE)
+    monkeypatch.setenv(publish.schemas.BI_ROLE_ENV, BI_ROLE)
     return BI_ROLE
 
 
