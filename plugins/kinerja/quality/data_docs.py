@@ -82,8 +82,22 @@ def prune(retention_days: int | None = None, root: Path | None = None, now: floa
                 path.unlink(missing_ok=True)
                 removed += 1
         _remove_empty_folders(base)
+    removed += _prune_batch_sites(root or config.data_docs_dir(), cutoff)
     if removed:
         log.info("Data Docs: removed %s validation files older than %s days", removed, days)
+    return removed
+
+
+def _prune_batch_sites(root: Path, cutoff: float) -> int:
+    """Remove the whole GX sites that audits wrote per batch before the one site, once past the retention."""
+    removed = 0
+    if not root.is_dir():
+        return removed
+    for folder in root.iterdir():
+        index = folder / "index.html"
+        if folder.name not in ("results", "site") and index.is_file() and index.stat().st_mtime < cutoff:
+            removed += sum(1 for p in folder.rglob("*") if p.is_file())
+            shutil.rmtree(folder, ignore_errors=True)
     return removed
 
 

@@ -478,7 +478,7 @@ def conclude(conn: psycopg.Connection, outcome: Outcome, error: type[Exception])
     if not outcome.usable:
         log.error("%s", outcome.summary())
         raise error(outcome.summary())
-    log.info("audit of %s: %s", outcome.audit_id, outcome.summary())
+    log.info("%s", outcome.summary())  # names the audit and links its Data Docs page
     return outcome
 
 

@@ -53,3 +53,14 @@ def test_a_rerun_forgets_only_its_own_run_and_links_its_row_suite(tmp_path):
     data_docs.forget_run("audit-a", tmp_path)
     assert not rows.exists() and not schema.exists() and other.exists()
     assert data_docs.page_url("audit-a", "raw_account_daily", tmp_path) is None
+
+
+def test_the_per_batch_sites_of_before_go_once_past_the_retention(tmp_path):
+    for name, age in (("simulator_2026-08-01_abc", 40), ("simulator_2026-10-01_def", 2)):
+        (tmp_path / name / "static").mkdir(parents=True)
+        (tmp_path / name / "static" / "style.css").write_text("x")
+        (tmp_path / name / "index.html").write_text("x")
+        os.utime(tmp_path / name / "index.html", (time.time() - age * DAY,) * 2)
+    (tmp_path / "notes").mkdir()  # not a site: left alone
+    assert data_docs.prune(35, tmp_path) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes", "simulator_2026-10-01_def"]
