@@ -17,7 +17,9 @@ engine catches any error and logs it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import shutil
 import time
 from pathlib import Path
@@ -27,6 +29,10 @@ from kinerja import config
 log = logging.getLogger(__name__)
 
 SITE_NAME = "kinerja"
+# The index lists the newest this many validations: building it reads and renders each one
+# (about 3.5 ms apiece, bench/data_docs_site.py), and every audit rebuilds it. Older pages
+# stay reachable from their task logs until the retention removes them.
+INDEX_LIMIT = 500
 
 
 def results_dir(root: Path | None = None) -> Path:
@@ -49,7 +55,7 @@ def context_config(root: Path | None = None):
     }
     site = {
         "class_name": "SiteBuilder",
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "validation_results_limit": INDEX_LIMIT},
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site_dir(root))},
         # Suites live in memory per audit, so a suite section would drop every other audit's
         # suite pages; the validation pages show each expectation anyway. No profiling here.
@@ -73,18 +79,33 @@ def prune(retention_days: int | None = None, root: Path | None = None, now: floa
     """
     days = config.data_docs_retention_days() if retention_days is None else retention_days
     cutoff = (now or time.time()) - days * 86400
-    removed = 0
-    for base in (results_dir(root), site_dir(root) / "validations"):
-        if not base.is_dir():
-            continue
-        for path in base.rglob("*"):
-            if path.is_file() and path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
-                removed += 1
-        _remove_empty_folders(base)
+    removed = sum(_prune_tree(base, cutoff) for base in (results_dir(root), site_dir(root) / "validations"))
     removed += _prune_batch_sites(root or config.data_docs_dir(), cutoff)
     if removed:
         log.info("Data Docs: removed %s validation files older than %s days", removed, days)
+    return removed
+
+
+def _prune_tree(base: Path, cutoff: float) -> int:
+    """Remove the files under `base` older than `cutoff`, and the folders they leave empty."""
+    removed, emptied = 0, set()
+    # deepest first (os.walk is much faster than Path.rglob on thousands of pages)
+    for folder, subfolders, files in os.walk(base, topdown=False):
+        kept = 0
+        for name in files:
+            path = os.path.join(folder, name)
+            try:
+                if os.stat(path).st_mtime < cutoff:
+                    os.unlink(path)
+                    removed += 1
+                else:
+                    kept += 1
+            except FileNotFoundError:  # removed by a concurrent build
+                pass
+        if folder != str(base) and not kept and all(os.path.join(folder, d) in emptied for d in subfolders):
+            with contextlib.suppress(OSError):  # a concurrent audit may just have written here
+                os.rmdir(folder)
+                emptied.add(folder)
     return removed
 
 
@@ -101,23 +122,22 @@ def _prune_batch_sites(root: Path, cutoff: float) -> int:
     return removed
 
 
-def _remove_empty_folders(base: Path) -> None:
-    # deepest first, so that a folder emptied by its children goes too
-    for folder in sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-        try:
-            folder.rmdir()
-        except OSError:  # not empty, or removed by a concurrent build
-            pass
-
-
 def build(context, run_name: str, suite: str, root: Path | None = None) -> str | None:
     """Prune, render this run's validation pages and the index; the file:// URL of `suite`'s page."""
     prune(root=root)
-    keys = [key for key in context.validation_results_store.list_keys() if key.run_id.run_name == run_name]
+    keys = run_keys(context, run_name, root)
     if not keys:  # an empty list would make GX render every page of the site
         return None
     context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=keys)
     return page_url(run_name, suite, root)
+
+
+def run_keys(context, run_name: str, root: Path | None = None) -> list:
+    """The validation result keys of `run_name`, read from its folders only (not the whole store)."""
+    store = context.validation_results_store
+    base = results_dir(root)
+    suites = [d.name for d in base.iterdir() if (d / run_name).is_dir()] if base.is_dir() else []
+    return [store.tuple_to_key(key) for suite in suites for key in store.store_backend.list_keys((suite, run_name))]
 
 
 def page_url(run_name: str, suite: str, root: Path | None = None) -> str | None:
