@@ -93,6 +93,9 @@ def _prune_tree(base: Path, cutoff: float) -> int:
     for folder, subfolders, files in os.walk(base, topdown=False):
         kept = 0
         for name in files:
+            if name.startswith("."):  # GX's own files (.ge_store_backend_id) are the store's, not a validation's
+                kept += 1
+                continue
             path = os.path.join(folder, name)
             try:
                 if os.stat(path).st_mtime < cutoff:

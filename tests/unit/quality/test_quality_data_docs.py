@@ -26,13 +26,15 @@ def test_pages_and_results_older_than_the_retention_go_and_their_folders_with_th
     kept = [page(tmp_path, "raw_account_daily", "audit-b", "20261001T000000Z", 2, kind)
             for kind in ("site", "results")]
     index = data_docs.site_dir(tmp_path) / "index.html"
-    index.write_text("index")
-    os.utime(index, (time.time() - 90 * DAY,) * 2)
+    store_id = data_docs.results_dir(tmp_path) / ".ge_store_backend_id"
+    for path in (index, store_id):
+        path.write_text("x")
+        os.utime(path, (time.time() - 90 * DAY,) * 2)
 
     assert data_docs.prune(35, tmp_path) == 2
     assert not any(p.exists() for p in old) and all(p.exists() for p in kept)
     assert not (data_docs.site_dir(tmp_path) / "validations" / "raw_account_daily" / "audit-a").exists()
-    assert index.exists()  # the index and static assets are the site's, not a validation's
+    assert index.exists() and store_id.exists()  # the site's and the store's own, not a validation's
     assert data_docs.prune(1, tmp_path) == 2 and not (data_docs.results_dir(tmp_path) / "raw_account_daily").exists()
 
 
