@@ -88,6 +88,28 @@ def default_parameters() -> dict:
     return {"platforms": names, "platform_names": ", ".join(names)}
 
 
+# --- reading -----------------------------------------------------------------------------
+
+
+def read_rows(conn: psycopg.Connection, query: str, params: dict | list) -> pd.DataFrame:
+    """The rows of `query`; whole numbers as nullable integers, numerics as floats ("no value" stays null)."""
+    with conn.cursor() as cur:
+        cur.execute(query, params)
+        frame = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description], dtype=object)
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if len(values) and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            frame[column] = frame[column].astype("Int64")
+        elif len(values) and all(isinstance(v, (Decimal, float)) for v in values):
+            frame[column] = frame[column].astype("float64")
+    return frame
+
+
+def registry_account_ids(conn: psycopg.Connection) -> list[str]:
+    """Every account id the registry knows: the value set of the suites' account checks."""
+    return [row[0] for row in conn.execute("select distinct account_id from registry.accounts order by 1")]
+
+
 # --- validating ---------------------------------------------------------------------------
 
 
@@ -500,21 +522,3 @@ def audit_table(conn: psycopg.Connection, suite: str, table: str, audit_id: str,
     outcome.data_docs_url = validation.build_docs(spec["name"])
     return conclude(conn, outcome, error)
 
-
-def read_rows(conn: psycopg.Connection, query: str, params: dict | list) -> pd.DataFrame:
-    """The rows of `query`; whole numbers as nullable integers, numerics as floats ("no value" stays null)."""
-    with conn.cursor() as cur:
-        cur.execute(query, params)
-        frame = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description], dtype=object)
-    for column in frame.columns:
-        values = frame[column].dropna()
-        if len(values) and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            frame[column] = frame[column].astype("Int64")
-        elif len(values) and all(isinstance(v, (Decimal, float)) for v in values):
-            frame[column] = frame[column].astype("float64")
-    return frame
-
-
-def registry_account_ids(conn: psycopg.Connection) -> list[str]:
-    """Every account id the registry knows: the value set of the suites' account checks."""
-    return [row[0] for row in conn.execute("select distinct account_id from registry.accounts order by 1")]
