@@ -211,3 +211,35 @@ def airflow_environment(metadata_url: str, home: Path | None = None) -> dict[str
         "AIRFLOW__COSMOS__CACHE_DIR": str(local_dir() / "cosmos-cache"),
         "AIRFLOW__COSMOS__PROPAGATE_LOGS": "False",
     }
+
+
+# --- audits
+# Days before the data day a batch may carry, per source, unless set in the environment:
+# API pulls re-read api_trailing_days(); file-drop exports cover up to a quarter; the
+# simulator lands a month as one batch when it backfills (tests, demos).
+DEFAULT_AUDIT_WINDOW_DAYS = {"filedrop": 92, "simulator": 31}
+# Days a validation's Data Docs page is kept (a month of daily runs and a few days to look back).
+DEFAULT_DATA_DOCS_RETENTION_DAYS = 35
+
+
+def audit_window_days(source: str) -> int:
+    """Trailing days a batch of `source` may carry before its data day.
+
+    `KINERJA_AUDIT_WINDOW_DAYS_<SOURCE>` (API_FACEBOOK for `api:facebook`), else
+    `KINERJA_AUDIT_WINDOW_DAYS`, else the source's default (API: its trailing days).
+    """
+    specific = "KINERJA_AUDIT_WINDOW_DAYS_" + source.upper().replace(":", "_")
+    for name in (specific, "KINERJA_AUDIT_WINDOW_DAYS"):
+        if os.environ.get(name, "").strip():
+            return int(os.environ[name])
+    return DEFAULT_AUDIT_WINDOW_DAYS.get(source.split(":")[0], api_trailing_days())
+
+
+def data_docs_dir() -> Path:
+    """The one Great Expectations Data Docs site of every audit (`KINERJA_DATA_DOCS_DIR`, else $KINERJA_HOME/data_docs)."""
+    return _path_from_env("KINERJA_DATA_DOCS_DIR", local_dir() / "data_docs")
+
+
+def data_docs_retention_days() -> int:
+    """Days a validation stays in the Data Docs site (`KINERJA_DATA_DOCS_RETENTION_DAYS`); older pages go when docs are built."""
+    return int(os.environ.get("KINERJA_DATA_DOCS_RETENTION_DAYS", "").strip() or DEFAULT_DATA_DOCS_RETENTION_DAYS)

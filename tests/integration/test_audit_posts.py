@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from kinerja import landing
 from kinerja.quality import account_days as quality
+from kinerja.quality import engine
 from kinerja.quality.posts import POST_SUITE, audit_post_batch
 from kinerja.sources.base import post_record
 
@@ -86,7 +88,7 @@ def test_each_bad_post_row_is_quarantined_with_its_reason_and_the_rest_accepted(
         " where batch_id = %s and suite = %s", [batch.batch_id, POST_SUITE],
     ).fetchone()
     failing_checks = {check for _, check, _ in BAD.values()} | {"unique"}
-    assert failed == (len(failing_checks), len(quality._expectation_entries(quality.load_suite_spec(POST_SUITE))))
+    assert failed == (len(failing_checks), len(engine.expectation_entries(engine.load_suite_spec(POST_SUITE))))
 
     # idempotent: the same audit again leaves the same records
     audit_post_batch(conn, batch.batch_id)
@@ -108,7 +110,7 @@ def test_a_real_meta_post_export_passes_the_post_audit(conn, tmp_path, small_acc
     import shutil
 
     from kinerja.landing.harvest import land_file_records
-from kinerja.sources.filedrop.inbox import process_inbox
+    from kinerja.sources.filedrop.inbox import process_inbox
     from support import REPO
 
     inbox, archive = tmp_path / "inbox", tmp_path / "archive"
@@ -139,4 +141,4 @@ def test_two_audits_of_the_same_post_batch_at_once_leave_one_set_of_records(conn
     assert conn.execute("select count(*) from raw.quarantine where batch_id = %s", [batch.batch_id]).fetchone() == (1,)
     assert conn.execute(
         "select count(*) from audit.validation_results where batch_id = %s", [batch.batch_id]
-    ).fetchone() == (len(quality._expectation_entries(quality.load_suite_spec(POST_SUITE))),)
+    ).fetchone() == (len(engine.expectation_entries(engine.load_suite_spec(POST_SUITE))),)

@@ -10,7 +10,7 @@ from kinerja import dbt_commands as dbt
 from kinerja import landing, publish
 from kinerja.landing.plan import window
 from kinerja.quality import account_days as quality
-from kinerja.quality import build
+from kinerja.quality import build, engine
 from kinerja.sources import simulator
 from kinerja.warehouse.fingerprint import table_fingerprint
 from support import daily_vars
@@ -34,7 +34,7 @@ def _build(warehouse, *extra):
 @pytest.fixture
 def bi_role(conn, monkeypatch):
     conn.execute(f"do $$ begin create role {BI_ROLE}; exception when duplicate_object then null; end $$")
-    monkeypatch.setenv(publish.BI_ROLE_ENV, BI_ROLE)
+    monkeypatch.setenv(publish.schemas.BI_ROLE_ENV, BI_ROLE)
     return BI_ROLE
 
 
@@ -249,7 +249,7 @@ def test_a_failed_audit_leaves_what_users_see_unchanged(conn, warehouse, small_a
     scores_audit = f"{build.SCORES_TABLE}:2026-10"
     passed = _build_results(conn, scores_audit)
     assert passed and all(success for success, _ in passed.values())
-    assert len(passed) == len(quality._expectation_entries(quality.load_suite_spec(build.SCORES_SUITE)))
+    assert len(passed) == len(engine.expectation_entries(engine.load_suite_spec(build.SCORES_SUITE)))
     before = {
         t: table_fingerprint(conn, t)
         for t in ("marts.fct_account_daily", "reports.rpt_institution_scores_monthly")

@@ -1,1 +1,2 @@
-"""Great Expectations audits: raw batches (account days, posts), the registry, the build schemas."""
+"""Great Expectations audits: one engine (`engine`, `data_docs`) and one module per subject
+(`account_days`, `posts`, `registry`, `build`)."""

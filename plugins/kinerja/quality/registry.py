@@ -3,8 +3,9 @@
 registry/check.py refuses invalid registry files before they load; this audit checks what
 is in the warehouse after the load (suites registry_institutions.yml, registry_accounts.yml),
 so that a hand edit of the tables or a loader bug cannot reach the landing and the scores.
-Results go to audit.validation_results (level 'registry', batch_id `registry:<table>`, the
-newest audit replacing the previous one); a failure raises `RegistryAuditFailed` naming the
+Built on `kinerja.quality.engine`: results go to audit.validation_results (level 'registry',
+batch_id `registry:<table>`, the newest audit replacing the previous one), the validation to
+the one Data Docs site; a failure raises `RegistryAuditFailed` naming the
 expectation, the rows and what to do. Run by the daily DAG's `audit_registry` task, after
 `sync_registry` and before anything lands.
 """
@@ -15,7 +16,7 @@ import logging
 
 import psycopg
 
-from kinerja.quality.build import _audit, _read
+from kinerja.quality import engine
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,8 @@ def audit_registry(conn: psycopg.Connection) -> dict:
     outcome = {}
     for suite, table, query in (("registry_institutions", "registry.institutions", _INSTITUTIONS),
                                 ("registry_accounts", "registry.accounts", _ACCOUNTS)):
-        frame = _read(conn, table, query, {})
-        audit = _audit(conn, suite, table, f"registry:{table}", frame, {}, level=LEVEL,
-                       error=RegistryAuditFailed, **_WORDING)
+        frame = engine.read_rows(conn, query, {})
+        audit = engine.audit_table(conn, suite, table, f"registry:{table}", frame, {}, LEVEL,
+                                   RegistryAuditFailed, **_WORDING)
         outcome[table] = audit.rows_checked
     return outcome

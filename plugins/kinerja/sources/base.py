@@ -76,7 +76,7 @@ def account_day_record(
     `missing` names the reason for metrics left out of `values`; any other metric left out
     is `NOT_REPORTED`.
     """
-    return _record(dict(zip(KEY_FIELDS, (platform, account_id, day))), METRIC_FIELDS, values, missing)
+    return _record(dict(zip(KEY_FIELDS, (platform, account_id, day), strict=True)), METRIC_FIELDS, values, missing)
 
 
 def post_record(
@@ -90,7 +90,7 @@ def post_record(
     missing: Mapping[str, NoValue] | None = None,
 ) -> dict:
     """A canonical post record (lifetime totals as of `as_of`), built like `account_day_record`."""
-    keys = dict(zip(POST_KEY_FIELDS, (platform, account_id, post_id, as_of)))
+    keys = dict(zip(POST_KEY_FIELDS, (platform, account_id, post_id, as_of), strict=True))
     keys |= {"published_at": published_at, "post_type": post_type}
     return _record(keys, POST_METRIC_FIELDS, values, missing)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from kinerja.landing.plan import DayPlan
-from kinerja.quality.build import BuildAudit, audit_fact_days, audit_scores
+from kinerja.quality.build import audit_fact_days, audit_scores
+from kinerja.quality.engine import Outcome
 from kinerja.warehouse import connect, ensure_warehouse
 
 
@@ -22,6 +23,6 @@ def audit_build_month(month: date) -> dict:
         return _outcome(audit_scores(conn, month))
 
 
-def _outcome(audit: BuildAudit) -> dict:
+def _outcome(audit: Outcome) -> dict:
     return {"audit_id": audit.audit_id, "rows_checked": audit.rows_checked,
             "expectations": audit.expectations, "data_docs": audit.data_docs_url}
