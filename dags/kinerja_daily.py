@@ -39,6 +39,7 @@ Re-running a day, twice or concurrently, leaves the warehouse the same.
 
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
+
 from kinerja import config
 from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, TIMEZONE, data_day_of
 from kinerja.orchestration.dbt_groups import dbt_task_group

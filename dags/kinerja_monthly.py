@@ -33,6 +33,7 @@ from datetime import timedelta
 from airflow.providers.standard.sensors.time_delta import TimeDeltaSensor
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
+
 from kinerja import config
 from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, TIMEZONE, month_of
 from kinerja.orchestration.dbt_groups import dbt_task_group

@@ -16,6 +16,7 @@ See docs/runbook.md, "The watchdog failed". `kinerja watchdog` runs the same che
 
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
+
 from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, TIMEZONE
 
 
