@@ -13,6 +13,7 @@ from kinerja import config
 from kinerja import monitoring as watchdog
 from kinerja.tasks import registry as registry_tasks
 from kinerja.tasks import sources
+from kinerja.tasks.monitoring import watch_source_freshness
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +64,7 @@ def test_the_watchdog_passes_while_days_land_and_names_the_last_landed_day_when_
     # an old day only: the raw sources are stale by their dbt freshness (the end of 5 January in WIB, in UTC)
     sources.land_simulated_day(date(2026, 1, 5))
     with pytest.raises(watchdog.WatchdogAlarm, match=r"stale sources: raw\.account_daily: newest 2026-01-05T17:00:00"):
-        watchdog.watch_source_freshness()
+        watch_source_freshness()
 
     now = datetime.now(WIB)
     yesterday = now.date() - timedelta(days=1)
