@@ -146,7 +146,7 @@ def warehouse_start() -> None:
     """Start the embedded server (or check the one KINERJA_WAREHOUSE_URL names)."""
     from kinerja.warehouse import ensure_warehouse
 
-    console.print(ensure_warehouse().url())
+    console.print(ensure_warehouse().conninfo())
 
 
 @warehouse_app.command("stop")
@@ -159,10 +159,13 @@ def warehouse_stop() -> None:
 
 @warehouse_app.command("url")
 def warehouse_url() -> None:
-    """Print the warehouse URL (starts the embedded server if needed)."""
+    """Print the warehouse's connection string, libpq `key=value` (starts the embedded server if needed).
+
+    psql takes it, and so does KINERJA_WAREHOUSE_URL.
+    """
     from kinerja.warehouse import ensure_warehouse
 
-    print(ensure_warehouse().url())
+    print(ensure_warehouse().conninfo())
 
 
 @warehouse_app.command("psql")
@@ -172,7 +175,7 @@ def warehouse_psql() -> None:
 
     from kinerja.warehouse import ensure_warehouse
 
-    subprocess.run([str(POSTGRES_BIN_PATH / "psql"), ensure_warehouse().url()], check=False)
+    subprocess.run([str(POSTGRES_BIN_PATH / "psql"), ensure_warehouse().conninfo()], check=False)
 
 
 @warehouse_app.command("fingerprint")
@@ -257,6 +260,9 @@ def _what_to_do_on_failure():
 
     try:
         yield
+    except config.SettingError as error:  # the message names the setting and how to write it
+        console.print(Text("✗ ", style="red") + Text(str(error)), soft_wrap=True)
+        raise typer.Exit(1) from None
     except RegistryError as error:
         console.print(Text("✗ ", style="red") + Text(str(error)), soft_wrap=True)
         console.print("The registry files are invalid: run `kinerja registry check`, fix what it lists, and try again.")
