@@ -35,9 +35,25 @@ run: $(STAMP) ## Run the daily DAG for every day of last month, then the monthly
 test: $(STAMP) ## Run the whole test suite (real PostgreSQL, dbt, Great Expectations and Airflow)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
+PY_PATHS := plugins dags tests bench
+
+# Every check runs, so one failure does not hide the others; lint fails if any failed.
+# sqlfluff's dbt templater compiles the models, which needs a database: `kinerja lint-sql`
+# uses KINERJA_WAREHOUSE_URL or starts the embedded server, and stops it again if it
+# started it (nothing else needs to run).
 .PHONY: lint
-lint: $(STAMP) ## Lint the Python code (ruff, rules as pinned in requirements.lock)
-	$(BIN)/ruff check plugins dags tests bench
+lint: $(STAMP) ## Lint: ruff check, ruff format --check (pyproject.toml), sqlfluff on the dbt models (.sqlfluff)
+	@status=0; \
+	$(BIN)/ruff check $(PY_PATHS) || status=1; \
+	$(BIN)/ruff format --check $(PY_PATHS) || status=1; \
+	$(BIN)/kinerja lint-sql || status=1; \
+	exit $$status
+
+.PHONY: fix
+fix: $(STAMP) ## Apply the linters' automatic fixes (ruff check --fix, ruff format, sqlfluff fix); review the diff
+	$(BIN)/ruff check --fix $(PY_PATHS)
+	$(BIN)/ruff format $(PY_PATHS)
+	$(BIN)/kinerja lint-sql fix dbt_project/models
 
 .PHONY: stop
 stop: $(STAMP) ## Stop the embedded PostgreSQL server under .local/

@@ -72,6 +72,7 @@ def main() -> None:
 def _airflow_side(params) -> None:
     """Durations of the dbt tasks and of whole runs in the latest real kinerja_daily runs."""
     import psycopg
+
     from kinerja.warehouse.connection import AIRFLOW_DATABASE
 
     try:

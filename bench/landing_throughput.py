@@ -51,9 +51,10 @@ LAST_DAY = date(2026, 10, 31)
 @contextlib.contextmanager
 def throwaway_warehouse(prefix: str = "kinerja_bench") -> Iterator[PgParams]:
     """A fresh database with the warehouse tables, on KINERJA_WAREHOUSE_URL's server or a private embedded one."""
+    from psycopg import sql
+
     from kinerja.warehouse import connect, embedded, ensure_database
     from kinerja.warehouse.schema import apply_ddl
-    from psycopg import sql
 
     home = None
     if config.warehouse_url():
@@ -210,8 +211,9 @@ def main() -> None:
     frame = _frame(records)
     print(f"DataFrame for to_sql built in {time.perf_counter() - started:.1f} s (not counted)")
 
-    from kinerja.warehouse import connect
     from sqlalchemy import create_engine
+
+    from kinerja.warehouse import connect
 
     results: dict[str, list[float]] = {}
     with throwaway_warehouse() as params, connect(params) as conn:

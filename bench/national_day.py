@@ -24,10 +24,11 @@ import time
 import tracemalloc
 from datetime import date, timedelta
 
+from landing_throughput import throwaway_warehouse
+
 from kinerja import config, landing
 from kinerja.registry.load import read_accounts
 from kinerja.sources.simulator import SOURCE, Realities, SimulatorSource
-from landing_throughput import throwaway_warehouse
 
 COUNTS = "select (select count(*) from raw.account_daily), (select count(*) from raw.post_daily)"
 

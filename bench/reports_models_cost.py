@@ -23,11 +23,12 @@ import statistics
 import time
 from datetime import date
 
+from landing_throughput import throwaway_warehouse
+
 from kinerja import config
 from kinerja import dbt_commands as dbt
 from kinerja.registry.load import load_registry
 from kinerja.warehouse import connect
-from landing_throughput import throwaway_warehouse
 
 MODELS = ("fct_institution_monthly", "rpt_crisis_signals_daily")
 LAST_DAY = date(2026, 10, 31)

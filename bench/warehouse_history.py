@@ -36,12 +36,13 @@ import statistics
 import time
 from datetime import date, timedelta
 
+from landing_throughput import throwaway_warehouse
+
 from kinerja import config, landing
 from kinerja import dbt_commands as dbt
 from kinerja.registry.load import load_registry, read_accounts
 from kinerja.sources import simulator
 from kinerja.warehouse import connect
-from landing_throughput import throwaway_warehouse
 
 TEMPLATE_MONTH = [date(2026, 10, 1) + timedelta(days=i) for i in range(31)]
 LAST_DAY = TEMPLATE_MONTH[-1]

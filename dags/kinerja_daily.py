@@ -7,28 +7,32 @@ Each run is about one **data day** (the start of its data interval, WIB):
    `audit_registry`: the Great Expectations suites `registry_institutions` and
    `registry_accounts` on the loaded tables (no overlapping periods, known institutions,
    time zones, regions); a failure stops the run before anything lands.
-2. The sources of `KINERJA_SOURCES` (default `simulator,filedrop`), in parallel:
-   - `land_simulator`, then `audit_batch`: every account's simulated metrics of the
-     day as one batch (COPY, idempotent, recorded in `raw.batch_ledger`), audited
-     with the Great Expectations suite `raw_account_daily`; failing rows go to
-     `raw.quarantine` with their reason. Fails only when the batch as a whole is unusable.
+2. The sources of `KINERJA_SOURCES` (default `simulator,filedrop`), in parallel; each lands
+   its rows (COPY, idempotent, recorded in `raw.batch_ledger`) and audits every batch with
+   Great Expectations (`raw_account_daily`, `raw_post_daily`); failing rows go to
+   `raw.quarantine` with their reason:
+   - `land_simulator`: every account's simulated metrics of the day and its posts.
+     Fails only when a batch as a whole is unusable.
    - `land_filedrop`: every new file of the file drop inbox, archived, landed as
      source `filedrop` and audited (`raw.filedrop_files` says what became of each file;
      rejected files go to `_rejected/` with a note). A bad file never fails the task.
    - `land_api`: every platform's accounts through the platform APIs (opt-in), with a
      trailing window; landed as `api:<platform>` and audited. Problems go to
      `raw.source_problems`; fails only when a platform delivered for none of its accounts.
-3. `dbt_daily`: staging and marts (`tag:daily`), the data day and its trailing days;
-   the reference dimensions (`tag:reference`: calendar, platforms) are left to the monthly run.
-   They are built in `build_marts`, where dbt's tests check them.
-4. `audit_build`: the Great Expectations suite `build_fct_account_daily` on the days the
-   build rebuilt (grain unique, counts not negative, accounts in the registry, no day after
-   today); every result goes to `audit.validation_results`, Data Docs are linked from the
-   log. A failure names the expectation, the rows and what to do, and publish does not run.
-5. `publish`: only when every model, test and the audit passed, copies what the build rebuilt
-   (its data day and trailing days) into `marts`, the schema Metabase reads, in one
-   transaction (write-audit-publish: a failed test leaves what users see as it was),
-   and announces the asset `fct_account_daily` for the data day.
+3. `plan_days`: the days this run covers, planned once: the data day, its trailing days
+   (late and restated rows) and the days of every batch audited since it was last published
+   (a file dropped for an old day). The plan goes to dbt, the build audit and publish.
+4. `dbt_daily`: staging, intermediate and marts (`tag:daily`) for the planned days; the
+   reference dimensions (`tag:reference`: calendar, platforms) are left to the monthly run.
+   They are built in `build_marts`, where dbt's tests check the planned days.
+5. `audit_build`: the Great Expectations suite `build_fct_account_daily` on the planned days
+   (grain unique, counts not negative, accounts in the registry, no day after today); every
+   result goes to `audit.validation_results`, Data Docs are linked from the log. A failure
+   names the expectation, the rows and what to do, and publish does not run.
+6. `publish`: only when every model, test and the audit passed, copies the planned days into
+   `marts`, the schema Metabase reads, in one transaction (write-audit-publish: a failed test
+   leaves what users see as it was), records the plan's batches as published and announces
+   the asset `fct_account_daily` for the data day.
 
 Re-running a day, twice or concurrently, leaves the warehouse the same.
 """
@@ -36,8 +40,11 @@ Re-running a day, twice or concurrently, leaves the warehouse the same.
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 from kinerja import config
-from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, DATA_DAY_TEMPLATE, TIMEZONE, data_day_of
+from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, TIMEZONE, data_day_of
 from kinerja.orchestration.dbt_groups import dbt_task_group
+
+# dbt receives the plan's days from the plan_days task (rendered when its task runs)
+DAYS_TO_BUILD_TEMPLATE = "{{ ti.xcom_pull(task_ids='plan_days')['days_to_build'] }}"
 
 ACCOUNT_DAILY = Asset(name="kinerja_fct_account_daily", uri="kinerja://marts/fct_account_daily")
 
@@ -81,18 +88,23 @@ def kinerja_daily():
         return land_api(data_day_of(data_interval_start))
 
     @task
-    def audit_build(data_interval_start=None) -> dict:
+    def plan_days(data_interval_start=None) -> dict:
+        from kinerja.tasks.plan import plan_days
+
+        return plan_days(data_day_of(data_interval_start))
+
+    @task
+    def audit_build(day_plan: dict) -> dict:
         from kinerja.tasks.audits import audit_build_day
 
-        return audit_build_day(data_day_of(data_interval_start))
+        return audit_build_day(day_plan)
 
     @task(outlets=[ACCOUNT_DAILY])
-    def publish(data_interval_start=None, outlet_events=None) -> list[str]:
+    def publish(day_plan: dict, outlet_events=None) -> list[str]:
         from kinerja.tasks.publish import publish_day
 
-        day = data_day_of(data_interval_start)
-        published = publish_day(day)
-        outlet_events[ACCOUNT_DAILY].extra = {"data_day": day.isoformat()}
+        published = publish_day(day_plan)
+        outlet_events[ACCOUNT_DAILY].extra = {"data_day": day_plan["data_day"], "days": day_plan["days"]}
         return published
 
     # the shape depends on settings only (an environment variable), never on I/O
@@ -112,10 +124,11 @@ def kinerja_daily():
         "dbt_daily",
         select=["tag:daily"],
         exclude=["tag:reference"],
-        dbt_vars={"data_day": DATA_DAY_TEMPLATE, "trailing_days": config.TRAILING_DAYS},
+        dbt_vars={"days_to_build": DAYS_TO_BUILD_TEMPLATE},
     )
+    day_plan = plan_days()
     sync_registry() >> audit_registry() >> first
-    last >> dbt_daily >> audit_build() >> publish()
+    last >> day_plan >> dbt_daily >> audit_build(day_plan) >> publish(day_plan)
 
 
 kinerja_daily()

@@ -141,6 +141,45 @@ def dbt_parse() -> None:
     console.print(f"manifest: {dbt.parse(ensure_warehouse())}")
 
 
+# What `kinerja lint-sql` lints when given no arguments: the folders whose files are dbt
+# nodes (the dbt templater compiles nodes; macros are not nodes).
+SQL_LINT_PATHS = ("models", "analyses", "tests", "snapshots")
+
+
+@app.command(
+    "lint-sql",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def lint_sql(
+    ctx: typer.Context,
+    keep_server: bool = typer.Option(False, help="Leave the embedded server running if this started it."),
+) -> None:
+    """Run sqlfluff (.sqlfluff at the repo root) on the dbt project, with the warehouse's profile variables.
+
+    Without arguments: `sqlfluff lint` over the dbt models (and analyses, tests, snapshots if any).
+    Arguments go to sqlfluff, e.g. `kinerja lint-sql fix dbt_project/models`. The dbt templater
+    compiles every model, which needs a database connection: KINERJA_WAREHOUSE_URL, or the
+    embedded server, which is stopped afterwards if this command started it.
+    """
+    from kinerja.warehouse import embedded, ensure_warehouse
+
+    project = config.dbt_project_dir()
+    root = config.PROJECT_ROOT
+    paths = [os.path.relpath(project / p, root) for p in SQL_LINT_PATHS if (project / p).is_dir()]
+    args = list(ctx.args) or ["lint", *paths]
+    started_here = config.warehouse_url() is None and not (embedded.pgdata_dir() / "postmaster.pid").exists()
+    try:
+        with _what_to_do_on_failure():
+            env = config.process_environment(config.dbt_environment(ensure_warehouse()))
+        # compile into a folder of its own: target/ holds the manifest the DAGs render
+        env["DBT_TARGET_PATH"] = str(config.local_dir() / "dbt-lint-target")
+        result = subprocess.run([sys.executable, "-m", "sqlfluff", *args], env=env, cwd=root, check=False)
+    finally:
+        if started_here and not keep_server:
+            embedded.stop()
+    raise typer.Exit(result.returncode)
+
+
 @warehouse_app.command("start")
 def warehouse_start() -> None:
     """Start the embedded server (or check the one KINERJA_WAREHOUSE_URL names)."""
@@ -180,7 +219,7 @@ def warehouse_psql() -> None:
 
 @warehouse_app.command("fingerprint")
 def warehouse_fingerprint() -> None:
-    """Print a content hash of the raw, fact and report tables: equal before and after a re-run."""
+    """Print a content hash of every raw, audit, registry, published and issued table: equal before and after a re-run."""
     from kinerja.warehouse import connect
     from kinerja.warehouse.fingerprint import warehouse_fingerprints
 

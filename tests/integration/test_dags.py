@@ -14,7 +14,7 @@ from kinerja import dbt_commands as dbt
 from kinerja.orchestration import runner
 from kinerja.tasks import registry as registry_tasks
 from kinerja.tasks import sources
-from support import REPO
+from support import REPO, daily_vars
 
 pytestmark = pytest.mark.integration
 
@@ -196,7 +196,7 @@ def test_a_file_dropped_in_the_inbox_reaches_the_marts_as_filedrop(fresh_pipelin
     registry_tasks.sync_registry()
     sources.land_simulated_day(FIRST_DAY)
     dbt.run_dbt(
-        params, "build", "--select", "tag:daily", "--exclude", "tag:reference", "--vars", f"{{data_day: '{FIRST_DAY}'}}"
+        params, "build", "--select", "tag:daily", "--exclude", "tag:reference", "--vars", daily_vars(FIRST_DAY)
     )
     dag = _daily_dag()
     folder = inbox / "kab-5101"

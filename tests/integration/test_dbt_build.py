@@ -11,6 +11,7 @@ from kinerja import landing, publish
 from kinerja.quality import account_days as quality
 from kinerja.sources import simulator
 from kinerja.warehouse import connect
+from support import daily_vars
 
 pytestmark = pytest.mark.integration
 
@@ -72,25 +73,19 @@ def test_a_daily_rerun_changes_nothing_and_tests_only_the_days_it_rebuilt(conn, 
     from kinerja.warehouse.fingerprint import table_fingerprint
 
     _land_and_audit(conn, small_accounts)
-    # the earlier days landed with their own daily runs, not within the hour of the last one
-    conn.execute(
-        "update raw.batch_ledger set landed_at = landed_at - interval '2 days',"
-        " audited_at = audited_at - interval '2 days' where data_day < %s",
-        [DAYS[-1]],
-    )
     _build(warehouse)
     before = table_fingerprint(conn, "marts.fct_account_daily")
-    _build(warehouse, "--select", "tag:daily", "--vars", json.dumps({"data_day": DAYS[-1].isoformat()}))
+    _build(warehouse, "--select", "tag:daily", "--vars", daily_vars(DAYS[-1]))
     assert table_fingerprint(conn, "marts.fct_account_daily") == before
 
-    daily_vars = json.dumps({"data_day": DAYS[-1].isoformat(), "trailing_days": 0})
+    last_day_only = daily_vars(DAYS[-1], trailing_days=0)
     # a bad value on the first day, which the daily build of the last day does not rebuild
     conn.execute(
         "update build_marts.fct_account_daily set comments = -1"
         " where (account_id, metric_date) = (select account_id, %s from build_marts.fct_account_daily limit 1)",
         [DAYS[0]],
     )
-    daily = dbt.run_dbt(warehouse, "build", "--select", "fct_account_daily", "--vars", daily_vars, check=False)
+    daily = dbt.run_dbt(warehouse, "build", "--select", "fct_account_daily", "--vars", last_day_only, check=False)
     assert daily.returncode == 0, daily.stdout[-3000:]
     full = dbt.run_dbt(warehouse, "test", "--select", "fct_account_daily", check=False)
     assert full.returncode != 0 and "non_negative_fct_account_daily" in full.stdout
@@ -100,5 +95,5 @@ def test_a_daily_rerun_changes_nothing_and_tests_only_the_days_it_rebuilt(conn, 
         " where (account_id, metric_date) = (select account_id, %s from raw.account_daily limit 1)",
         [DAYS[-1]],
     )
-    daily = dbt.run_dbt(warehouse, "build", "--select", "fct_account_daily", "--vars", daily_vars, check=False)
+    daily = dbt.run_dbt(warehouse, "build", "--select", "fct_account_daily", "--vars", last_day_only, check=False)
     assert daily.returncode != 0 and "non_negative_fct_account_daily" in daily.stdout

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+
 from kinerja import config, landing, publish
 from kinerja import dbt_commands as dbt
+from kinerja.landing.plan import window
 from kinerja.quality import account_days as quality
 from kinerja.quality import build
 from kinerja.sources import simulator
 from kinerja.warehouse.fingerprint import table_fingerprint
+from support import daily_vars
 
 pytestmark = pytest.mark.integration
 
@@ -143,12 +146,12 @@ def test_what_points_at_published_tables_survives_two_builds(conn, warehouse, sm
     conn.execute("insert into public.platform_targets values ('instagram', 1000)")
     # two more days: a daily build, then a full build that replaces every build table
     _land_and_audit(conn, small_accounts, [DAYS[2]])
-    assert _build(warehouse, *DAILY, "--vars", f'{{"data_day": "{DAYS[2]}"}}').returncode == 0
-    windowed = {p.table: p.how for p in publish.publish(conn, days=(DAYS[2] - timedelta(days=3), DAYS[2]), only=daily)}
+    assert _build(warehouse, *DAILY, "--vars", daily_vars(DAYS[2])).returncode == 0
+    windowed = {p.table: p.how for p in publish.publish(conn, days=window(DAYS[2], 3), only=daily)}
     assert windowed["marts.fct_account_daily"] == "window"
     _land_and_audit(conn, small_accounts, [DAYS[3]])
-    assert _build(warehouse, "--vars", f'{{"data_day": "{DAYS[3]}"}}').returncode == 0
-    publish.publish(conn, days=(DAYS[3] - timedelta(days=3), DAYS[3]))
+    assert _build(warehouse, "--vars", daily_vars(DAYS[3])).returncode == 0
+    publish.publish(conn, days=window(DAYS[3], 3))
 
     assert (
         conn.execute("select count(*) from public.daily_followers").fetchone()[0] == len(small_accounts) * 4
@@ -222,7 +225,7 @@ def test_a_table_published_before_its_contract_gets_its_keys_and_a_bad_row_is_re
 
 def _audit_then_publish(conn, data_day, month):
     """What the DAGs do after dbt: the GX audit of the build schemas, then publish only if it passed."""
-    build.audit_fact_days(conn, data_day)
+    build.audit_fact_days(conn, data_day, window(data_day, 3))
     build.audit_scores(conn, month)
     return publish.publish(conn)
 
@@ -259,7 +262,7 @@ def test_a_failed_audit_leaves_what_users_see_unchanged(conn, warehouse, small_a
         "update raw.batch_ledger set status = 'accepted', rows_accepted = rows_in where batch_id = %s",
         [batch.batch_id],
     )
-    result = _build(warehouse, "--vars", f'{{"data_day": "{DAYS[3]}"}}')
+    result = _build(warehouse, "--vars", daily_vars(DAYS[3]))
     assert result.returncode != 0 and "non_negative_fct_account_daily" in result.stdout
     # the pipeline publishes only after a passing build: users still see the audited content
     assert {t: table_fingerprint(conn, t) for t in before} == before

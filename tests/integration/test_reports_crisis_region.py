@@ -19,13 +19,14 @@ from datetime import date, timedelta
 import pytest
 from kinerja import dbt_commands as dbt
 from kinerja import landing, publish
+from kinerja.landing.plan import window
 from kinerja.quality import account_days as quality
 from kinerja.sources import simulator
 from kinerja.sources.base import NoValue, account_day_record
 from kinerja.sources.simulator import Realities
 from kinerja.warehouse import connect, ensure_database
 from kinerja.warehouse.fingerprint import table_fingerprint
-from support import SMALL_REGISTRY
+from support import SMALL_REGISTRY, daily_vars
 
 pytestmark = pytest.mark.integration
 
@@ -109,14 +110,14 @@ def _daily_build(params, data_day):
         "--exclude",
         "tag:reference",
         "--vars",
-        json.dumps({"data_day": data_day.isoformat(), "trailing_days": TRAILING_DAYS}),
+        daily_vars(data_day, TRAILING_DAYS),
     )
     from kinerja import config
 
     manifest = config.dbt_manifest_path()
     daily = publish.tables_tagged(manifest, "daily") - publish.tables_tagged(manifest, "reference")
     with connect(params, autocommit=True) as conn:
-        publish.publish(conn, days=(data_day - timedelta(days=TRAILING_DAYS), data_day), only=daily)
+        publish.publish(conn, days=window(data_day, TRAILING_DAYS), only=daily)
 
 
 def _crisis_rows(conn, table="reports.rpt_crisis_signals_daily"):
@@ -185,8 +186,7 @@ def test_daily_path_is_idempotent_and_equals_a_full_rebuild(built):
     params = built["params"]
     models = ("rpt_crisis_signals_daily", "fct_institution_monthly")
     # the daily task run a second time
-    daily_vars = {"data_day": built["last_day"].isoformat(), "trailing_days": TRAILING_DAYS}
-    _dbt(params, "run", "--select", *models, "--vars", json.dumps(daily_vars))
+    _dbt(params, "run", "--select", *models, "--vars", daily_vars(built["last_day"], TRAILING_DAYS))
     with connect(params, autocommit=True) as conn:
         assert {table: table_fingerprint(conn, table) for table in BUILT_TABLES} == built["after_daily"]
         # the monthly path (no data_day) recomputes every day and month: the same rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -22,6 +23,14 @@ FACT_AND_ITS_TESTS = ("--select", "+fct_account_daily", "+dim_accounts")
 def _land_and_audit(conn, source: str, data_day: date, records: list[dict]) -> str:
     batch_id = landing.land_batch(conn, source, data_day, iter(records)).batch_id
     quality.audit_batch(conn, batch_id)
+    return batch_id
+
+
+def _land_and_audit_posts(conn, data_day: date, records: list[dict]) -> str:
+    from kinerja.quality.posts import audit_post_batch
+
+    batch_id = landing.land_posts(conn, "filedrop", data_day, records).batch_id
+    audit_post_batch(conn, batch_id)
     return batch_id
 
 
@@ -89,16 +98,22 @@ def daily_pipeline(warehouse, monkeypatch):
 
 
 def _daily_run(warehouse, day: date) -> list[str]:
-    """Land the simulator's day (account days and posts), build the daily models, publish: as kinerja_daily does."""
-    from kinerja import config
+    """Land the simulator's day (account days and posts), plan, build the daily models, audit
+    the build, publish: as kinerja_daily does."""
+    return _planned_daily_run(warehouse, day)[1]
+
+
+def _planned_daily_run(warehouse, day: date) -> tuple[dict, list[str]]:
+    from kinerja.tasks import audits, plan, sources
     from kinerja.tasks import publish as publish_tasks
-    from kinerja.tasks import sources
 
     sources.land_simulated_day(day)
-    daily_vars = f"{{data_day: '{day}', trailing_days: {config.TRAILING_DAYS}}}"
+    day_plan = plan.plan_days(day)
+    daily_vars = json.dumps({"days_to_build": day_plan["days_to_build"]})
     result = dbt.run_dbt(warehouse, "build", "--select", "tag:daily", "--exclude", "tag:reference", "--vars", daily_vars, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
-    return publish_tasks.publish_day(day)
+    audits.audit_build_day(day_plan)
+    return day_plan, publish_tasks.publish_day(day_plan)
 
 
 def test_posts_and_a_file_for_an_old_day_reach_the_published_marts_with_the_daily_run(conn, daily_pipeline, small_accounts):
@@ -110,7 +125,23 @@ def test_posts_and_a_file_for_an_old_day_reach_the_published_marts_with_the_dail
     # a file dropped since: the account's numbers of a day 20 days back
     _land_and_audit(conn, "filedrop", RUN_DAYS[-2], [_simulated(OLD_DAY)])
     last = RUN_DAYS[-1]
-    published = _daily_run(daily_pipeline, last)
+    day_plan, published = _planned_daily_run(daily_pipeline, last)
+
+    # the run's plan took the old day; dbt's tests, the build audit and publish saw exactly its days
+    assert OLD_DAY in [date.fromisoformat(d) for d in day_plan["days"]]
+    planned = [date.fromisoformat(d) for d in day_plan["days"]]
+    in_build = conn.execute(
+        "select count(*) from build_marts.fct_account_daily where metric_date = any(%s)", [planned]
+    ).fetchone()[0]
+    audited = conn.execute(
+        "select distinct rows_checked from audit.validation_results where batch_id = %s",
+        [f"build_marts.fct_account_daily:{last}"],
+    ).fetchall()
+    assert audited == [(in_build,)] and in_build > 0
+    # published: the batches of the plan are not planned again
+    assert conn.execute(
+        "select count(*) from raw.batch_ledger where batch_id = any(%s) and published_at is null", [day_plan["batch_ids"]]
+    ).fetchone()[0] == 0
 
     assert any(line.startswith("marts.fct_posts") for line in published), published
     old = conn.execute(
@@ -182,13 +213,13 @@ def test_old_posts_and_posts_without_a_publication_time_keep_their_day_in_the_da
     first_seen, first_run = date(2026, 10, 6), date(2026, 10, 10)
     after_pause, next_run = date(2026, 10, 20), date(2026, 10, 21)
     old_day = date(2026, 9, 20)
-    landing.land_posts(conn, "filedrop", first_seen, [_exported_post("undated", first_seen, None, likes=5)])
+    _land_and_audit_posts(conn, first_seen, [_exported_post("undated", first_seen, None, likes=5)])
     _daily_run(daily_pipeline, first_run)
     # ten days without a run; meanwhile an export with a video of a month back
-    landing.land_posts(conn, "filedrop", after_pause - timedelta(days=1), [_exported_post("old", after_pause, old_day, likes=7)])
+    _land_and_audit_posts(conn, after_pause - timedelta(days=1), [_exported_post("old", after_pause, old_day, likes=7)])
     _daily_run(daily_pipeline, after_pause)
     # the undated post again, with more likes, far outside the window of its first day
-    landing.land_posts(conn, "filedrop", next_run, [_exported_post("undated", next_run, None, likes=9)])
+    _land_and_audit_posts(conn, next_run, [_exported_post("undated", next_run, None, likes=9)])
     _daily_run(daily_pipeline, next_run)
 
     for layer in ("build_marts", "marts"):

@@ -12,6 +12,7 @@ import uuid
 
 import psycopg
 import pytest
+
 from kinerja import config
 from kinerja import dbt_commands as dbt
 from kinerja.config import PgParams

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from fakeplatforms import FakeClock, FakePlatform, Reply
 from kinerja.sources.api import connector
 from kinerja.sources.api.client import ApiClient, ApiError, RateLimited, RequestBudget, TokenRejected

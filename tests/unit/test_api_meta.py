@@ -6,6 +6,7 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
+
 from fakeplatforms import FakeClock, FakePlatform, Reply, fixture
 from kinerja.sources.api.meta import FacebookSource, InstagramSource, MetaClient
 

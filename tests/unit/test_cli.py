@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import shutil
 
+from typer.testing import CliRunner
+
 from kinerja.cli import app
 from support import SMALL_REGISTRY
-from typer.testing import CliRunner
 
 runner = CliRunner()
 
@@ -57,3 +58,34 @@ def test_a_warehouse_url_that_is_not_one_is_refused_with_what_to_write(monkeypat
     result = runner.invoke(app, ["filedrop", "status"])
     assert result.exit_code == 1
     assert "KINERJA_WAREHOUSE_URL" in result.output and "%40" in result.output
+
+
+def test_lint_sql_runs_sqlfluff_on_the_models_with_the_profile_variables(monkeypatch):
+    import subprocess
+
+    from kinerja import config, warehouse
+    from kinerja.config import PgParams
+
+    calls = []
+
+    def run(command, **kwargs):
+        calls.append((command, kwargs))
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", "postgresql://lint@db.example:5433/kinerja")
+    server = PgParams("db.example", 5433, "lint", "", "kinerja")
+    monkeypatch.setattr(warehouse, "ensure_warehouse", lambda: server)
+    monkeypatch.setattr(subprocess, "run", run)
+    result = runner.invoke(app, ["lint-sql"])
+    assert result.exit_code == 0, result.output
+    ((command, kwargs),) = calls
+    assert command[1:4] == ["-m", "sqlfluff", "lint"]
+    assert "dbt_project/models" in command[4:]
+    assert kwargs["cwd"] == config.PROJECT_ROOT
+    assert kwargs["env"]["KINERJA_PGHOST"] == "db.example"
+    assert kwargs["env"]["KINERJA_PGPORT"] == "5433"
+    assert kwargs["env"]["DBT_SEND_ANONYMOUS_USAGE_STATS"] == "False"
+    # arguments go to sqlfluff as they are
+    calls.clear()
+    assert runner.invoke(app, ["lint-sql", "fix", "dbt_project/models/marts"]).exit_code == 0
+    assert calls[0][0][3:] == ["fix", "dbt_project/models/marts"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
+from sqlalchemy.engine import make_url
+
 from kinerja import config
 from kinerja.config import PgParams, SettingError
 from kinerja.sources.api.tokens import env_names, find_token
-from psycopg.conninfo import conninfo_to_dict
-from sqlalchemy.engine import make_url
 from support import REPO
 
 TLS_URL = (

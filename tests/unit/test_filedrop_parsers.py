@@ -8,6 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from kinerja.sources.base import NoValue, account_day_record
 from kinerja.sources.filedrop import cells
 from kinerja.sources.filedrop.parsers import UnknownFormat, parse_export

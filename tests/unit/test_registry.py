@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+
 from kinerja import config, platforms
 from kinerja.registry.demo import generate_demo_accounts, write_accounts_csv
 from kinerja.registry.history import accounts_on, valid_on

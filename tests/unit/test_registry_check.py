@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from kinerja import config
 from kinerja.registry import Problem, RegistryError, check_registry, read_accounts
 from kinerja.registry.load import load_registry

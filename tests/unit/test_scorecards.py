@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from kinerja.scorecards.charts import ikms_bar_chart_svg
 from kinerja.scorecards.render import (
     NoScoresError,

@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 import pytest
+
 from kinerja.registry.history import VALID_FROM, VALID_TO
 from kinerja.sources import CANONICAL_FIELDS, METRIC_FIELDS, simulator
 from kinerja.sources.base import POST_FIELDS, NoValue, metric_day

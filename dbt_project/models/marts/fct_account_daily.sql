@@ -11,26 +11,19 @@
     )
 }}
 
--- A daily run rebuilds its data day and the trailing days before it, so late and
--- restated rows replace what an earlier run built, and every day of the batches landed
--- since the last build (a file dropped for an old day); a full build takes every day.
-{% set data_day = var('data_day') %}
+-- A daily run rebuilds the days planned for it (planned_days: its data day and trailing
+-- days, so late and restated rows replace what an earlier run built, and every day of the
+-- batches audited since the last publish); a full build takes every day.
+{% set days = planned_days() %}
 
 with
 
-{% if is_incremental() and data_day %}
-days_to_build as (
-    {{ days_to_build(source('raw', 'account_daily'), 'landed.metric_date') }}
-),
-{% endif %}
-
 accepted as (
     select * from {{ ref('stg_raw__account_daily') }}
-    {% if is_incremental() and data_day %}
-    -- the first day too, as a bound the raw table's metric_date index can use: the days
-    -- alone would be matched by reading every row of the history
-    where metric_date >= (select min(day_to_build) from days_to_build)
-        and metric_date in (select day_to_build from days_to_build)
+    {% if is_incremental() and days %}
+    -- the first day too, as a bound the raw table's metric_date index can use
+    where metric_date >= date '{{ days[0] }}'
+        and metric_date = any({{ planned_days_array() }})
     {% endif %}
 ),
 

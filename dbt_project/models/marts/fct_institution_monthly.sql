@@ -16,19 +16,19 @@
     )
 }}
 
--- A daily run rebuilds only the months its data day and trailing days touch (the current
--- month, and the previous one in the first days of a month), so its cost does not grow with
--- history. The monthly run (no data_day) rebuilds every month, so a back-dated registry
--- change reaches past months at the next month end.
-{% set data_day = var('data_day') %}
+-- A daily run rebuilds only the months of its planned days (the current month, and the
+-- previous one in the first days of a month), so its cost does not grow with history. The
+-- monthly run (no planned days) rebuilds every month, so a back-dated registry change
+-- reaches past months at the next month end.
+{% set days = planned_days() %}
 
 with
 
 daily as (
     select * from {{ ref('int_account_days_by_institution') }}
-    {% if is_incremental() and data_day %}
+    {% if is_incremental() and days %}
     -- a date, not date_trunc's timestamp: the fact's index on metric_date serves only a date
-    where metric_date >= date_trunc('month', date '{{ data_day }}' - {{ var('trailing_days') }})::date
+    where metric_date >= date_trunc('month', date '{{ days[0] }}')::date
     {% endif %}
 ),
 

@@ -13,21 +13,13 @@
     )
 }}
 
--- A daily run rebuilds the posts published on its data day and the trailing days before
--- it, and every post of the batches landed since the last build (a Meta posts export
--- carries old posts); a full build takes every post. A rebuilt post takes all its snapshots.
-{% set data_day = var('data_day') %}
+-- A daily run rebuilds the posts of the days planned for it (planned_days: the post days
+-- of its data day, its trailing days and of every post batch audited since the last
+-- publish, e.g. a Meta posts export carrying old posts); a full build takes every post.
+-- A rebuilt post takes all its snapshots.
+{% set days = planned_days() %}
 
 with
-
-{% if is_incremental() and data_day %}
-days_to_build as (
-    {{ days_to_build(
-        source('raw', 'post_daily'),
-        'coalesce(' ~ metric_day_of('landed.platform', 'landed.published_at') ~ ', landed.as_of_date)'
-    ) }}
-),
-{% endif %}
 
 snapshots as (
     select
@@ -35,19 +27,19 @@ snapshots as (
         -- a post without a publication time counts on the day it was first seen
         coalesce(published_date, as_of_date) as post_day
     from {{ ref('stg_raw__post_daily') }}
-    {% if is_incremental() and data_day %}
+    {% if is_incremental() and days %}
     -- A post is seen on or after its day: its snapshots are no older than the first day
     -- to build (less one, for a platform whose day ends before Jakarta's). A bound the
     -- raw table's as_of_date index can use: matching the days alone would read all history.
-    where as_of_date >= (select min(day_to_build) from days_to_build) - 1
+    where as_of_date >= date '{{ days[0] }}' - 1
     {% endif %}
 ),
 
-{% if is_incremental() and data_day %}
+{% if is_incremental() and days %}
 posts_to_build as (
     select distinct account_id, post_id
     from snapshots
-    where post_day in (select day_to_build from days_to_build)
+    where post_day = any({{ planned_days_array() }})
 ),
 
 snapshots_to_build as (
@@ -90,7 +82,7 @@ first_seen as (
     select account_id, post_id, min(post_day) as post_day
     from (
         select account_id, post_id, post_day from snapshots_to_build
-        {% if is_incremental() and data_day %}
+        {% if is_incremental() and days %}
         union all
         select account_id, post_id, post_day from held_days
         {% endif %}

@@ -17,9 +17,9 @@
 -- Crisis signals per account and day: the day's comment volume, anger reactions and share
 -- of comments answered within 24 h against the same account's previous 7 days (mean plus or
 -- minus k standard deviations). The rule is in docs/methodology.md ("Sinyal krisis").
--- A daily run judges its data day and the trailing days again (late and restated rows,
+-- A daily run judges its planned days again (planned_days: late and restated rows,
 -- provisional days that became final); it reads 7 more days for their baselines.
-{% set data_day = var('data_day') %}
+{% set days = planned_days() %}
 {% set baseline_days = 7 %}
 {% set k = var('crisis_k') %}
 {% set min_volume = var('crisis_min_volume') %}
@@ -38,9 +38,8 @@ daily as (
         -- the share of the day's comments answered within 24 h
         replies_24h::numeric / nullif(comments, 0) as reply_share_24h
     from {{ ref('fct_account_daily') }}
-    {% if is_incremental() and data_day %}
-    where metric_date between date '{{ data_day }}' - {{ var('trailing_days') | int + baseline_days }}
-        and date '{{ data_day }}'
+    {% if is_incremental() and days %}
+    where metric_date between date '{{ days[0] }}' - {{ baseline_days }} and date '{{ days[-1] }}'
     {% endif %}
 ),
 
@@ -94,8 +93,8 @@ judged as (
         on baselines.source = provisional_days.source
         and baselines.metric_date = provisional_days.metric_date
         and baselines.platform = provisional_days.platform
-    {% if is_incremental() and data_day %}
-    where baselines.metric_date >= date '{{ data_day }}' - {{ var('trailing_days') }}
+    {% if is_incremental() and days %}
+    where baselines.metric_date = any({{ planned_days_array() }})
     {% endif %}
 ),
 

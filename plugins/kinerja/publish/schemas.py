@@ -136,7 +136,7 @@ def _referenced_model(to: str) -> str:
 def publish(
     conn: psycopg.Connection,
     *,
-    days: tuple[date, date] | None = None,
+    days: Sequence[date] | None = None,
     layers: Sequence[str] = PUBLISHED_LAYERS,
     only: Collection[str] | None = None,
     recreate: Collection[str] = (),
@@ -144,9 +144,9 @@ def publish(
 ) -> list[Published]:
     """Copy the build tables of `layers` into their published tables, in one transaction.
 
-    `only` limits it to these tables (layer.name; None: every build table). `days` (first,
-    last): tables with a metric_date column take only the rows of those days (the days a
-    daily build rebuilt); others are replaced whole. `recreate` names published tables to
+    `only` limits it to these tables (layer.name; None: every build table). `days`: tables
+    with a metric_date column take only the rows of those days (the days a daily build
+    rebuilt, as planned by kinerja.landing.plan); others are replaced whole. `recreate` names published tables to
     drop and create anew from their build. The foreign keys come from the contracts in the
     dbt manifest (`manifest_path`, default: the project's target/manifest.json).
     """
@@ -261,7 +261,7 @@ def _shape_error(layer: str, name: str, difference: str) -> PublishError:
 
 
 def _replace_rows(
-    conn: psycopg.Connection, layer: str, name: str, days: tuple[date, date] | None, created: bool
+    conn: psycopg.Connection, layer: str, name: str, days: Sequence[date] | None, created: bool
 ) -> Published:
     """Make the published rows (of the window) those of the build: delete the rows the build no
     longer has, insert those it has anew, leave identical rows alone. Unchanged rows are not
@@ -275,12 +275,13 @@ def _replace_rows(
     def in_window(alias: str) -> sql.Composable:
         if not windowed:
             return sql.SQL("true")
-        return sql.SQL("{} between %s and %s").format(sql.Identifier(alias, DAY_COLUMN))
+        # the first day as a bound too: the index on the day column serves it
+        return sql.SQL("{column} >= %s and {column} = any(%s)").format(column=sql.Identifier(alias, DAY_COLUMN))
 
     def row_hash(alias: str) -> sql.Composable:
         return sql.SQL("md5(row({})::text)").format(sql.SQL(", ").join(sql.Identifier(alias, c) for c in names))
 
-    params = list(days) * 2 if windowed else []
+    params = [min(days), sorted(days)] * 2 if windowed else []
     # delete, not truncate: readers keep seeing the old rows until the commit
     conn.execute(
         sql.SQL(
@@ -306,7 +307,7 @@ def _replace_rows(
     ).rowcount
     if windowed and _count(conn, target) != _count(conn, source):
         # the build changed outside the window (a full refresh): publish it whole
-        log.warning("%s.%s differs outside the days %s..%s: publishing it whole", layer, name, *days)
+        log.warning("%s.%s differs outside the days %s..%s: publishing it whole", layer, name, min(days), max(days))
         return _replace_rows(conn, layer, name, None, created)
     how = "created" if created else "window" if windowed else "full"
     return Published(f"{layer}.{name}", rows, how)

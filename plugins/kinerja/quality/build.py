@@ -3,11 +3,10 @@
 dbt's tests check each model as it is built; this audit checks the rows publish is about to
 copy, with the suites kept as reviewed YAML in expectations/suites/:
 
-- `build_fct_account_daily`: build_marts.fct_account_daily, the days a daily run rebuilt
-  (its data day and trailing days, which `pipeline.publish_day` copies) and any row dated
-  after today.
+- `build_fct_account_daily`: build_marts.fct_account_daily, the days a daily run planned,
+  rebuilt and publishes (kinerja.landing.plan) and any row dated after today.
 - `build_rpt_institution_scores_monthly`: build_reports.rpt_institution_scores_monthly, the
-  whole table (`pipeline.publish_month` copies it whole), which must score the run's month.
+  whole table (`tasks.publish.publish_month` copies it whole), which must score the run's month.
 
 Every expectation's result goes to audit.validation_results (level 'build', batch_id the
 audit's id, e.g. `build_reports.rpt_institution_scores_monthly:2026-10`) and Data Docs are
@@ -20,8 +19,9 @@ build schema.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -67,7 +67,7 @@ order by month, institution_id
 _FACT_QUERY = f"""
 select * from {FACT_TABLE}
 -- the days publish copies, and any day that cannot have happened yet
-where metric_date between %(window_start)s and %(data_day)s or metric_date > %(today)s
+where metric_date = any(%(days)s) or metric_date > %(today)s
 order by metric_date, account_id
 """
 
@@ -122,14 +122,13 @@ class BuildAudit:
 # --- the audits ---------------------------------------------------------------------------
 
 
-def audit_fact_days(conn: psycopg.Connection, data_day: date, trailing_days: int = config.TRAILING_DAYS,
+def audit_fact_days(conn: psycopg.Connection, data_day: date, days: Sequence[date],
                     today: date | None = None) -> BuildAudit:
-    """Audit build_marts.fct_account_daily's days data_day - trailing_days .. data_day before publish."""
-    window_start = data_day - timedelta(days=trailing_days)
+    """Audit build_marts.fct_account_daily's planned `days` (kinerja.landing.plan) of the run of `data_day`."""
     today = today or datetime.now(ZoneInfo(config.DEFAULT_TIMEZONE)).date()
-    params = {"window_start": window_start, "data_day": data_day, "today": today}
+    params = {"days": sorted(days), "today": today}
     frame = _read(conn, FACT_TABLE, _FACT_QUERY, params)
-    parameters = {**params, "registry_account_ids": registry_account_ids(conn)}
+    parameters = {"first_day": min(days), "today": today, "registry_account_ids": registry_account_ids(conn)}
     return _audit(conn, FACT_SUITE, FACT_TABLE, f"{FACT_TABLE}:{data_day}", frame, parameters)
 
 

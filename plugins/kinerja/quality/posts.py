@@ -18,7 +18,7 @@ from datetime import timedelta
 import pandas as pd
 import psycopg
 
-from kinerja import config
+from kinerja import platforms
 from kinerja.quality.account_days import (
     MAX_REJECTED_SHARE,
     AuditResult,
@@ -45,8 +45,8 @@ _POST_ROWS = f"""
 select
     r.row_number, r.platform, r.account_id, r.post_id, r.as_of_date, r.published_at, r.post_type,
     {", ".join(f"r.{m}" for m in POST_METRIC_FIELDS)},
-    -- the WIB day of publication (see the suite)
-    (r.published_at at time zone '{config.DEFAULT_TIMEZONE}')::date as published_day,
+    -- the metric day of publication, by the platform's own day (see the suite)
+    {platforms.metric_day_sql("r.platform", "r.published_at")} as published_day,
     -- null: an account the registry does not know at all
     case when exists (select 1 from registry.accounts a where a.account_id = r.account_id)
          then exists (select 1 from registry.accounts a

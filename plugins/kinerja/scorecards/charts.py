@@ -129,7 +129,7 @@ def _draw(ordered: list[Mapping]):
     labels = [str(row.get("institution_name") or row.get("institution_id") or "") for row in ordered]
 
     bar_index = 0
-    for position, row in zip(positions, ordered):
+    for position, row in zip(positions, ordered, strict=True):
         if is_ranked(row):
             _draw_bar(axes, position, row, bar_index)
             bar_index += 1
@@ -139,7 +139,7 @@ def _draw(ordered: list[Mapping]):
             )
 
     axes.set_yticks(positions, labels=labels)
-    for tick, row in zip(axes.get_yticklabels(), ordered):
+    for tick, row in zip(axes.get_yticklabels(), ordered, strict=True):
         if not is_ranked(row):
             tick.set_color(_GREY)
     axes.set_ylim(count - 0.5, -0.5)  # first row at the top

@@ -319,7 +319,7 @@ def simulate_account_day(account_id: str, platform: str, day: date, realities: R
     Only metrics in `METRIC_FIELDS` are given (`angry` once the warehouse has it).
     """
     values = _day_values(account_id, platform, day, realities)
-    return dict(zip(KEY_FIELDS, (platform, account_id, day))) | {name: values.get(name) for name in METRIC_FIELDS}
+    return dict(zip(KEY_FIELDS, (platform, account_id, day), strict=True)) | {name: values.get(name) for name in METRIC_FIELDS}
 
 
 def simulate_day(accounts: Iterable[dict], day: date, realities: Realities = NO_REALITIES) -> Iterator[dict]:

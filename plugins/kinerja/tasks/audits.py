@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from kinerja import config
+from kinerja.landing.plan import DayPlan
 from kinerja.quality.build import BuildAudit, audit_fact_days, audit_scores
 from kinerja.warehouse import connect, ensure_warehouse
 
 
-def audit_build_day(data_day: date, trailing_days: int = config.TRAILING_DAYS) -> dict:
-    """The daily DAG's audit_build: the fact's rebuilt days; raises BuildAuditFailed."""
+def audit_build_day(day_plan: dict) -> dict:
+    """The daily DAG's audit_build: the fact's planned days (kinerja.landing.plan); raises BuildAuditFailed."""
+    planned = DayPlan.from_xcom(day_plan)
     with connect(ensure_warehouse(), autocommit=True) as conn:
-        return _outcome(audit_fact_days(conn, data_day, trailing_days))
+        return _outcome(audit_fact_days(conn, planned.data_day, planned.days))
 
 
 def audit_build_month(month: date) -> dict:

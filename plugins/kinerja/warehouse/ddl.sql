@@ -161,6 +161,18 @@ create table if not exists raw.batch_ledger (
 );
 -- Added after the first release: which raw table the batch landed in.
 alter table raw.batch_ledger add column if not exists raw_table text not null default 'raw.account_daily';
+-- Added with the plan of a run's days (kinerja.landing.plan): when a publish last recorded the
+-- batch's days as published. What a warehouse already held was published by the runs before.
+do $$
+begin
+    if not exists (
+        select 1 from information_schema.columns
+        where table_schema = 'raw' and table_name = 'batch_ledger' and column_name = 'published_at'
+    ) then
+        alter table raw.batch_ledger add column published_at timestamptz;
+        update raw.batch_ledger set published_at = greatest(audited_at, landed_at) where audited_at is not null;
+    end if;
+end $$;
 
 -- One row per rejected raw row and failed check: nothing is lost, everything says why.
 create table if not exists raw.quarantine (

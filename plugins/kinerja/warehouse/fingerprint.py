@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import psycopg
 from psycopg import sql
 
-# The tables whose content a re-run must leave identical, and the columns that are
-# bookkeeping (when, how often) rather than content.
-FINGERPRINTED_TABLES = {
-    "raw.account_daily": (),
-    "raw.quarantine": ("quarantined_at",),
-    "marts.fct_account_daily": (),
-    "reports.rpt_institution_scores_monthly": (),
-}
+# The schemas whose every table a re-run must leave identical: what landed (raw, with the
+# ledger and quarantine), the audit's records, the registry, what users read (marts,
+# reports) and what was issued (publication). The build schemas and dbt's snapshots are
+# not: they hold what the next publish may replace, and the snapshots' times of the run.
+FINGERPRINTED_SCHEMAS = ("registry", "raw", "audit", "marts", "reports", "publication")
+
+# Columns that record when or how often something happened rather than what: a re-run
+# changes them by design.
+BOOKKEEPING_COLUMNS = frozenset({
+    "recorded_at", "loaded_at", "first_landed_at", "landed_at", "audited_at", "land_count", "quarantined_at",
+    "validated_at", "judged_at", "drop_count", "first_dropped_at", "last_dropped_at", "received_at",
+    "archived_at", "issued_at",
+})
+# ... and those whose name means content elsewhere (raw.post_daily.published_at is a post's time).
+BOOKKEEPING_COLUMNS_OF = {"raw.batch_ledger": ("published_at",)}
 
 
-def table_fingerprint(conn: psycopg.Connection, table: str, exclude: tuple[str, ...] = ()) -> str:
+def table_fingerprint(conn: psycopg.Connection, table: str, exclude: Collection[str] = ()) -> str:
     """md5 over every row of `table` (in a fixed order), leaving out the `exclude` columns."""
     schema, name = table.split(".")
     columns = [
@@ -36,5 +45,19 @@ def table_fingerprint(conn: psycopg.Connection, table: str, exclude: tuple[str, 
     return conn.execute(query).fetchone()[0]
 
 
+def fingerprinted_tables(conn: psycopg.Connection) -> list[str]:
+    """Every table of the fingerprinted schemas, as schema.name, in name order."""
+    rows = conn.execute(
+        "select table_schema || '.' || table_name from information_schema.tables"
+        " where table_schema = any(%s) and table_type = 'BASE TABLE' order by 1",
+        [list(FINGERPRINTED_SCHEMAS)],
+    )
+    return [table for (table,) in rows]
+
+
 def warehouse_fingerprints(conn: psycopg.Connection) -> dict[str, str]:
-    return {table: table_fingerprint(conn, table, exclude) for table, exclude in FINGERPRINTED_TABLES.items()}
+    """The content hash of every fingerprinted table, without its bookkeeping columns."""
+    return {
+        table: table_fingerprint(conn, table, (*BOOKKEEPING_COLUMNS, *BOOKKEEPING_COLUMNS_OF.get(table, ())))
+        for table in fingerprinted_tables(conn)
+    }

@@ -115,7 +115,8 @@ class YouTubeSource(ApiSource):
             return None
         harvest.payloads.append(answer.payload(SOURCE, self.platform))
         names = [header["name"] for header in answer.body.get("columnHeaders", [])]
-        rows = [dict(zip(names, row)) for row in answer.body.get("rows") or []]
+        # every row carries one cell per column header (the report format): a short row is a broken answer
+        rows = [dict(zip(names, row, strict=True)) for row in answer.body.get("rows") or []]
         return {
             date.fromisoformat(row["day"]): {
                 ANALYTICS_METRICS[k]: v for k, v in row.items() if k in ANALYTICS_METRICS

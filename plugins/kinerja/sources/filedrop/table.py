@@ -45,7 +45,10 @@ class Table:
     def records(self) -> list[tuple[int, dict[str, str]]]:
         """Each data row as {header key: cell}, so that columns are found by name, never by position."""
         keys = [header_key(h) for h in self.headers]
-        return [(line, dict(zip(keys, cells + [""] * (len(keys) - len(cells))))) for line, cells in self.rows]
+        # short rows are padded with empty cells; cells past the last header (a trailing
+        # separator) have no column and are dropped: strict=False on purpose
+        padded = ((line, cells + [""] * (len(keys) - len(cells))) for line, cells in self.rows)
+        return [(line, dict(zip(keys, cells, strict=False))) for line, cells in padded]
 
 
 def decode(data: bytes, name: str) -> tuple[str, str]:
