@@ -47,7 +47,7 @@ def main() -> None:
     import os
 
     params = ensure_warehouse()
-    os.environ.update({**config.TELEMETRY_OFF, **config.DBT_FLAGS, **params.dbt_env()})
+    os.environ.update(config.dbt_environment(params))
     project = str(config.dbt_project_dir())
     dbt.parse(params)
     per_model_runs, one_build_runs = [], []

@@ -58,7 +58,7 @@ def throwaway_warehouse(prefix: str = "kinerja_bench") -> Iterator[PgParams]:
 
     home = None
     if config.warehouse_url():
-        server = PgParams.from_url(config.warehouse_url())
+        server = config.warehouse_params()
     else:
         home = Path(tempfile.mkdtemp(prefix="kinerja-bench-"))
         server = embedded.start(home)
@@ -69,7 +69,7 @@ def throwaway_warehouse(prefix: str = "kinerja_bench") -> Iterator[PgParams]:
         yield params
     finally:
         if home is None:
-            maintenance = PgParams(server.host, server.port, server.user, server.password, "postgres")
+            maintenance = server.with_dbname("postgres")
             with connect(maintenance, autocommit=True) as conn:
                 conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(params.dbname)))
         else:
@@ -220,7 +220,7 @@ def main() -> None:
         conn.execute("create table bench_copy (like raw.account_daily)")
         conn.commit()
         n = len(records)
-        engines = {driver: create_engine(params.url(driver=f"postgresql+{driver}")) for driver in ("psycopg", "psycopg2")}
+        engines = {driver: create_engine(params.sqlalchemy_url(f"postgresql+{driver}")) for driver in ("psycopg", "psycopg2")}
         # Every contender once per round, so that the machine's noise falls on all of them.
         for round_ in range(1, args.rounds + 1):
             print(f"-- round {round_}")

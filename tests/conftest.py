@@ -35,12 +35,11 @@ atexit.register(shutil.rmtree, _SESSION_HOME, True)
 def server():
     """Connection parameters of the test server (database `postgres`)."""
     from kinerja import config
-    from kinerja.config import PgParams
     from kinerja.warehouse import embedded, resolve_server
 
     is_embedded = config.warehouse_url() is None
     params = resolve_server()
-    yield PgParams(params.host, params.port, params.user, params.password, "postgres")
+    yield params.with_dbname("postgres")
     if is_embedded:
         embedded.stop(_SESSION_HOME)
     shutil.rmtree(_SESSION_HOME, ignore_errors=True)
@@ -101,13 +100,14 @@ def airflow_pipeline(server):
     Airflow reads its configuration once per process: every test that imports Airflow
     goes through this fixture.
     """
+    from kinerja import config
     from kinerja.orchestration import runner
     from kinerja.warehouse import ensure_database
 
     params = create_database(server, "kinerja_e2e")
     metadata = ensure_database(server, f"airflow_test_{uuid.uuid4().hex[:10]}")
     os.environ["KINERJA_REGISTRY_DIR"] = str(SMALL_REGISTRY)
-    runner.prepare(params, airflow_url=metadata.url(driver="postgresql+psycopg2"))
+    runner.prepare(params, airflow_url=config.airflow_metadata_url(metadata))
     yield params
     from airflow import settings
 

@@ -161,7 +161,6 @@ def lint_sql(
     compiles every model, which needs a database connection: KINERJA_WAREHOUSE_URL, or the
     embedded server, which is stopped afterwards if this command started it.
     """
-    from kinerja import dbt_commands as dbt
     from kinerja.warehouse import embedded, ensure_warehouse
 
     project = config.dbt_project_dir()
@@ -171,7 +170,7 @@ def lint_sql(
     started_here = config.warehouse_url() is None and not (embedded.pgdata_dir() / "postmaster.pid").exists()
     try:
         with _what_to_do_on_failure():
-            env = dbt.dbt_environment(ensure_warehouse())
+            env = config.process_environment(config.dbt_environment(ensure_warehouse()))
         # compile into a folder of its own: target/ holds the manifest the DAGs render
         env["DBT_TARGET_PATH"] = str(config.local_dir() / "dbt-lint-target")
         result = subprocess.run([sys.executable, "-m", "sqlfluff", *args], env=env, cwd=root, check=False)
@@ -186,7 +185,7 @@ def warehouse_start() -> None:
     """Start the embedded server (or check the one KINERJA_WAREHOUSE_URL names)."""
     from kinerja.warehouse import ensure_warehouse
 
-    console.print(ensure_warehouse().url())
+    console.print(ensure_warehouse().conninfo())
 
 
 @warehouse_app.command("stop")
@@ -199,10 +198,13 @@ def warehouse_stop() -> None:
 
 @warehouse_app.command("url")
 def warehouse_url() -> None:
-    """Print the warehouse URL (starts the embedded server if needed)."""
+    """Print the warehouse's connection string, libpq `key=value` (starts the embedded server if needed).
+
+    psql takes it, and so does KINERJA_WAREHOUSE_URL.
+    """
     from kinerja.warehouse import ensure_warehouse
 
-    print(ensure_warehouse().url())
+    print(ensure_warehouse().conninfo())
 
 
 @warehouse_app.command("psql")
@@ -212,7 +214,7 @@ def warehouse_psql() -> None:
 
     from kinerja.warehouse import ensure_warehouse
 
-    subprocess.run([str(POSTGRES_BIN_PATH / "psql"), ensure_warehouse().url()], check=False)
+    subprocess.run([str(POSTGRES_BIN_PATH / "psql"), ensure_warehouse().conninfo()], check=False)
 
 
 @warehouse_app.command("fingerprint")
@@ -297,6 +299,9 @@ def _what_to_do_on_failure():
 
     try:
         yield
+    except config.SettingError as error:  # the message names the setting and how to write it
+        console.print(Text("✗ ", style="red") + Text(str(error)), soft_wrap=True)
+        raise typer.Exit(1) from None
     except RegistryError as error:
         console.print(Text("✗ ", style="red") + Text(str(error)), soft_wrap=True)
         console.print("The registry files are invalid: run `kinerja registry check`, fix what it lists, and try again.")

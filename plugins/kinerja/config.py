@@ -6,10 +6,18 @@ may call these functions at parse time.
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+
+import psycopg
+from psycopg import pq
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,6 +107,44 @@ def api_base_url(platform: str) -> str | None:
     return os.environ.get(f"KINERJA_API_BASE_URL_{platform.upper()}") or None
 
 
+def api_token_name(platform: str, account: str | None = None) -> str:
+    """`KINERJA_TOKEN_<PLATFORM>[_<ACCOUNT>]`, the variable holding an API token.
+
+    `account` is the registry account_id with every character that is not a letter or
+    digit already replaced by `_` (kinerja.sources.api.tokens.normalised).
+    """
+    return "_".join(part.upper() for part in ("KINERJA_TOKEN", platform, account) if part)
+
+
+def api_token(platform: str, account: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
+    """The token in `api_token_name(platform, account)`, None when unset or empty.
+
+    `environ` stands in for the process environment (the connectors' tests pass their own).
+    """
+    return (os.environ if environ is None else environ).get(api_token_name(platform, account)) or None
+
+
+def in_airflow_task(environ: Mapping[str, str] | None = None) -> bool:
+    """True inside an Airflow task: Airflow exports AIRFLOW_CTX_DAG_ID into a task's environment."""
+    return bool((os.environ if environ is None else environ).get("AIRFLOW_CTX_DAG_ID"))
+
+
+REGISTRY_CHANGED_BY_ENV = "KINERJA_REGISTRY_CHANGED_BY"
+
+
+def registry_changed_by() -> str | None:
+    """Who a registry change is recorded under, when set (`KINERJA_REGISTRY_CHANGED_BY`)."""
+    return os.environ.get(REGISTRY_CHANGED_BY_ENV) or None
+
+
+BI_ROLE_ENV = "KINERJA_BI_ROLE"
+
+
+def bi_role() -> str | None:
+    """The database role BI tools read with (`KINERJA_BI_ROLE`): publish grants it select on every published table."""
+    return os.environ.get(BI_ROLE_ENV) or None
+
+
 # Days before the data day that each daily build rebuilds (late and restated data) and
 # then publishes: the DAG passes it to dbt as the var trailing_days, so both always agree.
 TRAILING_DAYS = 3
@@ -119,57 +165,212 @@ def filedrop_archive() -> Path:
     return _path_from_env("KINERJA_FILEDROP_ARCHIVE", local_dir() / "filedrop" / "archive")
 
 
+WAREHOUSE_URL_ENV = "KINERJA_WAREHOUSE_URL"
+WAREHOUSE_URL_EXAMPLE = "postgresql://USER:PASSWORD@HOST:5432/DATABASE?sslmode=require"
+
+
+class SettingError(ValueError):
+    """A setting that cannot be used as written; the message says how to write it."""
+
+
 def warehouse_url() -> str | None:
-    """The warehouse as a libpq URL; None means: use the embedded server."""
-    return os.environ.get("KINERJA_WAREHOUSE_URL") or None
+    """The warehouse as a libpq URL or `key=value` string; None means: use the embedded server."""
+    return os.environ.get(WAREHOUSE_URL_ENV) or None
+
+
+def warehouse_params() -> PgParams | None:
+    """KINERJA_WAREHOUSE_URL parsed (string parsing only, no connection); None when unset."""
+    url = warehouse_url()
+    return PgParams.from_url(url, setting=WAREHOUSE_URL_ENV) if url else None
+
+
+def application_name() -> str:
+    """What the warehouse's sessions are called in pg_stat_activity, unless the URL names one."""
+    return os.environ.get("KINERJA_APPLICATION_NAME") or "kinerja"
 
 
 @dataclass(frozen=True)
 class PgParams:
-    """libpq connection parameters, the shape dbt's profile and psycopg both take."""
+    """A PostgreSQL server and database: libpq's connection parameters, parsed and built by psycopg.
+
+    `host`, `port`, `user`, `password` and `dbname` have fields of their own (dbt's profile
+    takes them by name); every other libpq parameter (sslmode, sslrootcert, connect_timeout,
+    application_name, options, ...) is kept as written in `extra`, so that it reaches every
+    connection: psycopg, Airflow's metadata database and dbt.
+    """
 
     host: str
     port: int
     user: str
     password: str
     dbname: str
+    extra: tuple[tuple[str, str], ...] = ()  # (keyword, value), sorted by keyword
 
     @classmethod
-    def from_url(cls, url: str) -> PgParams:
-        """Parse `postgresql://user:pw@host:port/db` or a socket URL `postgresql://user@/db?host=/dir`."""
-        parts = urlsplit(url.replace("postgresql+psycopg2://", "postgresql://", 1))
-        query = parse_qs(parts.query)
-        host = query.get("host", [parts.hostname or "127.0.0.1"])[0]
+    def from_url(cls, url: str, setting: str = WAREHOUSE_URL_ENV) -> PgParams:
+        """Parse a libpq URL or `key=value` string; a SQLAlchemy URL (`postgresql+psycopg2://`) too.
+
+        A socket URL keeps its directory: `postgresql://postgres@/db?host=/dir`. Without a host,
+        the server is 127.0.0.1 (dbt's profile needs one); the user and database default to
+        postgres. `setting` names where the URL came from, for the error message.
+        """
+        values = _parse_conninfo(url, setting)
+        host = values.pop("host", "") or "127.0.0.1"
+        port = values.pop("port", "") or "5432"
+        if "," in host or "," in port:
+            raise SettingError(f"{setting} names several hosts ({host}): name one server, e.g. {WAREHOUSE_URL_EXAMPLE}")
+        if "@" in host:
+            raise SettingError(
+                f"{setting}: the host {host!r} holds an '@': a password with @ / % : or spaces must be "
+                f"percent-encoded (@ as %40, / as %2F, % as %25, : as %3A), e.g. {WAREHOUSE_URL_EXAMPLE}"
+            )
+        if not port.isdigit():
+            raise SettingError(f"{setting}: the port {port!r} is not a number; write e.g. {WAREHOUSE_URL_EXAMPLE}")
         return cls(
-            host=unquote(host),
-            port=int(query.get("port", [parts.port or 5432])[0]),
-            user=unquote(parts.username or "postgres"),
-            password=unquote(parts.password or ""),
-            dbname=(parts.path or "/postgres").lstrip("/") or "postgres",
+            host=host,
+            port=int(port),
+            user=values.pop("user", "") or "postgres",
+            password=values.pop("password", ""),
+            dbname=values.pop("dbname", "") or "postgres",
+            extra=tuple(sorted(values.items())),
         )
 
-    def url(self, dbname: str | None = None, driver: str = "postgresql") -> str:
-        """A URL for this server; socket directories go in the query string."""
-        auth = self.user + (f":{self.password}" if self.password else "")
-        db = dbname or self.dbname
-        if self.host.startswith("/"):
-            return f"{driver}://{auth}@/{db}?host={self.host}&port={self.port}"
-        return f"{driver}://{auth}@{self.host}:{self.port}/{db}"
+    def get(self, keyword: str) -> str | None:
+        """The value of a libpq parameter other than the five fields, None when not given."""
+        return dict(self.extra).get(keyword)
 
-    def dbt_env(self) -> dict[str, str]:
-        """The variables dbt_project/profiles.yml reads."""
-        return {
-            "KINERJA_PGHOST": self.host,
-            "KINERJA_PGPORT": str(self.port),
-            "KINERJA_PGUSER": self.user,
-            "KINERJA_PGPASSWORD": self.password,
-            "KINERJA_PGDATABASE": self.dbname,
-            # No JIT in dbt's sessions. A daily build's queries are short, and where the
-            # planner overestimates one (a range bounded by a value it cannot see before
-            # running), LLVM compiles for seconds: 2.6 s against 0.1 s for fct_account_daily
-            # over 3 years of history (bench/warehouse_history.py). libpq reads PGOPTIONS.
-            "PGOPTIONS": "-c jit=off",
-        }
+    def with_dbname(self, dbname: str) -> PgParams:
+        """Another database on the same server, with the same parameters (TLS, options, ...)."""
+        return replace(self, dbname=dbname)
+
+    def libpq(self) -> dict[str, str]:
+        """Every parameter, as psycopg's `make_conninfo` and libpq take them (an empty password left out)."""
+        main = {"host": self.host, "port": str(self.port), "user": self.user, "password": self.password or None}
+        return {k: v for k, v in {**main, "dbname": self.dbname, **dict(self.extra)}.items() if v is not None}
+
+    def conninfo(self) -> str:
+        """A libpq `key=value` connection string (psycopg, psql, KINERJA_WAREHOUSE_URL accept it)."""
+        return make_conninfo(**self.libpq())
+
+    def sqlalchemy_url(self, driver: str = "postgresql+psycopg") -> str:
+        """A SQLAlchemy URL for this database, e.g. driver `postgresql+psycopg2` for Airflow's metadata.
+
+        Every libpq parameter goes in the query string, which SQLAlchemy's PostgreSQL drivers
+        pass to libpq; a socket directory goes there too (`?host=/dir`), SQLAlchemy's way.
+        """
+        from sqlalchemy.engine import URL
+
+        socket = self.host.startswith("/")
+        return URL.create(
+            drivername=driver,
+            username=self.user,
+            password=self.password or None,
+            host=None if socket else self.host,
+            port=self.port,
+            database=self.dbname,
+            query={**({"host": self.host} if socket else {}), **dict(self.extra)},
+        ).render_as_string(hide_password=False)
+
+    def url(self, dbname: str | None = None, driver: str = "postgresql") -> str:
+        """Kept for callers written before `conninfo` and `sqlalchemy_url`: a `+driver` gives a SQLAlchemy URL."""
+        params = self.with_dbname(dbname) if dbname else self
+        return params.sqlalchemy_url(driver) if "+" in driver else params.conninfo()
+
+
+def _is_sqlalchemy_url(url: str) -> bool:
+    return url.split("://", 1)[0].startswith(("postgresql+", "postgres+"))
+
+
+def _sqlalchemy_to_conninfo(url: str) -> str:
+    """A SQLAlchemy URL as a libpq string (SQLAlchemy encodes its query string its own way)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise ValueError(str(error)) from None
+    args = parsed.translate_connect_args(username="user", database="dbname")
+    return make_conninfo(**{key: str(value) for key, value in {**args, **parsed.query}.items()})
+
+
+def _parse_conninfo(url: str, setting: str) -> dict[str, str]:
+    """libpq's own parsing (URL or key=value), with an error that says what to write."""
+    try:
+        return conninfo_to_dict(_sqlalchemy_to_conninfo(url) if _is_sqlalchemy_url(url) else url)
+    except (psycopg.ProgrammingError, ValueError) as error:  # ValueError: SQLAlchemy's parsing
+        raise SettingError(
+            f"{setting} is not a PostgreSQL connection URL: {str(error).strip()}. Write it as "
+            f"{WAREHOUSE_URL_EXAMPLE} (percent-encode @ / % : in the password: %40 %2F %25 %3A; "
+            f"a unix socket: postgresql://USER@/DATABASE?host=/socket/dir), or unset it to use the "
+            f"embedded server"
+        ) from None
+
+
+# dbt's connections (psycopg2, on libpq) take the parameters with a field in the profile from
+# these variables (dbt_project/profiles.yml); every other one from libpq's own variable.
+DBT_PROFILE_VARIABLES = {
+    "host": "KINERJA_PGHOST",
+    "port": "KINERJA_PGPORT",
+    "user": "KINERJA_PGUSER",
+    "password": "KINERJA_PGPASSWORD",
+    "dbname": "KINERJA_PGDATABASE",
+    # dbt sets these two itself when the profile does not: the profile reads them with its defaults
+    "connect_timeout": "KINERJA_PGCONNECT_TIMEOUT",
+    "application_name": "KINERJA_PGAPPNAME",
+}
+
+# No JIT in dbt's sessions. A daily build's queries are short, and where the planner
+# overestimates one (a range bounded by a value it cannot see before running), LLVM compiles
+# for seconds: 2.6 s against 0.1 s for fct_account_daily over 3 years of history
+# (bench/warehouse_history.py). libpq reads PGOPTIONS.
+DBT_SESSION_OPTIONS = "-c jit=off"
+
+
+@cache
+def _libpq_environment_names() -> dict[str, str]:
+    """libpq's own environment variable of each parameter (sslmode: PGSSLMODE), from libpq itself."""
+    return {o.keyword.decode(): o.envvar.decode() for o in pq.Conninfo.get_defaults() if o.envvar}
+
+
+def dbt_environment(params: PgParams | None) -> dict[str, str]:
+    """The environment dbt runs with, everywhere (Cosmos tasks, `kinerja dbt-parse`, tests).
+
+    Telemetry off, the DBT_ flags, no JIT, and the profile's variables for `params` (None:
+    the profile's variables are left to the environment). A libpq parameter with no field
+    in dbt's profile (sslmode, sslrootcert, options, ...) goes in libpq's own variable
+    (PGSSLMODE, ...), which dbt's psycopg2 reads for whatever the profile leaves unset.
+    """
+    env = {**TELEMETRY_OFF, **DBT_FLAGS, "PGOPTIONS": DBT_SESSION_OPTIONS}
+    if params is None:
+        return env
+    libpq_names = _libpq_environment_names()
+    for keyword, value in params.libpq().items():
+        if keyword == "options":  # the URL's session options, and no JIT after them
+            env["PGOPTIONS"] = f"{value} {DBT_SESSION_OPTIONS}"
+        elif keyword in DBT_PROFILE_VARIABLES:
+            env[DBT_PROFILE_VARIABLES[keyword]] = value
+        elif keyword in libpq_names:
+            env[libpq_names[keyword]] = value
+        else:
+            log.warning("dbt's connections leave out %s of the warehouse URL: libpq reads it from no variable", keyword)
+    env.setdefault("KINERJA_PGPASSWORD", "")  # no password: not one from the calling environment either
+    return env
+
+
+def process_environment(overrides: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment with `overrides` on top: what a subprocess runs with."""
+    return {**os.environ, **overrides}
+
+
+def airflow_metadata_url(params: PgParams) -> str:
+    """Airflow's metadata database as a SQLAlchemy URL: psycopg2, the driver Airflow 3.3 is checked with."""
+    return params.sqlalchemy_url("postgresql+psycopg2")
+
+
+def airflow_home() -> Path:
+    """AIRFLOW_HOME of this project's Airflow processes (`.local/airflow`)."""
+    return local_dir() / "airflow"
 
 
 # A government system phones nowhere: every library's usage data off.
@@ -192,7 +393,7 @@ DBT_FLAGS = {"DBT_INDIRECT_SELECTION": "buildable"}
 
 def airflow_environment(metadata_url: str, home: Path | None = None) -> dict[str, str]:
     """The environment an Airflow process of this project runs with."""
-    home = home or local_dir() / "airflow"
+    home = home or airflow_home()
     return {
         **TELEMETRY_OFF,
         **DBT_FLAGS,

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from kinerja import config
 from kinerja.config import PgParams
-
-
-def dbt_environment(params: PgParams) -> dict[str, str]:
-    return {**os.environ, **config.TELEMETRY_OFF, **config.DBT_FLAGS, **params.dbt_env()}
 
 
 def run_dbt(params: PgParams, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -22,7 +17,8 @@ def run_dbt(params: PgParams, *args: str, check: bool = True) -> subprocess.Comp
     command = [str(dbt), *args, "--project-dir", str(project), "--profiles-dir", str(project)]
     if "--target-path" not in args:  # a command may ask for a folder of its own (the watchdog's freshness)
         command += ["--target-path", str(config.dbt_target_dir())]
-    result = subprocess.run(command, env=dbt_environment(params), cwd=project, capture_output=True, text=True, check=False)
+    env = config.process_environment(config.dbt_environment(params))
+    result = subprocess.run(command, env=env, cwd=project, capture_output=True, text=True, check=False)
     if check and result.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
     return result

@@ -21,7 +21,7 @@ def inbox(warehouse, tmp_path, monkeypatch):
     from kinerja import cli
 
     monkeypatch.setattr(cli.console, "width", 200)  # a wide terminal: whole names in the tables
-    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", warehouse.url())
+    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", warehouse.conninfo())
     monkeypatch.setenv("KINERJA_REGISTRY_DIR", str(SMALL_REGISTRY))
     monkeypatch.setenv("KINERJA_FILEDROP_INBOX", str(tmp_path / "inbox"))
     monkeypatch.setenv("KINERJA_FILEDROP_ARCHIVE", str(tmp_path / "archive"))

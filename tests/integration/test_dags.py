@@ -165,9 +165,8 @@ def fresh_pipeline(airflow_pipeline, server, tmp_path, monkeypatch):
     params = ensure_database(server, f"kinerja_dagtest_{uuid.uuid4().hex[:10]}")
     with connect(params) as conn:
         apply_ddl(conn)
-    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", params.url())
-    for name, value in params.dbt_env().items():
-        monkeypatch.setenv(name, value)
+    # the DAG files derive dbt's environment from it when parsed
+    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", params.conninfo())
     monkeypatch.setenv("KINERJA_FILEDROP_INBOX", str(tmp_path / "inbox"))
     monkeypatch.setenv("KINERJA_FILEDROP_ARCHIVE", str(tmp_path / "archive"))
     monkeypatch.delenv("KINERJA_SOURCES", raising=False)

@@ -62,7 +62,7 @@ def meta(warehouse, monkeypatch):
     """The fake Graph API, the test warehouse, and the settings that point land_api at both."""
     with FakePlatform() as server:
         serve_meta(server)
-        monkeypatch.setenv("KINERJA_WAREHOUSE_URL", warehouse.url())
+        monkeypatch.setenv("KINERJA_WAREHOUSE_URL", warehouse.conninfo())
         monkeypatch.setenv("KINERJA_REGISTRY_DIR", str(SMALL_REGISTRY))
         monkeypatch.setenv("KINERJA_API_PLATFORMS", "facebook,instagram")
         for platform in ("FACEBOOK", "INSTAGRAM"):

@@ -50,7 +50,7 @@ def test_landing_concurrently_from_two_processes(conn, warehouse, small_accounts
         "landing.land_batch(conn, 'simulator', date(2026, 10, 5), simulator.simulate_day(accounts, date(2026, 10, 5)))"
     )
     processes = [
-        subprocess.Popen([sys.executable, "-c", code, warehouse.url(), str(SMALL_REGISTRY)]) for _ in range(2)
+        subprocess.Popen([sys.executable, "-c", code, warehouse.conninfo(), str(SMALL_REGISTRY)]) for _ in range(2)
     ]
     assert [p.wait(timeout=120) for p in processes] == [0, 0]
     concurrent = table_fingerprint(conn, "raw.account_daily")

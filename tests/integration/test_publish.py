@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from kinerja import config, landing, publish
 from kinerja import dbt_commands as dbt
-from kinerja import landing, publish
 from kinerja.landing.plan import window
 from kinerja.quality import account_days as quality
 from kinerja.quality import build, engine
@@ -34,7 +34,7 @@ def _build(warehouse, *extra):
 @pytest.fixture
 def bi_role(conn, monkeypatch):
     conn.execute(f"do $$ begin create role {BI_ROLE}; exception when duplicate_object then null; end $$")
-    monkeypatch.setenv(publish.schemas.BI_ROLE_ENV, BI_ROLE)
+    monkeypatch.setenv(config.BI_ROLE_ENV, BI_ROLE)
     return BI_ROLE
 
 

@@ -93,7 +93,7 @@ def daily_pipeline(warehouse, monkeypatch):
     """The pipeline's task functions and dbt pointed at this test's warehouse and the small registry."""
     from support import SMALL_REGISTRY
 
-    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", warehouse.url())
+    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", warehouse.conninfo())
     monkeypatch.setenv("KINERJA_REGISTRY_DIR", str(SMALL_REGISTRY))
     return warehouse
 

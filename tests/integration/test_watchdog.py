@@ -35,9 +35,8 @@ def watched_warehouse(airflow_pipeline, server, monkeypatch):
     params = ensure_database(server, f"kinerja_watchdog_{uuid.uuid4().hex[:10]}")
     with connect(params) as conn:
         apply_ddl(conn)
-    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", params.url())
-    for name, value in params.dbt_env().items():
-        monkeypatch.setenv(name, value)
+    # the DAG files derive dbt's environment from it when parsed
+    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", params.conninfo())
     monkeypatch.setenv("KINERJA_SOURCES", "simulator,filedrop")
     yield params
     from airflow.models.dagrun import DagRun

@@ -53,6 +53,13 @@ def test_filedrop_process_refuses_a_day_that_is_not_a_day():
     assert "YYYY-MM-DD" in result.output
 
 
+def test_a_warehouse_url_that_is_not_one_is_refused_with_what_to_write(monkeypatch):
+    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", "postgresql://kinerja:p@ss@db/kinerja")
+    result = runner.invoke(app, ["filedrop", "status"])
+    assert result.exit_code == 1
+    assert "KINERJA_WAREHOUSE_URL" in result.output and "%40" in result.output
+
+
 def test_lint_sql_runs_sqlfluff_on_the_models_with_the_profile_variables(monkeypatch):
     import subprocess
 

@@ -7,17 +7,7 @@ DAG files call `dbt_task_group` at parse time, so nothing here opens a file or a
 from __future__ import annotations
 
 from kinerja import config
-from kinerja.config import PgParams
 from kinerja.orchestration.dag_defaults import DBT_POOL
-
-
-def _dbt_env() -> dict[str, str]:
-    """The profile's variables, derived from KINERJA_WAREHOUSE_URL (string parsing only)."""
-    url = config.warehouse_url()
-    env = {**config.TELEMETRY_OFF, **config.DBT_FLAGS}
-    if url:
-        env.update(PgParams.from_url(url).dbt_env())
-    return env
 
 
 def dbt_task_group(group_id: str, select: list[str], dbt_vars: dict | None = None, exclude: list[str] | None = None):
@@ -54,7 +44,8 @@ def dbt_task_group(group_id: str, select: list[str], dbt_vars: dict | None = Non
         ),
         operator_args={
             "vars": dbt_vars or {},
-            "env": _dbt_env(),
+            # dbt's environment for the warehouse of KINERJA_WAREHOUSE_URL (string parsing only)
+            "env": config.dbt_environment(config.warehouse_params()),
             "install_deps": False,
             "pool": DBT_POOL,
         },

@@ -34,16 +34,23 @@ class DagRunFailed(RuntimeError):
 
 
 def prepare(params: PgParams, airflow_url: str | None = None) -> None:
-    """Set this process's environment for Airflow, dbt and the tasks, then migrate Airflow's database.
+    """Set this process's environment for Airflow and the DAGs' tasks, then migrate Airflow's database.
 
     Must run before anything imports airflow: Airflow reads its configuration at import.
+    dbt's settings are not written here: dbt gets them as arguments (Cosmos' operator
+    `env`, built when the DAG files are parsed; `env=` of the dbt subprocess).
     """
     if airflow_url is None:
-        airflow_url = ensure_database(params, AIRFLOW_DATABASE).url(driver="postgresql+psycopg2")
+        airflow_url = config.airflow_metadata_url(ensure_database(params, AIRFLOW_DATABASE))
+    # Airflow's configuration is its environment, read once, at import: no argument reaches it.
     os.environ.update(config.airflow_environment(airflow_url))
-    os.environ.update(params.dbt_env())
-    os.environ["KINERJA_WAREHOUSE_URL"] = params.url()
-    # one-shot local runs fail fast and say why; scheduled runs keep their retries
+    # The DAG files are parsed by a DagBag and their tasks run by dag.test() in this process:
+    # both find the warehouse the way every scheduled task does, through config.warehouse_params()
+    # (the dbt task groups derive dbt's environment from it at parse time). Neither takes an
+    # argument that could carry it, so it goes where a scheduler's tasks find it.
+    os.environ[config.WAREHOUSE_URL_ENV] = params.conninfo()
+    # One-shot local runs fail fast and say why; scheduled runs keep their retries. The DAG
+    # files read it at parse time (dag_defaults), like the URL above.
     os.environ.setdefault("KINERJA_TASK_RETRIES", "0")
     dbt.parse(params)
     _migrate_metadata()
@@ -76,7 +83,7 @@ def _run(dag, logical_date: datetime) -> None:
         failed = [ti.task_id for ti in dag_run.get_task_instances() if ti.state == "failed"]
         raise DagRunFailed(
             f"{dag.dag_id} run for {logical_date:%Y-%m-%d} ended {dag_run.state}; failed tasks: {failed}. "
-            f"Task logs are under {os.environ.get('AIRFLOW_HOME')}/logs"
+            f"Task logs are under {config.airflow_home() / 'logs'}"
         )
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -42,9 +41,6 @@ log = logging.getLogger(__name__)
 PUBLISHED_LAYERS = ("marts", "reports")
 BUILD_PREFIX = "build_"
 DAY_COLUMN = "metric_date"  # tables with this column may be published one window of days at a time
-BI_ROLE_ENV = (
-    "KINERJA_BI_ROLE"  # the database role BI tools read with, granted select on every published table
-)
 
 
 class PublishError(RuntimeError):
@@ -447,7 +443,7 @@ def _regclass_name(table: str) -> str:
 
 
 def _grant_to_bi_role(conn: psycopg.Connection, layers: Sequence[str]) -> None:
-    role = os.environ.get(BI_ROLE_ENV)
+    role = config.bi_role()
     if not role:
         return
     for layer in layers:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import os
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,7 +22,9 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-CHANGED_BY_ENV = "KINERJA_REGISTRY_CHANGED_BY"
+from kinerja import config
+
+CHANGED_BY_ENV = config.REGISTRY_CHANGED_BY_ENV
 STAMP_COLUMNS = ("recorded_at", "recorded_by")
 
 
@@ -36,7 +37,7 @@ class Author:
 def registry_author(registry_dir: Path) -> Author:
     """Who made the registry as it is: $KINERJA_REGISTRY_CHANGED_BY, else the last git commit's author."""
     commit, git_author = _last_commit(registry_dir)
-    name = os.environ.get(CHANGED_BY_ENV) or git_author or _os_user()
+    name = config.registry_changed_by() or git_author or _os_user()
     return Author(name, commit)
 
 

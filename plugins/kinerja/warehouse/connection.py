@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import psycopg
 from psycopg import sql
 
@@ -16,39 +14,35 @@ AIRFLOW_DATABASE = "airflow"
 
 def resolve_server() -> PgParams:
     """The warehouse server: KINERJA_WAREHOUSE_URL, or the embedded server under .local/."""
-    url = config.warehouse_url()
-    if url:
-        return PgParams.from_url(url)
+    params = config.warehouse_params()
+    if params:
+        return params
     from kinerja.warehouse import embedded
 
-    return PgParams.from_url(embedded.start().url(WAREHOUSE_DATABASE))
+    return embedded.start().with_dbname(WAREHOUSE_DATABASE)
 
 
 def connect(params: PgParams | None = None, **kwargs) -> psycopg.Connection:
+    """A connection with every parameter of `params` (sslmode, options, ...); `kwargs` go to psycopg.
+
+    The session is named by the URL's application_name, else by KINERJA_APPLICATION_NAME.
+    """
     params = params or resolve_server()
-    return psycopg.connect(
-        host=params.host,
-        port=params.port,
-        user=params.user,
-        password=params.password or None,
-        dbname=params.dbname,
-        application_name=os.environ.get("KINERJA_APPLICATION_NAME", "kinerja"),
-        **kwargs,
-    )
+    if params.get("application_name") is None:
+        kwargs.setdefault("application_name", config.application_name())
+    return psycopg.connect(params.conninfo(), **kwargs)
 
 
 def ensure_database(params: PgParams, dbname: str) -> PgParams:
     """Create database `dbname` on the server of `params` if it does not exist yet."""
-    target = PgParams(params.host, params.port, params.user, params.password, dbname)
-    maintenance = PgParams(params.host, params.port, params.user, params.password, "postgres")
-    with connect(maintenance, autocommit=True) as conn:
+    with connect(params.with_dbname("postgres"), autocommit=True) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", [dbname]).fetchone()
         if not exists:
             try:
                 conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
             except psycopg.errors.DuplicateDatabase:
                 pass  # created concurrently by another process: that is what we wanted
-    return target
+    return params.with_dbname(dbname)
 
 
 def ensure_warehouse() -> PgParams:

@@ -32,7 +32,7 @@ def start(home: Path | None = None) -> PgParams:
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process, other processes share it.
     server = pgserver.get_server(pgdata, cleanup_mode=None)
-    params = PgParams.from_url(server.get_uri())
+    params = PgParams.from_url(server.get_uri(), setting="the embedded server's URL")
     log.info("embedded PostgreSQL running, socket in %s", params.host)
     return params
 

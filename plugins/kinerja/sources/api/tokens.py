@@ -18,10 +18,11 @@ Airflow connections are looked up only inside an Airflow task (Airflow exports
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from kinerja import config
 
 ConnectionLookup = Callable[[str], "str | None"]
 
@@ -49,8 +50,7 @@ def normalised(account_id: str) -> str:
 
 
 def env_names(platform: str, account_id: str) -> tuple[str, str]:
-    prefix = f"KINERJA_TOKEN_{platform.upper()}"
-    return f"{prefix}_{normalised(account_id).upper()}", prefix
+    return config.api_token_name(platform, normalised(account_id)), config.api_token_name(platform)
 
 
 def connection_ids(platform: str, account_id: str) -> tuple[str, str]:
@@ -79,15 +79,15 @@ def find_token(
     connection_lookup: ConnectionLookup | None = None,
 ) -> Token:
     """The token of `account_id` on `platform`, looked up in the documented order."""
-    environ = os.environ if environ is None else environ
-    if connection_lookup is None and environ.get("AIRFLOW_CTX_DAG_ID"):
+    if connection_lookup is None and config.in_airflow_task(environ):
         connection_lookup = airflow_connection_password
+    account = normalised(account_id)
     account_env, platform_env = env_names(platform, account_id)
     account_conn, platform_conn = connection_ids(platform, account_id)
     candidates = (
-        (f"env {account_env}", lambda: environ.get(account_env)),
+        (f"env {account_env}", lambda: config.api_token(platform, account, environ)),
         (f"Airflow connection {account_conn}", lambda: connection_lookup and connection_lookup(account_conn)),
-        (f"env {platform_env}", lambda: environ.get(platform_env)),
+        (f"env {platform_env}", lambda: config.api_token(platform, None, environ)),
         (
             f"Airflow connection {platform_conn}",
             lambda: connection_lookup and connection_lookup(platform_conn),
