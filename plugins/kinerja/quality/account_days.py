@@ -766,8 +766,8 @@ def _judge_completeness(conn, batch_id: str, source: str, data_day: date, landed
     platform's restatement window has passed its day stays 'provisional'. Returns the
     institutions without any row on the data day.
     """
-    platforms = _covered_platforms(source)
-    if not platforms:
+    covered = _covered_platforms(source)
+    if not covered:
         return []
     start = data_day - timedelta(days=window)
     days = {d for d in landed.get("metric_date", pd.Series(dtype=object)) if isinstance(d, date) and start <= d <= data_day}
@@ -782,7 +782,7 @@ def _judge_completeness(conn, batch_id: str, source: str, data_day: date, landed
         conn.execute("delete from audit.completeness where source = %s and metric_date = any(%s::date[])",
                      [source, sorted(days)])
         conn.execute(_COMPLETENESS, {
-            "days": sorted(days), "platforms": list(platforms), "source": source, "batch_id": batch_id,
+            "days": sorted(days), "platforms": list(covered), "source": source, "batch_id": batch_id,
             "as_of": data_day + timedelta(days=1), "restatement": json.dumps(dict(platforms.restatement_days())),
         })
     without = conn.execute(
