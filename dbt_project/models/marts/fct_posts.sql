@@ -1,4 +1,4 @@
-{#- (account_id, post_id) is the contract's primary key (_marts__models.yml): no unique index here.
+{#- (account_id, post_id) is the contract's primary key (fct_posts.yml): no unique index here.
     A contract allows only append_new_columns or fail: a column added to the model and its contract is appended. -#}
 {{
     config(
@@ -12,6 +12,8 @@
         ],
     )
 }}
+
+-- depends_on: {{ ref('platforms') }}  (the days to build take each platform's metric day from it: macros/metric_day_of.sql)
 
 -- A daily run rebuilds the posts published on its data day and the trailing days before
 -- it, and every post of the batches landed since the last build (a Meta posts export
@@ -34,7 +36,7 @@ snapshots as (
         *,
         -- a post without a publication time counts on the day it was first seen
         coalesce(published_date, as_of_date) as post_day
-    from {{ ref('stg_raw__post_daily') }}
+    from {{ ref('int_posts_accepted') }}
     {% if is_incremental() and data_day %}
     -- A post is seen on or after its day: its snapshots are no older than the first day
     -- to build (less one, for a platform whose day ends before Jakarta's). A bound the
