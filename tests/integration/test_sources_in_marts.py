@@ -25,6 +25,15 @@ def _land_and_audit(conn, source: str, data_day: date, records: list[dict]) -> s
     return batch_id
 
 
+def _land_posts_and_audit(conn, source: str, data_day: date, records: list[dict]) -> str:
+    """Land a post batch and audit it: only accepted batches reach the marts (int_posts_accepted)."""
+    from kinerja.quality import posts as post_quality
+
+    batch_id = landing.land_posts(conn, source, data_day, records).batch_id
+    assert post_quality.audit_post_batch(conn, batch_id).rows_rejected == 0
+    return batch_id
+
+
 def _simulated(day: date, more_views: int = 0) -> dict:
     """The simulator's values of ACCOUNT on `day`, as another source would report them (views changed)."""
     values = simulator.simulate_account_day(ACCOUNT, "youtube", day)
@@ -182,13 +191,13 @@ def test_old_posts_and_posts_without_a_publication_time_keep_their_day_in_the_da
     first_seen, first_run = date(2026, 10, 6), date(2026, 10, 10)
     after_pause, next_run = date(2026, 10, 20), date(2026, 10, 21)
     old_day = date(2026, 9, 20)
-    landing.land_posts(conn, "filedrop", first_seen, [_exported_post("undated", first_seen, None, likes=5)])
+    _land_posts_and_audit(conn, "filedrop", first_seen, [_exported_post("undated", first_seen, None, likes=5)])
     _daily_run(daily_pipeline, first_run)
     # ten days without a run; meanwhile an export with a video of a month back
-    landing.land_posts(conn, "filedrop", after_pause - timedelta(days=1), [_exported_post("old", after_pause, old_day, likes=7)])
+    _land_posts_and_audit(conn, "filedrop", after_pause - timedelta(days=1), [_exported_post("old", after_pause, old_day, likes=7)])
     _daily_run(daily_pipeline, after_pause)
     # the undated post again, with more likes, far outside the window of its first day
-    landing.land_posts(conn, "filedrop", next_run, [_exported_post("undated", next_run, None, likes=9)])
+    _land_posts_and_audit(conn, "filedrop", next_run, [_exported_post("undated", next_run, None, likes=9)])
     _daily_run(daily_pipeline, next_run)
 
     for layer in ("build_marts", "marts"):
