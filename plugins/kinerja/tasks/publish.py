@@ -42,11 +42,10 @@ def _window_with(first: date, last: date, days: set[date]) -> tuple[date, date]:
 
 
 def _metric_day_sql(platform: str, moment: str) -> str:
-    """SQL for the metric day of a timestamp (PLATFORM_DAY_ZONE), as dbt's macro metric_day_of."""
-    from kinerja.sources.base import PLATFORM_DAY_ZONE
+    """SQL for the metric day of a timestamp (the platforms seed's zones), as dbt's macro metric_day_of."""
+    from kinerja import platforms
 
-    zones = " ".join(f"when '{name}' then '{zone.key}'" for name, zone in sorted(PLATFORM_DAY_ZONE.items()))
-    return f"({moment} at time zone case {platform} {zones} end)::date"
+    return platforms.metric_day_sql(platform, moment)
 
 
 # Each published daily fact: the raw table its rows come from and the day column's value
