@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from kinerja import dbt_commands as dbt
 from kinerja import landing, publish
+from kinerja.publish import schemas
 from kinerja.quality import account_days as quality
 from kinerja.quality import build
 from kinerja.sources import simulator
@@ -31,7 +32,7 @@ def _build(warehouse, *extra):
 @pytest.fixture
 def bi_role(conn, monkeypatch):
     conn.execute(f"do $$ begin create role {BI_ROLE}; exception when duplicate_object then null; end $$")
-    monkeypatch.setenv(publish.BI_ROLE_ENV, BI_ROLE)
+    monkeypatch.setenv(schemas.BI_ROLE_ENV, BI_ROLE)
     return BI_ROLE
 
 
