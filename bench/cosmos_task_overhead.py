@@ -24,6 +24,11 @@ from kinerja.warehouse import ensure_warehouse
 
 DAILY_MODELS = [
     "stg_raw__account_daily",
+    "stg_raw__batch_ledger",
+    "stg_raw__quarantine",
+    "int_batches_accepted",
+    "int_batch_rows_quarantined",
+    "int_account_days_accepted",
     "stg_registry__accounts",
     "stg_registry__institutions",
     "dim_accounts",

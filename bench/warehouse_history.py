@@ -88,7 +88,7 @@ where t.batch_id not like 'bench-%%'
 POST_LEDGER = """
 insert into raw.batch_ledger (batch_id, source, data_day, rows_in, rows_accepted, rows_rejected, checksum,
     status, raw_table)
-select batch_id, 'simulator', min(as_of_date), count(*), count(*), 0, md5(batch_id), 'landed', 'raw.post_daily'
+select batch_id, 'simulator', min(as_of_date), count(*), count(*), 0, md5(batch_id), 'accepted', 'raw.post_daily'
 from raw.post_daily where batch_id like 'bench-post-history-%%' group by batch_id
 """
 
@@ -102,10 +102,10 @@ def fill(params, years: int) -> tuple[int, int]:
             landing.land_batch(conn, simulator.SOURCE, day, simulator.simulate_day(accounts, day))
             # the posts of the day's pull: its trailing window, as the daily DAG lands them
             landing.land_posts(conn, simulator.SOURCE, day, posts.harvest(day, accounts, config.TRAILING_DAYS).posts)
-        # post batches stay 'landed': no suite audits them yet (stg_raw__post_daily)
+        # no audit runs here: every batch is taken as accepted, as the marts take accepted
+        # batches only (int_batches_accepted)
         conn.execute(
             "update raw.batch_ledger set status = 'accepted', rows_accepted = rows_in, rows_rejected = 0"
-            " where raw_table = 'raw.account_daily'"
         )
         if years:
             first = LAST_DAY - timedelta(days=365 * years) + timedelta(days=1)

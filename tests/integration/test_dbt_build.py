@@ -98,3 +98,30 @@ def test_a_daily_rerun_changes_nothing_and_tests_only_the_days_it_rebuilt(conn, 
     )
     daily = dbt.run_dbt(warehouse, "build", "--select", "fct_account_daily", "--vars", last_day_only, check=False)
     assert daily.returncode != 0 and "non_negative_fct_account_daily" in daily.stdout
+
+
+def test_the_metric_day_of_a_timestamp_is_the_seeds_in_sql_and_python(warehouse):
+    """dbt's macro metric_day_of reads the platforms seed, as kinerja.platforms reads its file."""
+    from datetime import UTC, datetime
+
+    from kinerja import platforms
+
+    # 20:30 UTC: the 5th in US Pacific, already the 6th in WIB
+    moment = datetime(2026, 10, 5, 20, 30, tzinfo=UTC)
+    seeded = dbt.run_dbt(warehouse, "seed", "--select", "platforms", check=False)
+    assert seeded.returncode == 0, seeded.stdout[-3000:]
+    query = (
+        "select platform, {{ metric_day_of('platform', \"timestamptz '" + moment.isoformat() + "'\") }} as metric_day"
+        " from {{ ref('platforms') }}"
+    )
+    shown = dbt.run_dbt(warehouse, "show", "--inline", query, "--output", "json", "--log-format", "json", check=False)
+    assert shown.returncode == 0, shown.stdout[-3000:]
+    preview = next(
+        json.loads(event["data"]["preview"])
+        for event in map(json.loads, filter(lambda line: line.startswith("{"), shown.stdout.splitlines()))
+        if event.get("info", {}).get("name") == "ShowNode"
+    )
+    in_sql = {row["platform"]: row["metric_day"] for row in preview}
+    in_python = {name: moment.astimezone(zone).date().isoformat() for name, zone in platforms.day_zones().items()}
+    assert in_sql == in_python
+    assert set(in_python.values()) == {"2026-10-05", "2026-10-06"}

@@ -27,11 +27,12 @@ def _land_and_audit(conn, source: str, data_day: date, records: list[dict]) -> s
     return batch_id
 
 
-def _land_and_audit_posts(conn, data_day: date, records: list[dict]) -> str:
-    from kinerja.quality.posts import audit_post_batch
+def _land_posts_and_audit(conn, source: str, data_day: date, records: list[dict]) -> str:
+    """Land a post batch and audit it: only accepted batches reach the marts (int_posts_accepted)."""
+    from kinerja.quality import posts as post_quality
 
-    batch_id = landing.land_posts(conn, "filedrop", data_day, records).batch_id
-    audit_post_batch(conn, batch_id)
+    batch_id = landing.land_posts(conn, source, data_day, records).batch_id
+    assert post_quality.audit_post_batch(conn, batch_id).rows_rejected == 0
     return batch_id
 
 
@@ -214,13 +215,13 @@ def test_old_posts_and_posts_without_a_publication_time_keep_their_day_in_the_da
     first_seen, first_run = date(2026, 10, 6), date(2026, 10, 10)
     after_pause, next_run = date(2026, 10, 20), date(2026, 10, 21)
     old_day = date(2026, 9, 20)
-    _land_and_audit_posts(conn, first_seen, [_exported_post("undated", first_seen, None, likes=5)])
+    _land_posts_and_audit(conn, "filedrop", first_seen, [_exported_post("undated", first_seen, None, likes=5)])
     _daily_run(daily_pipeline, first_run)
     # ten days without a run; meanwhile an export with a video of a month back
-    _land_and_audit_posts(conn, after_pause - timedelta(days=1), [_exported_post("old", after_pause, old_day, likes=7)])
+    _land_posts_and_audit(conn, "filedrop", after_pause - timedelta(days=1), [_exported_post("old", after_pause, old_day, likes=7)])
     _daily_run(daily_pipeline, after_pause)
     # the undated post again, with more likes, far outside the window of its first day
-    _land_and_audit_posts(conn, next_run, [_exported_post("undated", next_run, None, likes=9)])
+    _land_posts_and_audit(conn, "filedrop", next_run, [_exported_post("undated", next_run, None, likes=9)])
     _daily_run(daily_pipeline, next_run)
 
     for layer in ("build_marts", "marts"):

@@ -1,4 +1,4 @@
-{#- (account_id, metric_date) is the contract's primary key (_marts__models.yml): no unique index here.
+{#- (account_id, metric_date) is the contract's primary key (fct_account_daily.yml): no unique index here.
     A contract allows only append_new_columns or fail: a column added to the model and its contract is appended. -#}
 {{
     config(
@@ -19,7 +19,7 @@
 with
 
 accepted as (
-    select * from {{ ref('stg_raw__account_daily') }}
+    select * from {{ ref('int_account_days_accepted') }}
     {% if is_incremental() and days %}
     -- the first day too, as a bound the raw table's metric_date index can use
     where metric_date >= date '{{ days[0] }}'

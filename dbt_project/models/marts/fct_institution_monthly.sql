@@ -1,4 +1,4 @@
-{#- (month, institution_id) is the contract's primary key (_marts__models.yml): no unique index here.
+{#- (month, institution_id) is the contract's primary key (fct_institution_monthly.yml): no unique index here.
     A contract allows only append_new_columns or fail: a column added to the model and its contract is appended. -#}
 {{
     config(

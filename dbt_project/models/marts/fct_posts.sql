@@ -1,4 +1,4 @@
-{#- (account_id, post_id) is the contract's primary key (_marts__models.yml): no unique index here.
+{#- (account_id, post_id) is the contract's primary key (fct_posts.yml): no unique index here.
     A contract allows only append_new_columns or fail: a column added to the model and its contract is appended. -#}
 {{
     config(
@@ -26,7 +26,7 @@ snapshots as (
         *,
         -- a post without a publication time counts on the day it was first seen
         coalesce(published_date, as_of_date) as post_day
-    from {{ ref('stg_raw__post_daily') }}
+    from {{ ref('int_posts_accepted') }}
     {% if is_incremental() and days %}
     -- A post is seen on or after its day: its snapshots are no older than the first day
     -- to build (less one, for a platform whose day ends before Jakarta's). A bound the

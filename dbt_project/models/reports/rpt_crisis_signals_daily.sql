@@ -1,4 +1,4 @@
-{#- (account_id, metric_date) is the contract's primary key (_reports__models.yml): no unique index here.
+{#- (account_id, metric_date) is the contract's primary key (rpt_crisis_signals_daily.yml): no unique index here.
     A contract allows only append_new_columns or fail: a column added to the model and its contract is appended. -#}
 {{
     config(
@@ -45,9 +45,7 @@ daily as (
 
 -- days whose completeness the raw audit still calls provisional: the platform may restate them
 provisional_days as (
-    select distinct source, metric_date, platform
-    from {{ source('audit', 'completeness') }}
-    where status = 'provisional'
+    select * from {{ ref('int_platform_days_provisional') }}
 ),
 
 -- the previous 7 calendar days of the account; a day without a value does not count

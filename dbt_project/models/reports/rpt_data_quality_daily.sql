@@ -6,50 +6,28 @@
 with
 
 results as (
-    select batch_id, suite, expectation, column_name, success, unexpected, rows_checked, level
-    from {{ source('audit', 'validation_results') }}
+    select * from {{ ref('int_validation_results_joined_to_batches') }}
 ),
 
-batches as (
-    -- audited account-day batches; a superseded batch's rows were replaced by a later one
-    select batch_id, source, data_day, status
-    from {{ source('raw', 'batch_ledger') }}
-    where status in ('accepted', 'rejected') and raw_table = 'raw.account_daily'
+completeness as (
+    select * from {{ ref('int_completeness_pivoted_to_source_days') }}
 ),
 
 checks as (
     select
-        batches.data_day,
-        batches.source,
-        results.suite,
-        results.expectation,
-        results.column_name,
-        max(results.level) as level,
-        count(*) as batches_checked,
-        count(*) filter (where not results.success) as batches_failed,
-        count(*) filter (where batches.status = 'rejected') as batches_rejected,
-        sum(results.rows_checked) as rows_checked,
-        sum(results.unexpected) as rows_failed
-    from results
-    inner join batches on results.batch_id = batches.batch_id
-    group by 1, 2, 3, 4, 5
-),
-
-completeness as (
-    select
-        metric_date,
+        data_day,
         source,
-        {% for platform in ['instagram', 'facebook', 'x', 'youtube', 'tiktok'] %}
-        round(
-            sum(accounts_reported) filter (where platform = '{{ platform }}')::numeric
-            / nullif(sum(accounts_active) filter (where platform = '{{ platform }}'), 0),
-            4
-        ) as completeness_{{ platform }},
-        {% endfor %}
-        bool_or(status = 'provisional') as completeness_is_provisional,
-        count(distinct institution_id) filter (where not institution_has_data) as institutions_without_data
-    from {{ source('audit', 'completeness') }}
-    group by 1, 2
+        suite,
+        expectation,
+        column_name,
+        max(level) as level,
+        count(*) as batches_checked,
+        count(*) filter (where not success) as batches_failed,
+        count(*) filter (where status = 'rejected') as batches_rejected,
+        sum(rows_checked) as rows_checked,
+        sum(unexpected) as rows_failed
+    from results
+    group by 1, 2, 3, 4, 5
 ),
 
 final as (

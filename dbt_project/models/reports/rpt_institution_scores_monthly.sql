@@ -1,4 +1,4 @@
-{#- (month, institution_id) is the contract's primary key (_reports__models.yml): no unique index here. -#}
+{#- (month, institution_id) is the contract's primary key (rpt_institution_scores_monthly.yml): no unique index here. -#}
 {{
     config(
         indexes=[

@@ -1,4 +1,4 @@
-{#- (month, province_code) is the contract's primary key (_reports__models.yml): no unique index here. -#}
+{#- (month, province_code) is the contract's primary key (rpt_region_scorecard_monthly.yml): no unique index here. -#}
 {{
     config(
         indexes=[
