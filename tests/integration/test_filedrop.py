@@ -274,3 +274,28 @@ def test_days_outside_the_accounts_registered_period_are_held(conn, folders, reg
     held = conn.execute("select line_number, check_name, reason from raw.filedrop_quarantine").fetchall()
     assert [h[:2] for h in held] == [(2, "account_period")] and "@demo_kab5101_yt" in held[0][2]
 
+
+def test_reading_the_inbox_writes_nothing(conn, folders, registry):
+    kept = drop(folders[0], "kab-5101", "totals.csv", TOTALS)
+    bad = drop(folders[0], "kab-5102", "notes.csv", "Tanggal,Catatan\n2026-06-01,rapat\n")
+    tables = ("raw.account_daily", "raw.batch_ledger", "raw.filedrop_files", "raw.filedrop_quarantine")
+    before = [table_fingerprint(conn, t) for t in tables]
+    read = list(read_inbox(conn, folders[0], registry, TODAY))
+    assert [(d.status, len(d.harvest.account_days)) for d in read] == [("landed", 3), ("rejected", 0)]
+    assert [table_fingerprint(conn, t) for t in tables] == before
+    assert kept.exists() and bad.exists() and not folders[1].exists()
+
+
+def test_a_file_whose_landing_fails_stays_in_the_inbox_unrecorded(conn, folders, registry, monkeypatch):
+    from kinerja.landing import filedrop
+
+    def breaks(*_):
+        raise RuntimeError("a landing bug")
+
+    monkeypatch.setattr(filedrop, "land_file_records", breaks)
+    path = drop(folders[0], "kab-5101", "totals.csv", TOTALS)
+    assert dict(run(conn, folders, registry).counts) == {"failed": 1}
+    assert path.exists() and landed(conn) == []
+    assert conn.execute("select count(*) from raw.filedrop_files").fetchone() == (0,)
+    monkeypatch.undo()
+    assert dict(run(conn, folders, registry).counts) == {"landed": 1} and not path.exists()
