@@ -11,6 +11,9 @@ file and writes nothing. For each, in this order:
 3. after the commit, the file is settled in the inbox: removed, or moved to `_rejected/`.
 
 A crash before the commit leaves the file in the inbox, to be read again by the next run.
+The archive is landing's, as the platforms' payloads are (kinerja.landing.payloads): the
+source hands over the bytes as received and keeps nothing itself, so reading the inbox
+writes nowhere and only landing knows where files are kept.
 The batches are audited afterwards, all at once (kinerja.landing.harvest.audit_pending).
 """
 
