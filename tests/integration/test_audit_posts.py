@@ -109,14 +109,14 @@ def test_a_post_batch_mostly_bad_is_rejected_and_says_why(conn):
 def test_a_real_meta_post_export_passes_the_post_audit(conn, tmp_path, small_accounts):
     import shutil
 
-    from kinerja.landing.harvest import land_file_records
-    from kinerja.sources.filedrop.inbox import process_inbox
+    from kinerja.landing.filedrop import land_dropped_files
+    from kinerja.sources.filedrop.inbox import read_inbox
     from support import REPO
 
     inbox, archive = tmp_path / "inbox", tmp_path / "archive"
     (inbox / "prov-51").mkdir(parents=True)
     shutil.copy(REPO / "tests" / "fixtures" / "exports" / "meta_posts_instagram.csv", inbox / "prov-51")
-    process_inbox(conn, inbox, archive, small_accounts, date(2026, 6, 13), land_file_records)
+    land_dropped_files(conn, read_inbox(conn, inbox, small_accounts, date(2026, 6, 13)), archive)
     [batch_id] = [b for (b,) in conn.execute("select batch_id from raw.batch_ledger where raw_table = 'raw.post_daily'")]
 
     result = audit_post_batch(conn, batch_id)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from kinerja import landing
-from kinerja.landing.harvest import land_file_records
+from kinerja.landing.filedrop import land_dropped_files
 from kinerja.sources.base import account_day_record
-from kinerja.sources.filedrop.inbox import process_inbox
+from kinerja.sources.filedrop.inbox import read_inbox
 from kinerja.warehouse.fingerprint import table_fingerprint
 from support import REPO
 
@@ -49,8 +49,10 @@ def drop(inbox: Path, institution: str | None, name: str, content: bytes | str |
     return path
 
 
-def run(conn, folders, registry):
-    return process_inbox(conn, *folders, registry, TODAY, land_file_records)
+def run(conn, folders, registry, today=TODAY):
+    """The file drop reads the inbox, landing lands and records what it yields."""
+    inbox, archive = folders
+    return land_dropped_files(conn, read_inbox(conn, inbox, registry, today), archive)
 
 
 def landed(conn, table="raw.account_daily", column="views", day_column="metric_date"):
@@ -175,7 +177,7 @@ def test_meta_posts_are_attributed_by_their_account_id(conn, folders, registry):
 
 def test_lifetime_post_exports_of_two_days_are_two_snapshots_never_a_sum(conn, folders, registry):
     drop(folders[0], "prov-51", "meta_posts_instagram.csv")
-    process_inbox(conn, *folders, registry, date(2026, 4, 2), land_file_records)
+    run(conn, folders, registry, today=date(2026, 4, 2))
     later = (EXPORTS / "meta_posts_instagram.csv").read_bytes().replace(b'"15,000"', b'"16,500"')
     drop(folders[0], "prov-51", "meta_posts_instagram.csv", later)
     run(conn, folders, registry)
@@ -271,3 +273,29 @@ def test_days_outside_the_accounts_registered_period_are_held(conn, folders, reg
     assert [r[1] for r in landed(conn)] == [date(2026, 6, 2), date(2026, 6, 3)]
     held = conn.execute("select line_number, check_name, reason from raw.filedrop_quarantine").fetchall()
     assert [h[:2] for h in held] == [(2, "account_period")] and "@demo_kab5101_yt" in held[0][2]
+
+
+def test_reading_the_inbox_writes_nothing(conn, folders, registry):
+    kept = drop(folders[0], "kab-5101", "totals.csv", TOTALS)
+    bad = drop(folders[0], "kab-5102", "notes.csv", "Tanggal,Catatan\n2026-06-01,rapat\n")
+    tables = ("raw.account_daily", "raw.batch_ledger", "raw.filedrop_files", "raw.filedrop_quarantine")
+    before = [table_fingerprint(conn, t) for t in tables]
+    read = list(read_inbox(conn, folders[0], registry, TODAY))
+    assert [(d.status, len(d.harvest.account_days)) for d in read] == [("landed", 3), ("rejected", 0)]
+    assert [table_fingerprint(conn, t) for t in tables] == before
+    assert kept.exists() and bad.exists() and not folders[1].exists()
+
+
+def test_a_file_whose_landing_fails_stays_in_the_inbox_unrecorded(conn, folders, registry, monkeypatch):
+    from kinerja.landing import filedrop
+
+    def breaks(*_):
+        raise RuntimeError("a landing bug")
+
+    monkeypatch.setattr(filedrop, "land_file_records", breaks)
+    path = drop(folders[0], "kab-5101", "totals.csv", TOTALS)
+    assert dict(run(conn, folders, registry).counts) == {"failed": 1}
+    assert path.exists() and landed(conn) == []
+    assert conn.execute("select count(*) from raw.filedrop_files").fetchone() == (0,)
+    monkeypatch.undo()
+    assert dict(run(conn, folders, registry).counts) == {"landed": 1} and not path.exists()

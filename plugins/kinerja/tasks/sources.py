@@ -1,7 +1,9 @@
 """Task bodies of the sources: harvest each source, land and audit what it yielded.
 
-Every source goes through `kinerja.landing.harvest`, the one path that lands and audits a
-Harvest; the file drop's inbox still lands its own files (see its module).
+Every source yields what it read and writes nothing; landing writes. The simulator and the
+APIs go through `kinerja.landing.harvest`, the one path that lands and audits a Harvest; the
+file drop yields one file at a time, each landed and recorded by `kinerja.landing.filedrop`
+and audited with the same `audit_pending`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from kinerja import config
-from kinerja.landing.harvest import audit_pending, land_file_records, land_harvest
+from kinerja.landing.harvest import audit_pending, land_harvest
 from kinerja.registry.history import accounts_on
 from kinerja.registry.load import read_accounts
 from kinerja.sources import simulator
@@ -73,7 +75,8 @@ def land_file_drops(data_day: date, today: date | None = None, registry_dir: Pat
     caps the day an export can have been made. A bad file is rejected with a note for its
     sender and a rejected batch stays out of the marts; neither fails the task.
     """
-    from kinerja.sources.filedrop.inbox import process_inbox
+    from kinerja.landing.filedrop import land_dropped_files
+    from kinerja.sources.filedrop.inbox import read_inbox
 
     inbox, archive = config.filedrop_inbox(), config.filedrop_archive()
     inbox.mkdir(parents=True, exist_ok=True)
@@ -82,7 +85,7 @@ def land_file_drops(data_day: date, today: date | None = None, registry_dir: Pat
     with connect(ensure_warehouse()) as conn:
         started = conn.execute("select clock_timestamp()").fetchone()[0]
         conn.commit()
-        report = process_inbox(conn, inbox, archive, rows, today or local_today(), land_file_records)
+        report = land_dropped_files(conn, read_inbox(conn, inbox, rows, today or local_today()), archive)
         files = conn.execute(
             """
             select institution_id, original_name, status, message, rows_landed, rows_quarantined, batch_ids

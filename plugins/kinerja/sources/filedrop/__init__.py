@@ -1,15 +1,18 @@
 """The agency file drop: exports institution admins download, dropped into their inbox folder.
 
-    from kinerja.sources.filedrop.inbox import process_inbox
-    report = process_inbox(conn, inbox, archive, registry_rows, today, land)  # counts per status, messages
+    dropped = inbox.read_inbox(conn, inbox_folder, registry_rows, today)  # one DroppedFile per new file
+    report = land_dropped_files(conn, dropped, archive)  # kinerja.landing.filedrop; counts, messages
 
-`land` lands a file's rows (kinerja.landing.harvest.land_file_records): the file drop writes no raw row.
+The file drop reads and writes nothing: landing archives each file, lands its rows, records
+it and only then settles it in the inbox (tasks.sources.land_file_drops does the above).
 
 - `table` reads the bytes (UTF-8, UTF-8 with BOM, UTF-16 with `sep=,`) into header and rows;
 - `parsers` detects the export format from its headers and reads it into canonical rows
   (`parsed`), one problem per bad cell with its line and column (`rows`, `cells`);
 - `accounts` decides the registry account of a file, never another institution's;
 - `plausibility` holds back follower counts that jump tenfold against the account's history;
-- `inbox` archives, lands (source "filedrop") and records each file (`store`,
-  tables in warehouse/ddl_filedrop.sql), or moves it to `_rejected/` with an error note.
+- `lookups` is what the file drop reads of the warehouse: bytes landed before, last known followers;
+- `inbox` walks the inbox and reads each file into a `dropped.DroppedFile`: its entry for
+  raw.filedrop_files, its records (source "filedrop"), its held rows, and `settle`, which
+  removes the file once landed or moves it to `_rejected/` with an error note.
 """

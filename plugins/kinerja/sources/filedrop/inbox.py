@@ -1,24 +1,25 @@
-"""Processing the inbox: archive each new file, attribute it, check it, land it, or say why not.
+"""Reading the inbox: each new file as received, attributed and checked; the file drop writes nothing.
 
-Layout: `<inbox>/<institution_id>/<file>`, one folder per institution. Each new file is
-archived as received under `<archive>/<institution_id>/<sha256 prefix>__<name>` and
-recorded in raw.filedrop_files; the same bytes dropped again change nothing. Rows land
-with source "filedrop" (self-reported); bad rows go to raw.filedrop_quarantine with
-file, line, column and reason while the rest of the file lands. A file that cannot be
-used at all moves to `<inbox>/_rejected/<institution_id>/` with `<name>.error.txt`
-beside it saying what was wrong and what to do.
+Layout: `<inbox>/<institution_id>/<file>`, one folder per institution. `read_inbox` yields one
+`DroppedFile` per new file (kinerja.sources.filedrop.dropped): its bytes as received, its
+entry for raw.filedrop_files, its account days and posts (source "filedrop", self-reported),
+and its bad rows held back with file, line, column and reason while the rest of the file
+lands. The same bytes landed before are a `duplicate`: nothing new. A file that cannot be
+used at all is `rejected`: once landing has recorded it, `settle` moves it to
+`<inbox>/_rejected/<institution_id>/` with `<name>.error.txt` beside it saying what was
+wrong and what to do.
 
-Each file is committed on its own before it leaves the inbox, so a crash in the middle
-leaves every file either fully processed or still waiting in the inbox.
+Landing (kinerja.landing.filedrop) archives, lands and records each file in one transaction
+and settles it in the inbox only after the commit, so a crash leaves every file either fully
+landed or still waiting in the inbox. Files are read one at a time, as landing asks for the
+next: the plausibility check of a file sees the follower counts of the files landed before it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -28,93 +29,47 @@ import psycopg
 
 from kinerja import config
 from kinerja.registry.history import is_valid_on
-from kinerja.sources.filedrop import store
+from kinerja.sources.base import Harvest
+from kinerja.sources.filedrop import lookups
 from kinerja.sources.filedrop.accounts import AccountError, latest_day, resolve_accounts
+from kinerja.sources.filedrop.dropped import REJECTED_FOLDER, Drop, DroppedFile, FileEntry, failed, gone
 from kinerja.sources.filedrop.parsed import AccountHint, ParsedFile, RowProblem
 from kinerja.sources.filedrop.parsers import parse_export
 from kinerja.sources.filedrop.plausibility import implausible_rows
-from kinerja.sources.filedrop.store import FileEntry
 from kinerja.sources.filedrop.table import UnreadableFile
 
 log = logging.getLogger(__name__)
 
 SOURCE = "filedrop"
-REJECTED_FOLDER = "_rejected"
-UNSORTED = "_unsorted"  # archive folder of files dropped outside any institution folder
-SHA_PREFIX = 16
-# Lands a file's account days and posts under a source name; returns the batch ids.
-LandRecords = Callable[[psycopg.Connection, str, list[dict], list[dict]], list[str]]
 
 # Files still being written by a browser or a copy, and our own notes: not exports.
 _NOT_EXPORTS = (".part", ".crdownload", ".tmp", ".error.txt")
 
 
-@dataclass
-class InboxReport:
-    counts: Counter[str] = field(default_factory=Counter)  # landed, duplicate, rejected, failed, gone
-    messages: list[str] = field(default_factory=list)
-
-    def add(self, status: str, message: str) -> None:
-        self.counts[status] += 1
-        self.messages.append(message)
-
-
-@dataclass(frozen=True)
-class Drop:
-    """One new file in the inbox and everything needed to process it."""
-
-    path: Path
-    institution_id: str | None  # None: dropped outside any institution folder
-    inbox: Path
-    archive: Path
-    registry_rows: list[dict[str, Any]]
-    today: date
-    land: LandRecords
-
-    @property
-    def folder(self) -> str:
-        return self.institution_id or UNSORTED
-
-    @property
-    def shown_name(self) -> str:
-        return f"{self.folder}/{self.path.name}"
-
-
-def process_inbox(
+def read_inbox(
     conn: psycopg.Connection,
     inbox: Path,
-    archive: Path,
     registry_rows: Iterable[dict[str, Any]],
     today: date,
-    land: LandRecords,
-) -> InboxReport:
-    """Process every new file of the inbox; each file is committed on its own.
+) -> Iterator[DroppedFile]:
+    """Every new file of the inbox as read, in name order, one at a time; nothing is written.
 
-    `land` lands a file's parsed account days and posts (kinerja.landing.harvest's
-    land_file_records): the file drop reads and attributes, landing writes the raw rows.
+    `conn` is only read (kinerja.sources.filedrop.lookups). A fault of ours in one file
+    yields it as `failed`, left in the inbox, and the other files go on.
     """
     rows = list(registry_rows)
-    report = InboxReport()
     for path, institution_id in new_files(Path(inbox)):
-        drop = Drop(path, institution_id, Path(inbox), Path(archive), rows, today, land)
-        report.add(*_process_one(conn, drop))
-        if not conn.autocommit:
-            conn.commit()  # the file leaves the inbox only once what it did is committed
-    log.info("file drop inbox %s: %s", inbox, dict(report.counts) or "nothing new")
-    return report
-
-
-def _process_one(conn: psycopg.Connection, drop: Drop) -> tuple[str, str]:
-    """One file's outcome; a fault of ours in one file leaves it in the inbox and the others go on."""
-    try:
-        return process_file(conn, drop)
-    except FileNotFoundError:
-        return "gone", f"{drop.shown_name}: taken away while being read (another run, or its sender)"
-    except psycopg.Error:
-        raise  # the warehouse is unusable: no other file would fare better
-    except Exception as error:  # a bug of a parser must not stop the other institutions' files
-        log.exception("file drop failed on %s", drop.shown_name)
-        return "failed", f"{drop.shown_name}: failed ({error!r}); it stays in the inbox for the next run"
+        drop = Drop(path, institution_id, Path(inbox), today)
+        try:
+            dropped = read_file(conn, drop, rows)
+        except FileNotFoundError:
+            dropped = DroppedFile(drop, *gone(drop))
+        except psycopg.Error:
+            raise  # the warehouse is unusable: no other file would fare better
+        except Exception as error:  # a bug of a parser must not stop the other institutions' files
+            log.exception("file drop failed on %s", drop.shown_name)
+            dropped = DroppedFile(drop, *failed(drop, error))
+        yield dropped
 
 
 def new_files(inbox: Path) -> Iterator[tuple[Path, str | None]]:
@@ -132,30 +87,21 @@ def _is_export(path: Path) -> bool:
     return path.is_file() and not path.name.startswith(".") and not path.name.endswith(_NOT_EXPORTS)
 
 
-def process_file(conn: psycopg.Connection, drop: Drop) -> tuple[str, str]:
+def read_file(conn: psycopg.Connection, drop: Drop, registry_rows: list[dict[str, Any]]) -> DroppedFile:
+    """One file: a duplicate of bytes landed before, rejected with the reason, or its records to land."""
     data = drop.path.read_bytes()
-    sha256 = hashlib.sha256(data).hexdigest()
-    entry = FileEntry(drop.folder, sha256, drop.path.name, str(_archive(drop, data, sha256)))
+    entry = FileEntry(drop.folder, hashlib.sha256(data).hexdigest(), drop.path.name)
     # Only a landed file is final: a rejection may be cured without touching the bytes (the
-    # account gets registered, the file is renamed after its handle), so those are tried again.
-    if store.file_status(conn, drop.folder, sha256) == "landed":
-        return _duplicate(conn, drop, entry)
+    # account gets registered, the file is renamed after its handle), so those are read again.
+    if lookups.file_status(conn, drop.folder, entry.sha256) == "landed":
+        note = f"{drop.shown_name}: the same bytes were landed before; nothing new"
+        return DroppedFile(drop, "duplicate", note, data, entry)
     try:
-        parsed, accounts = _read_and_attribute(drop, data)
+        parsed, accounts = _read_and_attribute(drop, data, registry_rows)
     except (UnreadableFile, AccountError) as error:
-        return _reject(conn, drop, entry, str(error))
-    return _land(conn, drop, entry, parsed, accounts)
-
-
-def _archive(drop: Drop, data: bytes, sha256: str) -> Path:
-    """The file as received, once: the same bytes are archived under the same name."""
-    target = drop.archive / drop.folder / f"{sha256[:SHA_PREFIX]}__{drop.path.name}"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".part")
-        partial.write_bytes(data)
-        partial.replace(target)  # atomic: the archive never holds half a file
-    return target
+        entry.status, entry.message = "rejected", str(error)
+        return DroppedFile(drop, "rejected", f"{drop.shown_name}: rejected: {error}", data, entry)
+    return _to_land(conn, drop, data, entry, parsed, accounts)
 
 
 def drop_day(path: Path, today: date) -> date:
@@ -164,65 +110,33 @@ def drop_day(path: Path, today: date) -> date:
     return min(written, today)
 
 
-def _read_and_attribute(drop: Drop, data: bytes) -> tuple[ParsedFile, dict[AccountHint, dict]]:
+def _read_and_attribute(
+    drop: Drop, data: bytes, registry_rows: list[dict[str, Any]]
+) -> tuple[ParsedFile, dict[AccountHint, dict]]:
     if drop.institution_id is None:
         raise AccountError(
             f"{drop.path.name} was dropped outside any institution folder: put it in your institution's "
             f"folder, {drop.inbox}/<institution_id>/"
         )
-    if not any(row["institution_id"] == drop.institution_id for row in drop.registry_rows):
+    if not any(row["institution_id"] == drop.institution_id for row in registry_rows):
         raise AccountError(
             f"the folder {drop.institution_id} is no institution with registered accounts: drop the file in "
             "your institution's own folder (its registry id, e.g. kab-5101), or ask the data team to register it"
         )
     day = drop_day(drop.path, drop.today)
     parsed = parse_export(data, drop.path.name, day)
-    return parsed, resolve_accounts(parsed, drop.institution_id, drop.registry_rows, latest_day(parsed, day))
+    return parsed, resolve_accounts(parsed, drop.institution_id, registry_rows, latest_day(parsed, day))
 
 
-def _duplicate(conn: psycopg.Connection, drop: Drop, entry: FileEntry) -> tuple[str, str]:
-    store.count_redrop(conn, entry.institution_id, entry.sha256)
-    drop.path.unlink(missing_ok=True)
-    note = f"{drop.shown_name}: the same bytes were landed before; nothing new"
-    log.info(note)
-    return "duplicate", note
-
-
-def _reject(conn: psycopg.Connection, drop: Drop, entry: FileEntry, message: str) -> tuple[str, str]:
-    entry.status, entry.message = "rejected", message
-    with conn.transaction():
-        store.record_file(conn, entry)
-    _move_to_rejected(drop, entry, message)
-    log.warning("file drop rejected %s: %s", drop.shown_name, message)
-    return "rejected", f"{drop.shown_name}: rejected: {message}"
-
-
-def _move_to_rejected(drop: Drop, entry: FileEntry, message: str) -> None:
-    folder = drop.inbox / REJECTED_FOLDER / drop.folder
-    folder.mkdir(parents=True, exist_ok=True)
-    drop.path.replace(folder / drop.path.name)
-    (folder / f"{drop.path.name}.error.txt").write_text(_error_text(drop, entry, message), encoding="utf-8")
-
-
-def _error_text(drop: Drop, entry: FileEntry, message: str) -> str:
-    return (
-        "Kinerja file drop: this file was not accepted. Nothing of it was landed.\n\n"
-        f"File:     {drop.shown_name}\n"
-        f"Received: {drop.today.isoformat()}\n"
-        f"SHA-256:  {entry.sha256}\n\n"
-        f"Problem:  {message}\n\n"
-        "What to do: fix what is named above and drop the file into your institution's folder again.\n"
-        "The file as received is kept in the archive, so nothing is lost.\n"
-    )
-
-
-def _land(
+def _to_land(
     conn: psycopg.Connection,
     drop: Drop,
+    data: bytes,
     entry: FileEntry,
     parsed: ParsedFile,
     accounts: dict[AccountHint, dict],
-) -> tuple[str, str]:
+) -> DroppedFile:
+    """The file's records to land, less the rows held back: bad, outside the account's period, implausible."""
     account_of = {row.line: accounts[row.hint]["account_id"] for row in parsed.rows}
     if len(accounts) == 1:  # rows that did not parse belong to the file's one account too
         sole = next(iter(accounts.values()))["account_id"]
@@ -232,18 +146,13 @@ def _land(
     posts = [
         row.record(parsed.platform, account_of[row.line]) for row in parsed.posts if row.line not in outside
     ]
-    with conn.transaction():
-        implausible = implausible_rows(days, store.last_known_followers(conn))
-        held = {problem.line for problem in implausible} | set(outside)
-        landed_days = [record for line, record in days if line not in held]
-        entry.batch_ids = drop.land(conn, SOURCE, landed_days, posts)
-        problems = [*parsed.problems, *outside.values(), *implausible]
-        _settle(entry, parsed, accounts, len(landed_days) + len(posts), len(problems))
-        store.record_file(conn, entry)
-        store.quarantine_rows(conn, entry, problems, account_of)
-    drop.path.unlink(missing_ok=True)
-    log.info("file drop %s: %s", drop.shown_name, entry.message)
-    return entry.status, f"{drop.shown_name}: {entry.message}"
+    implausible = implausible_rows(days, lookups.last_known_followers(conn))
+    held_lines = {problem.line for problem in implausible} | set(outside)
+    harvest = Harvest(account_days=[record for line, record in days if line not in held_lines], posts=posts)
+    held = [*parsed.problems, *outside.values(), *implausible]
+    _describe(entry, parsed, accounts, len(harvest.account_days) + len(harvest.posts), len(held))
+    note = f"{drop.shown_name}: {entry.message}"
+    return DroppedFile(drop, "landed", note, data, entry, harvest, held, account_of)
 
 
 def _outside_account_period(parsed: ParsedFile, accounts: dict[AccountHint, dict]) -> dict[int, RowProblem]:
@@ -260,8 +169,9 @@ def _outside_account_period(parsed: ParsedFile, accounts: dict[AccountHint, dict
     return outside
 
 
-def _settle(entry: FileEntry, parsed: ParsedFile, accounts: dict, landed: int, quarantined: int) -> None:
-    entry.status = "landed"
+def _describe(entry: FileEntry, parsed: ParsedFile, accounts: dict, landed: int, quarantined: int) -> None:
+    """Fill in the entry of a file to land, and its sentence for the sender."""
+    entry.status = "landed"  # recorded only in the transaction that lands the rows
     entry.export_format, entry.platform = parsed.format, parsed.platform
     entry.account_ids = sorted({a["account_id"] for a in accounts.values()})
     entry.rows_landed, entry.rows_quarantined = landed, quarantined

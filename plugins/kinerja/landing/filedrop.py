@@ -1,0 +1,188 @@
+"""Landing the file drop: archive each file as received, land its rows, record it, then settle it.
+
+The file drop (kinerja.sources.filedrop.inbox.read_inbox) yields one `DroppedFile` per new
+file and writes nothing. For each, in this order:
+
+1. its bytes are archived as received under `<archive>/<institution_id>/<sha256 prefix>__<name>`
+   (the same bytes under the same name are archived once): nothing is lost, whatever follows;
+2. in one transaction its rows land as batches of source "filedrop" (`land_file_records`),
+   the file is recorded in raw.filedrop_files and its held rows in raw.filedrop_quarantine
+   (tables in warehouse/ddl_filedrop.sql); a duplicate only counts one more drop;
+3. after the commit, the file is settled in the inbox: removed, or moved to `_rejected/`.
+
+A crash before the commit leaves the file in the inbox, to be read again by the next run.
+The archive is landing's, as the platforms' payloads are (kinerja.landing.payloads): the
+source hands over the bytes as received and keeps nothing itself, so reading the inbox
+writes nowhere and only landing knows where files are kept.
+The batches are audited afterwards, all at once (kinerja.landing.harvest.audit_pending).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from kinerja.landing.harvest import land_file_records
+from kinerja.sources.filedrop.dropped import DroppedFile, FileEntry, failed, gone
+from kinerja.sources.filedrop.inbox import SOURCE
+from kinerja.sources.filedrop.parsed import RowProblem
+
+log = logging.getLogger(__name__)
+
+SHA_PREFIX = 16
+
+
+@dataclass
+class InboxReport:
+    counts: Counter[str] = field(default_factory=Counter)  # landed, duplicate, rejected, failed, gone
+    messages: list[str] = field(default_factory=list)
+
+    def add(self, status: str, message: str) -> None:
+        self.counts[status] += 1
+        self.messages.append(message)
+
+
+def land_dropped_files(
+    conn: psycopg.Connection, dropped_files: Iterable[DroppedFile], archive: Path
+) -> InboxReport:
+    """Land every file the file drop read, each committed on its own; what became of each."""
+    report = InboxReport()
+    for dropped in dropped_files:
+        report.add(*land_dropped_file(conn, dropped, Path(archive)))
+    log.info("file drop: %s", dict(report.counts) or "nothing new")
+    return report
+
+
+def land_dropped_file(conn: psycopg.Connection, dropped: DroppedFile, archive: Path) -> tuple[str, str]:
+    """Archive, land and record one file, commit, then settle it in the inbox; (status, sentence).
+
+    A fault of ours leaves the file in the inbox (`failed`) and the other files go on.
+    """
+    try:
+        if dropped.entry is not None:  # bytes read: kept first, whatever follows
+            dropped.entry.archive_path = str(archive_file(archive, dropped))
+        with conn.transaction():
+            _write(conn, dropped)
+        if not conn.autocommit:
+            conn.commit()  # the reads of the file drop opened a transaction: the block was its savepoint
+        dropped.settle()  # only now may the file leave the inbox
+    except FileNotFoundError:
+        return gone(dropped.drop)
+    except psycopg.Error:
+        raise  # the warehouse is unusable: no other file would fare better
+    except Exception as error:  # a bug of ours in one file must not stop the other files
+        log.exception("file drop failed to land %s", dropped.drop.shown_name)
+        return failed(dropped.drop, error)
+    _log(dropped)
+    return dropped.status, dropped.note
+
+
+def archive_file(archive: Path, dropped: DroppedFile) -> Path:
+    """The file as received, once: the same bytes are archived under the same name."""
+    assert dropped.entry is not None and dropped.data is not None
+    entry = dropped.entry
+    target = archive / entry.institution_id / f"{entry.sha256[:SHA_PREFIX]}__{entry.original_name}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        partial.write_bytes(dropped.data)
+        partial.replace(target)  # atomic: the archive never holds half a file
+    return target
+
+
+def _write(conn: psycopg.Connection, dropped: DroppedFile) -> None:
+    """What the file's status asks of the warehouse; a failed or vanished file asks nothing."""
+    entry = dropped.entry
+    if dropped.status == "landed":
+        harvest = dropped.harvest
+        entry.batch_ids = land_file_records(conn, SOURCE, harvest.account_days, harvest.posts)
+        record_file(conn, entry)
+        quarantine_rows(conn, entry, dropped.held, dropped.account_of_line)
+    elif dropped.status == "rejected":
+        record_file(conn, entry)
+    elif dropped.status == "duplicate":
+        count_redrop(conn, entry.institution_id, entry.sha256)
+
+
+def _log(dropped: DroppedFile) -> None:
+    if dropped.status == "rejected":
+        log.warning("file drop rejected %s: %s", dropped.drop.shown_name, dropped.entry.message)
+    elif dropped.status in ("landed", "duplicate"):
+        log.info("file drop %s", dropped.note)
+
+
+def count_redrop(conn: psycopg.Connection, institution_id: str, sha256: str) -> None:
+    conn.execute(
+        """
+        update raw.filedrop_files set drop_count = drop_count + 1, last_dropped_at = now()
+        where institution_id = %s and sha256 = %s
+        """,
+        [institution_id, sha256],
+    )
+
+
+def record_file(conn: psycopg.Connection, entry: FileEntry) -> None:
+    conn.execute(
+        """
+        insert into raw.filedrop_files (institution_id, sha256, original_name, archive_path, export_format,
+            platform, account_ids, status, message, rows_landed, rows_quarantined, batch_ids)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        on conflict (institution_id, sha256) do update set
+            status = excluded.status, message = excluded.message, export_format = excluded.export_format,
+            platform = excluded.platform, account_ids = excluded.account_ids,
+            rows_landed = excluded.rows_landed, rows_quarantined = excluded.rows_quarantined,
+            batch_ids = excluded.batch_ids, original_name = excluded.original_name,
+            archive_path = excluded.archive_path, drop_count = raw.filedrop_files.drop_count + 1,
+            last_dropped_at = now()
+        """,
+        [
+            entry.institution_id,
+            entry.sha256,
+            entry.original_name,
+            entry.archive_path,
+            entry.export_format,
+            entry.platform,
+            entry.account_ids,
+            entry.status,
+            entry.message,
+            entry.rows_landed,
+            entry.rows_quarantined,
+            entry.batch_ids,
+        ],
+    )
+
+
+def quarantine_rows(
+    conn: psycopg.Connection,
+    entry: FileEntry,
+    problems: Iterable[RowProblem],
+    account_of_line: dict[int, str],
+) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            """
+            insert into raw.filedrop_quarantine (institution_id, sha256, file_name, line_number, column_name,
+                check_name, reason, platform, account_id)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+            on conflict do nothing
+            """,
+            [
+                (
+                    entry.institution_id,
+                    entry.sha256,
+                    entry.original_name,
+                    p.line,
+                    p.column,
+                    p.check,
+                    p.reason,
+                    entry.platform,
+                    account_of_line.get(p.line),
+                )
+                for p in problems
+            ],
+        )
