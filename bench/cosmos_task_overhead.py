@@ -59,12 +59,32 @@ def main() -> None:
     for repeat in range(REPEATS):
         data_day = f"2026-10-{28 + repeat:02d}"
         with tempfile.TemporaryDirectory() as target:
-            common = ["--project-dir", project, "--profiles-dir", project, "--target-path", target, "--quiet",
-                      "--vars", json.dumps({"data_day": data_day})]
-            per_model_runs.append(sum(_invoke(["build", "--select", model, *common]) for model in DAILY_MODELS))
+            common = [
+                "--project-dir",
+                project,
+                "--profiles-dir",
+                project,
+                "--target-path",
+                target,
+                "--quiet",
+                "--vars",
+                json.dumps({"data_day": data_day}),
+            ]
+            per_model_runs.append(
+                sum(_invoke(["build", "--select", model, *common]) for model in DAILY_MODELS)
+            )
         with tempfile.TemporaryDirectory() as target:
-            common = ["--project-dir", project, "--profiles-dir", project, "--target-path", target, "--quiet",
-                      "--vars", json.dumps({"data_day": data_day})]
+            common = [
+                "--project-dir",
+                project,
+                "--profiles-dir",
+                project,
+                "--target-path",
+                target,
+                "--quiet",
+                "--vars",
+                json.dumps({"data_day": data_day}),
+            ]
             one_build_runs.append(_invoke(["build", "--select", "tag:daily", *common]))
     per_model, one_build = statistics.median(per_model_runs), statistics.median(one_build_runs)
     print(f"daily models: {len(DAILY_MODELS)}; repeats: {REPEATS} (median)")
@@ -99,9 +119,11 @@ def _airflow_side(params) -> None:
         ).fetchall()
     dbt_tasks = [float(seconds) for task_id, seconds in tasks if task_id.startswith("dbt_daily.")]
     other_tasks = [float(seconds) for task_id, seconds in tasks if not task_id.startswith("dbt_daily.")]
-    print(f"Airflow, last {len(runs)} kinerja_daily runs: run {statistics.median(float(s) for _, s in runs):.1f} s"
-          f" (median); dbt task {statistics.median(dbt_tasks):.2f} s (median of {len(dbt_tasks)});"
-          f" other tasks {sum(other_tasks) / len(runs):.2f} s per run")
+    print(
+        f"Airflow, last {len(runs)} kinerja_daily runs: run {statistics.median(float(s) for _, s in runs):.1f} s"
+        f" (median); dbt task {statistics.median(dbt_tasks):.2f} s (median of {len(dbt_tasks)});"
+        f" other tasks {sum(other_tasks) / len(runs):.2f} s per run"
+    )
 
 
 if __name__ == "__main__":

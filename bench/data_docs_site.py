@@ -28,27 +28,43 @@ import pandas as pd
 SUITE = {
     "name": "bench_rows",
     "expectations": [
-        {"type": "expect_column_values_to_not_be_null", "columns": ["account_id", "platform"],
-         "reason": "{column} is empty"},
-        {"type": "expect_column_values_to_be_in_set",
-         "kwargs": {"column": "platform", "value_set": {"$PARAMETER": "platforms"}}, "reason": "unknown platform"},
-        {"type": "expect_column_values_to_be_between", "columns": ["likes", "comments", "followers"],
-         "kwargs": {"min_value": 0}, "reason": "{column} is negative"},
-        {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["account_id", "platform"]},
-         "reason": "duplicate"},
+        {
+            "type": "expect_column_values_to_not_be_null",
+            "columns": ["account_id", "platform"],
+            "reason": "{column} is empty",
+        },
+        {
+            "type": "expect_column_values_to_be_in_set",
+            "kwargs": {"column": "platform", "value_set": {"$PARAMETER": "platforms"}},
+            "reason": "unknown platform",
+        },
+        {
+            "type": "expect_column_values_to_be_between",
+            "columns": ["likes", "comments", "followers"],
+            "kwargs": {"min_value": 0},
+            "reason": "{column} is negative",
+        },
+        {
+            "type": "expect_compound_columns_to_be_unique",
+            "kwargs": {"column_list": ["account_id", "platform"]},
+            "reason": "duplicate",
+        },
     ],
 }
 
 
 def frame(rows: int) -> pd.DataFrame:
-    data = pd.DataFrame({
-        "row_number": range(1, rows + 1),
-        "account_id": [f"acc-{n}" for n in range(rows)],
-        "platform": ["instagram", "facebook", "x", "youtube", "tiktok"] * (rows // 5) + ["x"] * (rows % 5),
-        "likes": pd.array([n % 50 for n in range(rows)], dtype="Int64"),
-        "comments": pd.array([n % 7 for n in range(rows)], dtype="Int64"),
-        "followers": pd.array([1000 + n for n in range(rows)], dtype="Int64"),
-    })
+    data = pd.DataFrame(
+        {
+            "row_number": range(1, rows + 1),
+            "account_id": [f"acc-{n}" for n in range(rows)],
+            "platform": ["instagram", "facebook", "x", "youtube", "tiktok"] * (rows // 5)
+            + ["x"] * (rows % 5),
+            "likes": pd.array([n % 50 for n in range(rows)], dtype="Int64"),
+            "comments": pd.array([n % 7 for n in range(rows)], dtype="Int64"),
+            "followers": pd.array([1000 + n for n in range(rows)], dtype="Int64"),
+        }
+    )
     data.loc[:4, "likes"] = -1  # a few failing rows, as a usual day has
     return data
 
@@ -89,7 +105,9 @@ def main() -> None:
     try:
         audit(engine, "warm-up", rows)  # imports GX, copies the static assets once
         per_page = size_mb(root / "results") + size_mb(root / "site" / "validations")
-        print(f"one validation: {per_page:.2f} MB (result + page); static assets {size_mb(root / 'site' / 'static'):.1f} MB")
+        print(
+            f"one validation: {per_page:.2f} MB (result + page); static assets {size_mb(root / 'site' / 'static'):.1f} MB"
+        )
         print("| validations in the site | validate | build docs (prune, page, index) |")
         print("|---|---|---|")
         for size in sorted(args.sizes):

@@ -71,7 +71,9 @@ def throwaway_warehouse(prefix: str = "kinerja_bench") -> Iterator[PgParams]:
         if home is None:
             maintenance = server.with_dbname("postgres")
             with connect(maintenance, autocommit=True) as conn:
-                conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(params.dbname)))
+                conn.execute(
+                    sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(params.dbname))
+                )
         else:
             embedded.stop(home)
             shutil.rmtree(home, ignore_errors=True)
@@ -123,7 +125,13 @@ def bench_copy_ceiling(conn, records: list[dict]) -> None:
     with conn.transaction(), conn.cursor() as cur, cur.copy(statement) as copy:
         for number, record in enumerate(records, start=1):
             copy.write_row(
-                (batch_id, number, "simulator", *(record[f] for f in CANONICAL_FIELDS), Jsonb(record["no_value"]))
+                (
+                    batch_id,
+                    number,
+                    "simulator",
+                    *(record[f] for f in CANONICAL_FIELDS),
+                    Jsonb(record["no_value"]),
+                )
             )
 
 
@@ -137,7 +145,10 @@ def _frame(records: list[dict]):
     import pandas as pd
 
     columns = landing.ACCOUNT_DAILY.copy_columns
-    rows = [(n, "simulator", *(r[f] for f in CANONICAL_FIELDS), r["no_value"]) for n, r in enumerate(records, start=1)]
+    rows = [
+        (n, "simulator", *(r[f] for f in CANONICAL_FIELDS), r["no_value"])
+        for n, r in enumerate(records, start=1)
+    ]
     return pd.DataFrame.from_records(rows, columns=list(columns))
 
 
@@ -183,7 +194,9 @@ def statement_times(conn, records: list[dict]) -> dict[str, float]:
             lap("keep values not observed")
             landing._delete_replaced_rows(cur, table, "simulator", batch_id, sorted(formatted.days))
             lap("delete the replaced rows")
-            landing._record_in_ledger(cur, table, batch_id, "simulator", LAST_DAY, len(rows), formatted.checksum)
+            landing._record_in_ledger(
+                cur, table, batch_id, "simulator", LAST_DAY, len(rows), formatted.checksum
+            )
             lap("ledger")
         conn.commit()
         lap("commit")
@@ -206,7 +219,9 @@ def main() -> None:
     by_day = national_records(args.days)
     records = [r for day_records in by_day.values() for r in day_records]
     restated_by_day = {day: _restated(day_records) for day, day_records in by_day.items()}
-    print(f"{len(records):,} account-day records of {len(by_day)} days built in {time.perf_counter() - started:.1f} s")
+    print(
+        f"{len(records):,} account-day records of {len(by_day)} days built in {time.perf_counter() - started:.1f} s"
+    )
     started = time.perf_counter()
     frame = _frame(records)
     print(f"DataFrame for to_sql built in {time.perf_counter() - started:.1f} s (not counted)")
@@ -220,7 +235,10 @@ def main() -> None:
         conn.execute("create table bench_copy (like raw.account_daily)")
         conn.commit()
         n = len(records)
-        engines = {driver: create_engine(params.sqlalchemy_url(f"postgresql+{driver}")) for driver in ("psycopg", "psycopg2")}
+        engines = {
+            driver: create_engine(params.sqlalchemy_url(f"postgresql+{driver}"))
+            for driver in ("psycopg", "psycopg2")
+        }
         # Every contender once per round, so that the machine's noise falls on all of them.
         for round_ in range(1, args.rounds + 1):
             print(f"-- round {round_}")
@@ -228,17 +246,32 @@ def main() -> None:
             conn.commit()
             _timed(CEILING, results, n, lambda: bench_copy_ceiling(conn, records))
             _reset(conn)
-            _timed("a) land_batch, one batch of every row", results, n, lambda: bench_land_batch_one(conn, records))
+            _timed(
+                "a) land_batch, one batch of every row",
+                results,
+                n,
+                lambda: bench_land_batch_one(conn, records),
+            )
             _reset(conn)
-            _timed("a) land_batch, one batch per day", results, n, lambda: bench_land_batch_daily(conn, by_day))
+            _timed(
+                "a) land_batch, one batch per day", results, n, lambda: bench_land_batch_daily(conn, by_day)
+            )
             # restated content (every view count changed): the same content again would be a no-op
-            _timed("a) land_batch, one batch per day, replacing restated rows", results, n,
-                   lambda: bench_land_batch_daily(conn, restated_by_day))
+            _timed(
+                "a) land_batch, one batch per day, replacing restated rows",
+                results,
+                n,
+                lambda: bench_land_batch_daily(conn, restated_by_day),
+            )
             for driver, engine in engines.items():
                 conn.execute("drop table if exists bench_to_sql")
                 conn.commit()
-                _timed(f"c) pandas DataFrame.to_sql (SQLAlchemy, {driver})", results, n,
-                       lambda engine=engine: bench_to_sql(frame, engine))
+                _timed(
+                    f"c) pandas DataFrame.to_sql (SQLAlchemy, {driver})",
+                    results,
+                    n,
+                    lambda engine=engine: bench_to_sql(frame, engine),
+                )
         for engine in engines.values():
             engine.dispose()
         landed = conn.execute("select count(*), count(distinct batch_id) from raw.account_daily").fetchone()
@@ -255,8 +288,10 @@ def main() -> None:
     for label, seconds in median.items():
         rate = n / seconds
         spread = f"{n / max(results[label]):,.0f}–{n / min(results[label]):,.0f}"
-        print(f"{label:<56} {rate:>9,.0f} rows/s ({spread:>15})  {rate / ceiling:5.0%} of ceiling  "
-              f"{rate / to_sql:5.1f}x to_sql")
+        print(
+            f"{label:<56} {rate:>9,.0f} rows/s ({spread:>15})  {rate / ceiling:5.0%} of ceiling  "
+            f"{rate / to_sql:5.1f}x to_sql"
+        )
 
 
 if __name__ == "__main__":

@@ -94,18 +94,32 @@ def main() -> None:
 
     accounts_n = len({a["account_id"] for a in accounts})
     failed = len(harvest.problems)
-    print(f"national day {args.day} (trailing {args.trailing} days), {accounts_n:,} accounts, Realities.national()")
-    print(f"  warehouse before: {before[0]:,} account days, {before[1]:,} post snapshots ({args.warm_days} days landed)")
+    print(
+        f"national day {args.day} (trailing {args.trailing} days), {accounts_n:,} accounts, Realities.national()"
+    )
+    print(
+        f"  warehouse before: {before[0]:,} account days, {before[1]:,} post snapshots ({args.warm_days} days landed)"
+    )
     print(f"  read registry              {read_s:6.2f} s")
-    print(f"  harvest                    {harvest_s:6.2f} s   {len(harvest.account_days):,} account days, "
-          f"{len(harvest.posts):,} post snapshots, {failed} problems")
-    print(f"  land account days          {account_days_s:6.2f} s   ({len(harvest.account_days) / account_days_s:,.0f} rows/s)")
-    print(f"  land posts                 {posts_s:6.2f} s   ({len(harvest.posts) / max(posts_s, 1e-9):,.0f} rows/s)")
+    print(
+        f"  harvest                    {harvest_s:6.2f} s   {len(harvest.account_days):,} account days, "
+        f"{len(harvest.posts):,} post snapshots, {failed} problems"
+    )
+    print(
+        f"  land account days          {account_days_s:6.2f} s   ({len(harvest.account_days) / account_days_s:,.0f} rows/s)"
+    )
+    print(
+        f"  land posts                 {posts_s:6.2f} s   ({len(harvest.posts) / max(posts_s, 1e-9):,.0f} rows/s)"
+    )
     print(f"  total                      {total:6.2f} s   (target < 30 s)")
     print(f"  warehouse after: {after[0]:,} account days, {after[1]:,} post snapshots")
-    print(f"  X/TikTok/YouTube days before the day: {unseen[0]:,}; follower level still not observed: {unseen[1]:,}")
-    print(f"  peak RSS {rss_before:,.0f} MiB before the day, {_peak_rss_mib():,.0f} MiB after; "
-          f"harvest's peak Python allocations {harvest_peak / 2**20:,.0f} MiB")
+    print(
+        f"  X/TikTok/YouTube days before the day: {unseen[0]:,}; follower level still not observed: {unseen[1]:,}"
+    )
+    print(
+        f"  peak RSS {rss_before:,.0f} MiB before the day, {_peak_rss_mib():,.0f} MiB after; "
+        f"harvest's peak Python allocations {harvest_peak / 2**20:,.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

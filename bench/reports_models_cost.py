@@ -95,7 +95,9 @@ def main() -> None:
         month = {"rows": _rows(params), "full": _run(params), "daily": _daily(params)}
         filled = _fill(params, date(2023, 11, 1), date(2026, 9, 30))
         years = {"rows": _rows(params), "daily": _daily(params), "full": _run(params)}
-    print(f"synthetic history: {month['rows']:,} account-days (1 month), {years['rows']:,} (3 years, filled in {filled:.0f} s)")
+    print(
+        f"synthetic history: {month['rows']:,} account-days (1 month), {years['rows']:,} (3 years, filled in {filled:.0f} s)"
+    )
     print("| model | daily, 1 month | daily, 3 years | ratio | full, 1 month | full, 3 years |")
     print("|---|---|---|---|---|---|")
     for model in MODELS:

@@ -101,7 +101,9 @@ def fill(params, years: int) -> tuple[int, int]:
         for day in TEMPLATE_MONTH:
             landing.land_batch(conn, simulator.SOURCE, day, simulator.simulate_day(accounts, day))
             # the posts of the day's pull: its trailing window, as the daily DAG lands them
-            landing.land_posts(conn, simulator.SOURCE, day, posts.harvest(day, accounts, config.TRAILING_DAYS).posts)
+            landing.land_posts(
+                conn, simulator.SOURCE, day, posts.harvest(day, accounts, config.TRAILING_DAYS).posts
+            )
         # no audit runs here: every batch is taken as accepted, as the marts take accepted
         # batches only (int_batches_accepted)
         conn.execute(
@@ -136,7 +138,9 @@ def timed_dbt(params, *args: str) -> float:
 
 def daily_build(params) -> float:
     variables = json.dumps({"data_day": LAST_DAY.isoformat(), "trailing_days": config.TRAILING_DAYS})
-    return timed_dbt(params, "build", "--select", "tag:daily", "--exclude", "tag:reference", "--vars", variables)
+    return timed_dbt(
+        params, "build", "--select", "tag:daily", "--exclude", "tag:reference", "--vars", variables
+    )
 
 
 def prepare(params, years: int) -> dict:
@@ -175,7 +179,10 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    with throwaway_warehouse("kinerja_month") as month_db, throwaway_warehouse("kinerja_history") as history_db:
+    with (
+        throwaway_warehouse("kinerja_month") as month_db,
+        throwaway_warehouse("kinerja_history") as history_db,
+    ):
         month = prepare(month_db, 0)
         history = prepare(history_db, args.years)
         # the daily builds alternate between the two warehouses, so that whatever else the

@@ -20,7 +20,12 @@ def _is_local(host) -> bool:
     if isinstance(host, bytes):
         host = host.decode()
     # Airflow records the worker's own hostname: resolving it stays on this machine
-    return host in LOCAL_HOSTS or host == socket.gethostname() or str(host).startswith("127.") or str(host).startswith("/")
+    return (
+        host in LOCAL_HOSTS
+        or host == socket.gethostname()
+        or str(host).startswith("127.")
+        or str(host).startswith("/")
+    )
 
 
 @contextmanager
@@ -54,4 +59,8 @@ def only_local_network():
     try:
         yield refused
     finally:
-        socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = real_connect, real_connect_ex, real_getaddrinfo
+        socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = (
+            real_connect,
+            real_connect_ex,
+            real_getaddrinfo,
+        )

@@ -22,10 +22,14 @@ from rich.text import Text
 
 from kinerja import config
 
-app = typer.Typer(help="Kinerja: national warehouse of government social-media performance.", no_args_is_help=True)
+app = typer.Typer(
+    help="Kinerja: national warehouse of government social-media performance.", no_args_is_help=True
+)
 warehouse_app = typer.Typer(help="The warehouse server.", no_args_is_help=True)
 registry_app = typer.Typer(help="The registry of institutions and accounts.", no_args_is_help=True)
-filedrop_app = typer.Typer(help="The file drop: exports institution admins drop into their inbox folder.", no_args_is_help=True)
+filedrop_app = typer.Typer(
+    help="The file drop: exports institution admins drop into their inbox folder.", no_args_is_help=True
+)
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(registry_app, name="registry")
 app.add_typer(filedrop_app, name="filedrop")
@@ -44,7 +48,9 @@ def _month(value: str | None) -> date:
 
 
 @app.command()
-def run(month: str = typer.Option(None, help="Month to run, YYYY-MM (default: the last complete month).")) -> None:
+def run(
+    month: str = typer.Option(None, help="Month to run, YYYY-MM (default: the last complete month)."),
+) -> None:
     """Run the daily DAG for every day of a month, then the monthly DAG, through Airflow."""
     from kinerja.orchestration import runner
     from kinerja.warehouse import ensure_warehouse
@@ -64,15 +70,21 @@ def run(month: str = typer.Option(None, help="Month to run, YYYY-MM (default: th
             where = "embedded PostgreSQL under .local/" if config.warehouse_url() is None else params.host
             terminal.print(f"[green]✓[/] warehouse ready ({where}); Airflow metadata database migrated")
             with Progress(
-                TextColumn("[bold]kinerja_daily[/]"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.description}"), TimeElapsedColumn(), console=terminal,
+                TextColumn("[bold]kinerja_daily[/]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=terminal,
             ) as progress:
                 task = progress.add_task("", total=len(days))
 
                 def day_done(day: date) -> None:
                     progress.update(task, advance=1, description=f"{day} done")
                     if not terminal.is_terminal:  # a log file gets one line per day instead of a bar
-                        terminal.print(f"kinerja_daily {day} done ({progress.tasks[0].completed}/{len(days)})")
+                        terminal.print(
+                            f"kinerja_daily {day} done ({progress.tasks[0].completed}/{len(days)})"
+                        )
 
                 runner.run_daily(days, on_day_done=day_done)
             with terminal.status(f"kinerja_monthly for {chosen:%Y-%m}: scores and scorecards..."):
@@ -232,8 +244,10 @@ def warehouse_fingerprint() -> None:
 def publish_command(
     recreate: Annotated[
         list[str] | None,
-        typer.Option(help="A published table (layer.name, e.g. marts.dim_regions) to drop and create anew from "
-                     "its build, after its model changed shape. Repeat for several."),
+        typer.Option(
+            help="A published table (layer.name, e.g. marts.dim_regions) to drop and create anew from "
+            "its build, after its model changed shape. Repeat for several."
+        ),
     ] = None,
 ) -> None:
     """Publish every audited build table (build_marts, build_reports) to marts and reports, in full.
@@ -304,16 +318,23 @@ def _what_to_do_on_failure():
         raise typer.Exit(1) from None
     except RegistryError as error:
         console.print(Text("✗ ", style="red") + Text(str(error)), soft_wrap=True)
-        console.print("The registry files are invalid: run `kinerja registry check`, fix what it lists, and try again.")
+        console.print(
+            "The registry files are invalid: run `kinerja registry check`, fix what it lists, and try again."
+        )
         raise typer.Exit(1) from None
     except psycopg.errors.UndefinedTable as error:
         console.print(f"[red]✗[/] {error.diag.message_primary}", highlight=False)
         console.print("The warehouse has no tables yet: run `kinerja registry load` once, then try again.")
         raise typer.Exit(1) from None
     except psycopg.OperationalError as error:
-        console.print(f"[red]✗[/] the warehouse cannot be reached: {str(error).strip().splitlines()[0]}", highlight=False)
+        console.print(
+            f"[red]✗[/] the warehouse cannot be reached: {str(error).strip().splitlines()[0]}",
+            highlight=False,
+        )
         if config.warehouse_url():
-            console.print("Check KINERJA_WAREHOUSE_URL (or unset it to use the embedded server), then try again.")
+            console.print(
+                "Check KINERJA_WAREHOUSE_URL (or unset it to use the embedded server), then try again."
+            )
         else:
             console.print("Start the embedded server with `kinerja warehouse start`, then try again.")
         raise typer.Exit(1) from None
@@ -345,11 +366,18 @@ def filedrop_process(
         return
     table = Table(title=f"File drop: {inbox}")
     for column in ("institution", "file", "status", "rows landed", "held"):
-        table.add_column(column, justify="right" if column in ("rows landed", "held") else "left", overflow="fold")
+        table.add_column(
+            column, justify="right" if column in ("rows landed", "held") else "left", overflow="fold"
+        )
     for row in summary["file_rows"]:
         style = _STATUS_STYLE.get(row["status"], "")
-        table.add_row(row["institution_id"], row["file"], f"[{style}]{row['status']}[/]",
-                      str(row["rows_landed"]), str(row["rows_quarantined"]))
+        table.add_row(
+            row["institution_id"],
+            row["file"],
+            f"[{style}]{row['status']}[/]",
+            str(row["rows_landed"]),
+            str(row["rows_quarantined"]),
+        )
     console.print(table)
     for message in summary["messages"]:  # whole sentences, never cut by the table's width
         console.print(Text("• ") + Text(message), soft_wrap=True)
@@ -357,13 +385,17 @@ def filedrop_process(
         if audit["status"] == "rejected":
             console.print(Text("✗ ", style="red") + Text(audit["reason"]), soft_wrap=True)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary["files"].items()))
-    console.print(f"{counts}. Rejected files are in {inbox / '_rejected'}/<institution_id>/ with a note "
-                  "saying what was wrong; rows held back are in raw.filedrop_quarantine.")
+    console.print(
+        f"{counts}. Rejected files are in {inbox / '_rejected'}/<institution_id>/ with a note "
+        "saying what was wrong; rows held back are in raw.filedrop_quarantine."
+    )
 
 
 @filedrop_app.command("status")
 def filedrop_status(
-    institution: str = typer.Option(None, help="Only this institution's files (its registry id, e.g. kab-5101)."),
+    institution: str = typer.Option(
+        None, help="Only this institution's files (its registry id, e.g. kab-5101)."
+    ),
     limit: int = typer.Option(50, help="Show at most this many files, the latest first."),
 ) -> None:
     """List the files dropped so far (raw.filedrop_files): what became of each, and why."""
@@ -386,17 +418,38 @@ def filedrop_status(
         console.print(f"No files dropped yet{where}. Process the inbox with `kinerja filedrop process`.")
         return
     table = Table(title="Files dropped (raw.filedrop_files), latest first")
-    for column in ("institution", "file", "status", "format", "accounts", "landed", "held", "drops", "last dropped"):
+    for column in (
+        "institution",
+        "file",
+        "status",
+        "format",
+        "accounts",
+        "landed",
+        "held",
+        "drops",
+        "last dropped",
+    ):
         numeric = column in ("landed", "held", "drops")
         table.add_column(column, justify="right" if numeric else "left", overflow="fold")
     for institution_id, name, status, fmt, accounts, landed, held, drops, last, _ in rows:
         style = _STATUS_STYLE.get(status, "")
-        table.add_row(institution_id, name, f"[{style}]{status}[/]", fmt or "", accounts or "", str(landed),
-                      str(held), str(drops), f"{last.astimezone(_WIB):%Y-%m-%d %H:%M} WIB")
+        table.add_row(
+            institution_id,
+            name,
+            f"[{style}]{status}[/]",
+            fmt or "",
+            accounts or "",
+            str(landed),
+            str(held),
+            str(drops),
+            f"{last.astimezone(_WIB):%Y-%m-%d %H:%M} WIB",
+        )
     console.print(table)
     for institution_id, name, status, *_, message in rows:
         if status != "landed":
-            console.print(Text(f"✗ {institution_id}/{name}: ", style="red") + Text(message or ""), soft_wrap=True)
+            console.print(
+                Text(f"✗ {institution_id}/{name}: ", style="red") + Text(message or ""), soft_wrap=True
+            )
 
 
 if __name__ == "__main__":
@@ -406,7 +459,9 @@ if __name__ == "__main__":
 @app.command("watchdog")
 def watchdog_command(
     at: str = typer.Option(None, help="Judge as of this time in WIB, YYYY-MM-DDTHH:MM (default: now)."),
-    freshness: bool = typer.Option(True, help="Also run dbt source freshness on the raw sources (about 10 s)."),
+    freshness: bool = typer.Option(
+        True, help="Also run dbt source freshness on the raw sources (about 10 s)."
+    ),
 ) -> None:
     """Check, as the hourly kinerja_watchdog DAG does, that the days due by now landed and the sources are fresh."""
     from kinerja import monitoring
@@ -416,7 +471,9 @@ def watchdog_command(
     try:
         now = datetime.fromisoformat(at).replace(tzinfo=_WIB) if at else datetime.now(_WIB)
     except ValueError:
-        raise typer.BadParameter(f"'{at}' is not a time: write it as YYYY-MM-DDTHH:MM, e.g. 2026-10-06T12:00") from None
+        raise typer.BadParameter(
+            f"'{at}' is not a time: write it as YYYY-MM-DDTHH:MM, e.g. 2026-10-06T12:00"
+        ) from None
     alarms = []
     with _what_to_do_on_failure(), connect(ensure_warehouse()) as conn:
         status = monitoring.landing_status(conn, now)
@@ -429,16 +486,22 @@ def watchdog_command(
         table.add_column(column, overflow="fold")
     for item in status:
         missing = ", ".join(f"{day} ({reported}/{active})" for day, reported, active in item.missing_days)
-        table.add_row(item.platform, str(item.last_landed_day or "never"), f"[red]{missing}[/]" if missing else "none")
+        table.add_row(
+            item.platform, str(item.last_landed_day or "never"), f"[red]{missing}[/]" if missing else "none"
+        )
     console.print(table)
     if freshness:
         try:
             for name, item in watch_source_freshness().items():
-                console.print(f"source {name}: {item['status']} (newest {item['max_loaded_at']}, {item['age_hours']} h ago)")
+                console.print(
+                    f"source {name}: {item['status']} (newest {item['max_loaded_at']}, {item['age_hours']} h ago)"
+                )
         except monitoring.WatchdogAlarm as alarm:
             alarms.append(str(alarm))
     for alarm in alarms:
         console.print(Text("✗ ", style="red") + Text(alarm), soft_wrap=True)
     if alarms:
         raise typer.Exit(1)
-    console.print("[green]✓[/] every day due has landed" + (" and the raw sources are fresh" if freshness else ""))
+    console.print(
+        "[green]✓[/] every day due has landed" + (" and the raw sources are fresh" if freshness else "")
+    )

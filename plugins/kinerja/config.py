@@ -88,7 +88,9 @@ def _names_from_env(name: str, default: tuple[str, ...], known: tuple[str, ...])
     names = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"{name}={raw!r}: {', '.join(unknown)} unknown; use a comma list of {', '.join(known)}")
+        raise ValueError(
+            f"{name}={raw!r}: {', '.join(unknown)} unknown; use a comma list of {', '.join(known)}"
+        )
     return names
 
 
@@ -116,7 +118,9 @@ def api_token_name(platform: str, account: str | None = None) -> str:
     return "_".join(part.upper() for part in ("KINERJA_TOKEN", platform, account) if part)
 
 
-def api_token(platform: str, account: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
+def api_token(
+    platform: str, account: str | None = None, environ: Mapping[str, str] | None = None
+) -> str | None:
     """The token in `api_token_name(platform, account)`, None when unset or empty.
 
     `environ` stands in for the process environment (the connectors' tests pass their own).
@@ -218,14 +222,18 @@ class PgParams:
         host = values.pop("host", "") or "127.0.0.1"
         port = values.pop("port", "") or "5432"
         if "," in host or "," in port:
-            raise SettingError(f"{setting} names several hosts ({host}): name one server, e.g. {WAREHOUSE_URL_EXAMPLE}")
+            raise SettingError(
+                f"{setting} names several hosts ({host}): name one server, e.g. {WAREHOUSE_URL_EXAMPLE}"
+            )
         if "@" in host:
             raise SettingError(
                 f"{setting}: the host {host!r} holds an '@': a password with @ / % : or spaces must be "
                 f"percent-encoded (@ as %40, / as %2F, % as %25, : as %3A), e.g. {WAREHOUSE_URL_EXAMPLE}"
             )
         if not port.isdigit():
-            raise SettingError(f"{setting}: the port {port!r} is not a number; write e.g. {WAREHOUSE_URL_EXAMPLE}")
+            raise SettingError(
+                f"{setting}: the port {port!r} is not a number; write e.g. {WAREHOUSE_URL_EXAMPLE}"
+            )
         return cls(
             host=host,
             port=int(port),
@@ -245,7 +253,12 @@ class PgParams:
 
     def libpq(self) -> dict[str, str]:
         """Every parameter, as psycopg's `make_conninfo` and libpq take them (an empty password left out)."""
-        main = {"host": self.host, "port": str(self.port), "user": self.user, "password": self.password or None}
+        main = {
+            "host": self.host,
+            "port": str(self.port),
+            "user": self.user,
+            "password": self.password or None,
+        }
         return {k: v for k, v in {**main, "dbname": self.dbname, **dict(self.extra)}.items() if v is not None}
 
     def conninfo(self) -> str:
@@ -353,7 +366,10 @@ def dbt_environment(params: PgParams | None) -> dict[str, str]:
         elif keyword in libpq_names:
             env[libpq_names[keyword]] = value
         else:
-            log.warning("dbt's connections leave out %s of the warehouse URL: libpq reads it from no variable", keyword)
+            log.warning(
+                "dbt's connections leave out %s of the warehouse URL: libpq reads it from no variable",
+                keyword,
+            )
     env.setdefault("KINERJA_PGPASSWORD", "")  # no password: not one from the calling environment either
     return env
 
@@ -443,4 +459,6 @@ def data_docs_dir() -> Path:
 
 def data_docs_retention_days() -> int:
     """Days a validation stays in the Data Docs site (`KINERJA_DATA_DOCS_RETENTION_DAYS`); older pages go when docs are built."""
-    return int(os.environ.get("KINERJA_DATA_DOCS_RETENTION_DAYS", "").strip() or DEFAULT_DATA_DOCS_RETENTION_DAYS)
+    return int(
+        os.environ.get("KINERJA_DATA_DOCS_RETENTION_DAYS", "").strip() or DEFAULT_DATA_DOCS_RETENTION_DAYS
+    )

@@ -20,7 +20,9 @@ def run_dbt(params: PgParams, *args: str, check: bool = True) -> subprocess.Comp
     env = config.process_environment(config.dbt_environment(params))
     result = subprocess.run(command, env=env, cwd=project, capture_output=True, text=True, check=False)
     if check and result.returncode != 0:
-        raise RuntimeError(f"dbt {' '.join(args)} failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
+        raise RuntimeError(
+            f"dbt {' '.join(args)} failed (exit {result.returncode}):\n{result.stdout[-4000:]}"
+        )
     return result
 
 

@@ -53,7 +53,9 @@ class PlatformLanding:
 
     def sentence(self) -> str:
         last = self.last_landed_day.isoformat() if self.last_landed_day else "never"
-        days = ", ".join(f"{day} ({reported} of {active} accounts)" for day, reported, active in self.missing_days)
+        days = ", ".join(
+            f"{day} ({reported} of {active} accounts)" for day, reported, active in self.missing_days
+        )
         return f"{self.platform}: last landed day {last}; missing {days}"
 
 
@@ -108,8 +110,9 @@ group by 1
 """
 
 
-def landing_status(conn: psycopg.Connection, now: datetime,
-                   platforms: tuple[str, ...] | None = None) -> list[PlatformLanding]:
+def landing_status(
+    conn: psycopg.Connection, now: datetime, platforms: tuple[str, ...] | None = None
+) -> list[PlatformLanding]:
     """Per expected platform with active accounts: its last landed day and its missing days."""
     platforms = expected_platforms() if platforms is None else platforms
     last = expected_day(now)
@@ -118,8 +121,11 @@ def landing_status(conn: psycopg.Connection, now: datetime,
     last_landed = dict(conn.execute(_LAST_LANDED, params).fetchall())
     status = []
     for platform in sorted({p for p, *_ in counts}):
-        missing = [(day, reported, active) for p, day, reported, active in counts
-                   if p == platform and reported < MIN_SHARE * active]
+        missing = [
+            (day, reported, active)
+            for p, day, reported, active in counts
+            if p == platform and reported < MIN_SHARE * active
+        ]
         status.append(PlatformLanding(platform, last_landed.get(platform), missing))
     return status
 
@@ -138,9 +144,12 @@ def check_landing(conn: psycopg.Connection, now: datetime, platforms: tuple[str,
             "run of each missing day (landing is idempotent); then `kinerja watchdog` again. "
             "Per-institution detail: audit.completeness."
         )
-    summary = {"expected_day": last.isoformat(),
-               "platforms": {s.platform: s.last_landed_day.isoformat() if s.last_landed_day else None
-                             for s in status}}
+    summary = {
+        "expected_day": last.isoformat(),
+        "platforms": {
+            s.platform: s.last_landed_day.isoformat() if s.last_landed_day else None for s in status
+        },
+    }
     log.info("every expected day up to %s has landed: %s", last, summary["platforms"])
     return summary
 
@@ -149,26 +158,47 @@ def check_source_freshness(params) -> dict:
     """`dbt source freshness` over the raw sources; raise WatchdogAlarm on an error, log a warning on a warn."""
     from kinerja import dbt_commands as dbt
 
-    result = dbt.run_dbt(params, "source", "freshness", "--select", "source:raw",
-                         "--target-path", FRESHNESS_TARGET, check=False)
+    result = dbt.run_dbt(
+        params,
+        "source",
+        "freshness",
+        "--select",
+        "source:raw",
+        "--target-path",
+        FRESHNESS_TARGET,
+        check=False,
+    )
     results_path = config.dbt_project_dir() / FRESHNESS_TARGET / "sources.json"
     if not results_path.exists():
-        raise WatchdogAlarm(f"dbt source freshness did not run (exit {result.returncode}):\n{result.stdout[-3000:]}")
+        raise WatchdogAlarm(
+            f"dbt source freshness did not run (exit {result.returncode}):\n{result.stdout[-3000:]}"
+        )
     outcome = {}
     for item in json.loads(results_path.read_text())["results"]:
         name = item["unique_id"].removeprefix("source.kinerja.")
-        outcome[name] = {"status": item["status"], "max_loaded_at": item.get("max_loaded_at"),
-                         "age_hours": round(item["max_loaded_at_time_ago_in_s"] / 3600, 1)
-                         if item.get("max_loaded_at_time_ago_in_s") is not None else None}
+        outcome[name] = {
+            "status": item["status"],
+            "max_loaded_at": item.get("max_loaded_at"),
+            "age_hours": round(item["max_loaded_at_time_ago_in_s"] / 3600, 1)
+            if item.get("max_loaded_at_time_ago_in_s") is not None
+            else None,
+        }
     stale = {n: o for n, o in outcome.items() if o["status"] in ("error", "runtime error")}
     for name, item in outcome.items():
         if item["status"] == "warn":
-            log.warning("source %s is getting stale: newest %s (%s hours ago)", name, item["max_loaded_at"],
-                        item["age_hours"])
+            log.warning(
+                "source %s is getting stale: newest %s (%s hours ago)",
+                name,
+                item["max_loaded_at"],
+                item["age_hours"],
+            )
     if stale:
         raise WatchdogAlarm(
-            "stale sources: " + "; ".join(f"{n}: newest {o['max_loaded_at']} ({o['age_hours']} hours ago)"
-                                          for n, o in sorted(stale.items()))
+            "stale sources: "
+            + "; ".join(
+                f"{n}: newest {o['max_loaded_at']} ({o['age_hours']} hours ago)"
+                for n, o in sorted(stale.items())
+            )
             + ". What to do: kinerja_daily has not landed for two days; check that it is not paused and "
             "that its scheduler runs, and run the missing days (see `kinerja watchdog` for which)."
         )

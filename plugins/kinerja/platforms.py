@@ -44,7 +44,8 @@ def _platforms() -> dict[str, Platform]:
             metric_day_zone=ZoneInfo(row["metric_day_zone"]),
             restatement_days=int(row["restatement_window_days"]),
             reports=frozenset(
-                column.removeprefix("reports_") for column, value in row.items()
+                column.removeprefix("reports_")
+                for column, value in row.items()
                 if column.startswith("reports_") and value == "true"
             ),
         )

@@ -35,7 +35,11 @@ def test_a_negative_count_is_quarantined_and_the_rest_accepted(conn, small_accou
 
     batch = _land_with(conn, small_accounts, negative_followers)
     result = quality.audit_batch(conn, batch.batch_id)
-    assert (result.rows_in, result.rows_accepted, result.rows_rejected) == (len(small_accounts), len(small_accounts) - 1, 1)
+    assert (result.rows_in, result.rows_accepted, result.rows_rejected) == (
+        len(small_accounts),
+        len(small_accounts) - 1,
+        1,
+    )
     [(row_number, check, account_id, column, reason)] = _quarantine(conn, batch.batch_id)
     assert row_number == 4
     assert check == "expect_column_values_to_be_between:followers"
@@ -43,7 +47,8 @@ def test_a_negative_count_is_quarantined_and_the_rest_accepted(conn, small_accou
     assert account_id == sorted(a["account_id"] for a in small_accounts)[3]
     assert reason == "followers is -5: a count cannot be negative"
     ledger = conn.execute(
-        "select status, rows_accepted, rows_rejected from raw.batch_ledger where batch_id = %s", [batch.batch_id]
+        "select status, rows_accepted, rows_rejected from raw.batch_ledger where batch_id = %s",
+        [batch.batch_id],
     ).fetchone()
     assert ledger == ("accepted", len(small_accounts) - 1, 1)
 
@@ -58,7 +63,9 @@ def test_each_bad_row_gets_its_own_reason(conn, small_accounts):
 
     batch = _land_with(conn, small_accounts, corrupt)
     result = quality.audit_batch(conn, batch.batch_id)
-    reasons = {(row, check.split(":")[0]): reason for row, check, _, _, reason in _quarantine(conn, batch.batch_id)}
+    reasons = {
+        (row, check.split(":")[0]): reason for row, check, _, _, reason in _quarantine(conn, batch.batch_id)
+    }
     assert "not in the registry" in reasons[(1, "expect_column_values_to_be_in_set")]
     assert "platform 'Youtube'" in reasons[(2, "expect_column_values_to_be_in_set")]
     assert reasons[(3, "expect_column_values_to_be_between")] == "posts is -1: a count cannot be negative"
@@ -67,10 +74,13 @@ def test_each_bad_row_gets_its_own_reason(conn, small_accounts):
     assert (6, "expect_compound_columns_to_be_unique") in reasons
     assert result.rows_rejected == 6
     assert result.rows_accepted == len(small_accounts) - 6
-    failed = dict(conn.execute(
-        "select expectation || ':' || column_name, unexpected from audit.validation_results"
-        " where batch_id = %s and not success", [batch.batch_id]
-    ).fetchall())
+    failed = dict(
+        conn.execute(
+            "select expectation || ':' || column_name, unexpected from audit.validation_results"
+            " where batch_id = %s and not success",
+            [batch.batch_id],
+        ).fetchall()
+    )
     assert failed["expect_column_values_to_be_between:posts"] == 1
     assert failed["expect_compound_columns_to_be_unique:platform,account_id,metric_date"] == 2
 
@@ -87,9 +97,9 @@ def test_an_empty_batch_is_rejected_with_a_readable_summary(conn):
     batch = landing.land_batch(conn, "simulator", DAY, iter([]))
     with pytest.raises(quality.BatchRejected, match="the batch is empty"):
         quality.audit_batch(conn, batch.batch_id)
-    assert conn.execute("select status from raw.batch_ledger where batch_id = %s", [batch.batch_id]).fetchone() == (
-        "rejected",
-    )
+    assert conn.execute(
+        "select status from raw.batch_ledger where batch_id = %s", [batch.batch_id]
+    ).fetchone() == ("rejected",)
 
 
 def test_a_batch_mostly_of_unknown_accounts_is_rejected_as_a_whole(conn, small_accounts):
@@ -100,5 +110,7 @@ def test_a_batch_mostly_of_unknown_accounts_is_rejected_as_a_whole(conn, small_a
     batch = _land_with(conn, small_accounts, unknown)
     with pytest.raises(quality.BatchRejected, match="rows failed the audit"):
         quality.audit_batch(conn, batch.batch_id)
-    ledger = conn.execute("select status, rows_accepted from raw.batch_ledger where batch_id = %s", [batch.batch_id])
+    ledger = conn.execute(
+        "select status, rows_accepted from raw.batch_ledger where batch_id = %s", [batch.batch_id]
+    )
     assert ledger.fetchone() == ("rejected", 0)

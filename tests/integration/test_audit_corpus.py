@@ -41,8 +41,12 @@ def read_case(name: str) -> tuple[list[str], list[tuple[str, dict]]]:
         header = list(reader.fieldnames or [])
         rows = []
         for cells in reader:
-            record: dict = {"platform": cells["platform"], "account_id": cells["account_id"],
-                            "metric_date": date.fromisoformat(cells["metric_date"]), "no_value": {}}
+            record: dict = {
+                "platform": cells["platform"],
+                "account_id": cells["account_id"],
+                "metric_date": date.fromisoformat(cells["metric_date"]),
+                "no_value": {},
+            }
             for metric in METRIC_FIELDS:
                 if metric in cells:
                     record[metric] = int(cells[metric]) if cells[metric] else None
@@ -88,8 +92,12 @@ def history(conn, small_accounts):
 def canonical(records):
     """Records as a real source gives them: every None with its reason (simulate_day gives plain records)."""
     return [
-        account_day_record(r["platform"], r["account_id"], r["metric_date"],
-                           {m: r[m] for m in METRIC_FIELDS if r[m] is not None})
+        account_day_record(
+            r["platform"],
+            r["account_id"],
+            r["metric_date"],
+            {m: r[m] for m in METRIC_FIELDS if r[m] is not None},
+        )
         for r in records
     ]
 
@@ -115,11 +123,13 @@ def ledger(conn, batch_id):
 
 
 def failed_expectations(conn, batch_id):
-    return dict(conn.execute(
-        "select expectation || ':' || column_name, unexpected from audit.validation_results"
-        " where batch_id = %s and not success",
-        [batch_id],
-    ).fetchall())
+    return dict(
+        conn.execute(
+            "select expectation || ':' || column_name, unexpected from audit.validation_results"
+            " where batch_id = %s and not success",
+            [batch_id],
+        ).fetchall()
+    )
 
 
 @dataclass
@@ -133,30 +143,74 @@ class Case:
 BETWEEN, IN_SET = "expect_column_values_to_be_between", "expect_column_values_to_be_in_set"
 UNIQUE = "expect_compound_columns_to_be_unique:platform,account_id,metric_date"
 CASES = [
-    Case("negative_counts", {
-        ("demo-kab-5103-instagram", DAY): (f"{BETWEEN}:followers", "followers",
-                                           ["followers is -5: a count cannot be negative"]),
-        ("demo-lem-bps-x", DAY): (f"{BETWEEN}:likes", "likes", ["likes is -1: a count cannot be negative"]),
-    }, 2),
-    Case("duplicate_keys", {
-        ("demo-kab-5105-youtube", DAY): (UNIQUE, None, ["holds this account and day more than once"]),
-    }, 2),
-    Case("unknown_account", {
-        ("demo-kab-5199-instagram", DAY): (f"{IN_SET}:account_id", "account_id",
-                                           ["account 'demo-kab-5199-instagram' is not in the registry"]),
-    }, 1),
-    Case("follower_jump", {
-        ("demo-kab-5101-instagram", DAY): (f"{BETWEEN}:followers_ratio", "followers", [
-            "followers 2718600 on 2026-10-06 is 50x the last accepted count 54372 on 2026-10-05 (source simulator)"]),
-        ("demo-kab-5102-facebook", DAY): (f"{BETWEEN}:followers_ratio", "followers", [
-            "followers 2179 on 2026-10-06 is 0.02x the last accepted count 108966 on 2026-10-05"]),
-    }, 2),
-    Case("day_outside_window", {
-        ("demo-kab-5106-x", date(2026, 9, 20)): (f"{BETWEEN}:metric_date", "metric_date", [
-            "metric_date 2026-09-20 is outside this batch's window 2026-10-03 to 2026-10-06"]),
-        ("demo-kab-5107-x", date(2026, 10, 8)): (f"{BETWEEN}:metric_date", "metric_date", [
-            "metric_date 2026-10-08 is outside"]),
-    }, 2),
+    Case(
+        "negative_counts",
+        {
+            ("demo-kab-5103-instagram", DAY): (
+                f"{BETWEEN}:followers",
+                "followers",
+                ["followers is -5: a count cannot be negative"],
+            ),
+            ("demo-lem-bps-x", DAY): (
+                f"{BETWEEN}:likes",
+                "likes",
+                ["likes is -1: a count cannot be negative"],
+            ),
+        },
+        2,
+    ),
+    Case(
+        "duplicate_keys",
+        {
+            ("demo-kab-5105-youtube", DAY): (UNIQUE, None, ["holds this account and day more than once"]),
+        },
+        2,
+    ),
+    Case(
+        "unknown_account",
+        {
+            ("demo-kab-5199-instagram", DAY): (
+                f"{IN_SET}:account_id",
+                "account_id",
+                ["account 'demo-kab-5199-instagram' is not in the registry"],
+            ),
+        },
+        1,
+    ),
+    Case(
+        "follower_jump",
+        {
+            ("demo-kab-5101-instagram", DAY): (
+                f"{BETWEEN}:followers_ratio",
+                "followers",
+                [
+                    "followers 2718600 on 2026-10-06 is 50x the last accepted count 54372 on 2026-10-05 (source simulator)"
+                ],
+            ),
+            ("demo-kab-5102-facebook", DAY): (
+                f"{BETWEEN}:followers_ratio",
+                "followers",
+                ["followers 2179 on 2026-10-06 is 0.02x the last accepted count 108966 on 2026-10-05"],
+            ),
+        },
+        2,
+    ),
+    Case(
+        "day_outside_window",
+        {
+            ("demo-kab-5106-x", date(2026, 9, 20)): (
+                f"{BETWEEN}:metric_date",
+                "metric_date",
+                ["metric_date 2026-09-20 is outside this batch's window 2026-10-03 to 2026-10-06"],
+            ),
+            ("demo-kab-5107-x", date(2026, 10, 8)): (
+                f"{BETWEEN}:metric_date",
+                "metric_date",
+                ["metric_date 2026-10-08 is outside"],
+            ),
+        },
+        2,
+    ),
 ]
 
 
@@ -196,15 +250,19 @@ def test_a_missing_column_rejects_the_whole_batch_with_a_clear_message(conn, his
     with pytest.raises(quality.BatchRejected) as rejected:
         quality.audit_batch(conn, batch.batch_id)
     message = str(rejected.value)
-    assert "the columns of the batch changed (missing followers (no row has a value or a reason for it))" in message
+    assert (
+        "the columns of the batch changed (missing followers (no row has a value or a reason for it))"
+        in message
+    )
     assert "fix its connector or parser and land the day again" in message
     assert "kab-5108 (Kabupaten Buleleng)" in message and "kem-komdigi" in message
     status, rows_in, accepted, rejected_rows, summary = ledger(conn, batch.batch_id)
     assert (status, rows_in, accepted, rejected_rows) == ("rejected", 65, 0, 65)
     assert "missing followers" in summary
     # nothing is lost: the rows stay in raw
-    assert conn.execute("select count(*) from raw.account_daily where batch_id = %s",
-                        [batch.batch_id]).fetchone() == (65,)
+    assert conn.execute(
+        "select count(*) from raw.account_daily where batch_id = %s", [batch.batch_id]
+    ).fetchone() == (65,)
     schema = conn.execute(
         "select success, level, observed from audit.validation_results where batch_id = %s and suite = %s"
         " and expectation = 'expect_table_columns_to_match_set'",
@@ -213,8 +271,9 @@ def test_a_missing_column_rejects_the_whole_batch_with_a_clear_message(conn, his
     assert schema[:2] == (False, "batch") and "followers" not in schema[2]
 
 
-def test_an_institution_without_data_is_named_and_judged_once_its_platforms_settled(conn, history, base,
-                                                                                    small_accounts):
+def test_an_institution_without_data_is_named_and_judged_once_its_platforms_settled(
+    conn, history, base, small_accounts
+):
     batch, result = land_and_audit(conn, apply_case(base, "institution_no_data"))
     assert ledger(conn, batch.batch_id)[:4] == ("accepted", 60, 60, 0)
     assert result.institutions_without_data == [("kab-5108", "Kabupaten Buleleng")]
@@ -237,18 +296,24 @@ def test_an_institution_without_data_is_named_and_judged_once_its_platforms_sett
         assert status == ("incomplete" if platform in settled else "provisional"), platform
     others = conn.execute(
         "select distinct status from audit.completeness where source = 'simulator' and metric_date = %s"
-        " and institution_id <> 'kab-5108' and platform = any(%s)", [DAY, settled]).fetchall()
+        " and institution_id <> 'kab-5108' and platform = any(%s)",
+        [DAY, settled],
+    ).fetchall()
     assert others == [("complete",)]
 
     # the next day's audit re-judges the provisional day: now every platform has settled
-    land_and_audit(conn, list(simulator.simulate_day(small_accounts, DAY + timedelta(days=1))), DAY + timedelta(days=1))
+    land_and_audit(
+        conn, list(simulator.simulate_day(small_accounts, DAY + timedelta(days=1))), DAY + timedelta(days=1)
+    )
     assert {status for status, *_ in buleleng().values()} == {"incomplete"}
 
 
 def test_a_cut_short_batch_is_rejected_naming_the_institutions_without_rows(conn, history, base):
     kept = [r for r in base if r["account_id"].startswith(("demo-kem-", "demo-lem-"))]  # 15 of 65
     batch = landing.land_batch(conn, "simulator", DAY, iter(kept))
-    with pytest.raises(quality.BatchRejected, match="the batch was cut short: it reports 15 of the 65 accounts"):
+    with pytest.raises(
+        quality.BatchRejected, match="the batch was cut short: it reports 15 of the 65 accounts"
+    ):
         quality.audit_batch(conn, batch.batch_id)
     status, *_, summary = ledger(conn, batch.batch_id)
     assert status == "rejected"
@@ -257,12 +322,20 @@ def test_a_cut_short_batch_is_rejected_naming_the_institutions_without_rows(conn
 
 
 def test_an_account_outside_its_registered_period_is_quarantined(conn, history, base):
-    conn.execute("update registry.accounts set valid_to = %s where account_id = 'demo-kab-5104-tiktok'", [BEFORE])
+    conn.execute(
+        "update registry.accounts set valid_to = %s where account_id = 'demo-kab-5104-tiktok'", [BEFORE]
+    )
     batch, result = land_and_audit(conn, base)
     [(account, _, check, column, reason)] = quarantine(conn, batch.batch_id)
     assert (account, check, column) == (
-        "demo-kab-5104-tiktok", "expect_column_values_to_be_in_set:account_valid_on_day", "account_id")
-    assert "is not a registered tiktok account on 2026-10-06 (registry: tiktok from 2022-01-01 to 2026-10-05)" in reason
+        "demo-kab-5104-tiktok",
+        "expect_column_values_to_be_in_set:account_valid_on_day",
+        "account_id",
+    )
+    assert (
+        "is not a registered tiktok account on 2026-10-06 (registry: tiktok from 2022-01-01 to 2026-10-05)"
+        in reason
+    )
     assert result.rows_accepted == 64
 
 
@@ -297,9 +370,17 @@ def test_validation_results_data_docs_and_the_quality_report(conn, warehouse, hi
             [DAY],
         )
     }
-    assert report[("expect_column_values_to_be_between", "followers")][:3] == (65, 1, pytest.approx(64 / 65, abs=1e-4))
+    assert report[("expect_column_values_to_be_between", "followers")][:3] == (
+        65,
+        1,
+        pytest.approx(64 / 65, abs=1e-4),
+    )
     assert report[("expect_column_values_to_be_in_set", "account_id")][:3] == (65, 0, 1)
     # the two bad rows are out: X lost demo-lem-bps-x (12 of 13 X accounts reported)
     _, rows_failed, _, x, instagram, provisional = report[("expect_column_values_to_be_between", "likes")]
-    assert (rows_failed, x, instagram, provisional) == (1, pytest.approx(12 / 13, abs=1e-4),
-                                                      pytest.approx(12 / 13, abs=1e-4), True)
+    assert (rows_failed, x, instagram, provisional) == (
+        1,
+        pytest.approx(12 / 13, abs=1e-4),
+        pytest.approx(12 / 13, abs=1e-4),
+        True,
+    )

@@ -38,7 +38,9 @@ def test_bad_registry_rows_fail_the_audit_with_what_to_do(conn):
     with pytest.raises(RegistryAuditFailed, match=r"timezone is not WIB, WITA or WIT") as failed:
         audit_registry(conn)
     assert "institution_id=kab-5101" in str(failed.value) and "kinerja registry load" in str(failed.value)
-    conn.execute("update registry.institutions set timezone = 'Asia/Makassar' where institution_id = 'kab-5101'")
+    conn.execute(
+        "update registry.institutions set timezone = 'Asia/Makassar' where institution_id = 'kab-5101'"
+    )
 
     # an account period overlapping another of the same account, and an account of an unknown institution
     conn.execute(

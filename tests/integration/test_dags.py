@@ -75,7 +75,11 @@ def test_the_monthly_dag_audits_the_build_before_it_publishes(dag_bag):
     upstream = dag.get_task("audit_build").upstream_task_ids
     assert upstream and all(t.startswith("dbt_monthly.") for t in upstream)
     # nothing is built before the month's data cut-off
-    first = [t for t in dag.tasks if t.task_id.startswith("dbt_monthly.") and not t.upstream_task_ids - {"wait_for_data_cut_off"}]
+    first = [
+        t
+        for t in dag.tasks
+        if t.task_id.startswith("dbt_monthly.") and not t.upstream_task_ids - {"wait_for_data_cut_off"}
+    ]
     assert first and all(t.upstream_task_ids == {"wait_for_data_cut_off"} for t in first)
 
 
@@ -86,7 +90,8 @@ def test_no_plugin_import_errors_and_the_package_is_not_a_plugin(airflow_pipelin
     assert plugins_manager.get_import_errors() == {}
     # .airflowignore keeps the package's files from being imported as top-level modules
     stray = [
-        name for name, module in list(sys.modules.items())
+        name
+        for name, module in list(sys.modules.items())
         if "/plugins/kinerja/" in (getattr(module, "__file__", None) or "") and not name.startswith("kinerja")
     ]
     assert stray == []
@@ -103,8 +108,10 @@ def _daily_dag():
 def _dbt_roots(dag) -> set[str]:
     """The first dbt tasks: those with an upstream task outside the dbt group."""
     return {
-        t.task_id for t in dag.tasks
-        if t.task_id.startswith("dbt_daily.") and any(not u.startswith("dbt_daily.") for u in t.upstream_task_ids)
+        t.task_id
+        for t in dag.tasks
+        if t.task_id.startswith("dbt_daily.")
+        and any(not u.startswith("dbt_daily.") for u in t.upstream_task_ids)
     }
 
 
@@ -135,7 +142,9 @@ def test_an_unknown_source_is_refused_with_the_known_ones():
     saved = os.environ.get("KINERJA_SOURCES")
     os.environ["KINERJA_SOURCES"] = "simulator,instagram"
     try:
-        with pytest.raises(ValueError, match="instagram unknown; use a comma list of simulator, filedrop, api"):
+        with pytest.raises(
+            ValueError, match="instagram unknown; use a comma list of simulator, filedrop, api"
+        ):
             config.sources()
     finally:
         os.environ.pop("KINERJA_SOURCES")
@@ -151,6 +160,7 @@ EXPORT = "tiktok_overview_sample_en.csv"
 WRITTEN = datetime(2026, 6, 13, 12, 0)
 DROP_ACCOUNT = "demo-kab-5101-tiktok"  # kab-5101's one TikTok account in the small registry
 FIRST_DAY, DATA_DAY = date(2026, 4, 10), date(2026, 4, 19)
+
 
 @pytest.fixture
 def fresh_pipeline(airflow_pipeline, server, tmp_path, monkeypatch):
@@ -183,9 +193,9 @@ def _forget_runs(days: list[date]) -> None:
 
     logical = [runner.tz_datetime(day + timedelta(days=1), runner.DAILY_HOUR) for day in days]
     with create_session() as session:
-        session.query(DagRun).filter(DagRun.dag_id == "kinerja_daily", DagRun.logical_date.in_(logical)).delete(
-            synchronize_session=False
-        )
+        session.query(DagRun).filter(
+            DagRun.dag_id == "kinerja_daily", DagRun.logical_date.in_(logical)
+        ).delete(synchronize_session=False)
         for event in session.query(AssetEvent).all():
             if (event.extra or {}).get("data_day") in {day.isoformat() for day in days}:
                 session.delete(event)
@@ -200,7 +210,14 @@ def test_a_file_dropped_in_the_inbox_reaches_the_marts_as_filedrop(fresh_pipelin
     registry_tasks.sync_registry()
     sources.land_simulated_day(FIRST_DAY)
     dbt.run_dbt(
-        params, "build", "--select", "tag:daily", "--exclude", "tag:reference", "--vars", daily_vars(FIRST_DAY)
+        params,
+        "build",
+        "--select",
+        "tag:daily",
+        "--exclude",
+        "tag:reference",
+        "--vars",
+        daily_vars(FIRST_DAY),
     )
     dag = _daily_dag()
     folder = inbox / "kab-5101"
@@ -215,7 +232,9 @@ def test_a_file_dropped_in_the_inbox_reaches_the_marts_as_filedrop(fresh_pipelin
     assert states["land_filedrop"] == states["land_simulator"] == "success"
     assert list(folder.iterdir()) == [] and len(list((archive / "kab-5101").iterdir())) == 1
     with connect(params) as conn:
-        files = conn.execute("select status, rows_landed, account_ids, batch_ids from raw.filedrop_files").fetchall()
+        files = conn.execute(
+            "select status, rows_landed, account_ids, batch_ids from raw.filedrop_files"
+        ).fetchall()
         [(status, rows_landed, account_ids, [batch_id])] = files
         assert (status, rows_landed, account_ids) == ("landed", 7, [DROP_ACCOUNT])
         ledger = conn.execute(

@@ -61,7 +61,13 @@ def test_scores_rank_within_each_peer_group(conn, warehouse, small_accounts):
     by_group: dict[str, list] = {}
     for peer_group, rank, size, ikms in rows:
         by_group.setdefault(peer_group, []).append((rank, size, ikms))
-    assert {g: len(v) for g, v in by_group.items()} == {"kabupaten": 8, "kota": 1, "provinsi": 1, "kementerian": 2, "lembaga": 1}
+    assert {g: len(v) for g, v in by_group.items()} == {
+        "kabupaten": 8,
+        "kota": 1,
+        "provinsi": 1,
+        "kementerian": 2,
+        "lembaga": 1,
+    }
     for ranked in by_group.values():
         ikms = [i for _, _, i in ranked]
         assert ikms == sorted(ikms, reverse=True)
@@ -86,7 +92,9 @@ def test_a_daily_rerun_changes_nothing_and_tests_only_the_days_it_rebuilt(conn, 
         " where (account_id, metric_date) = (select account_id, %s from build_marts.fct_account_daily limit 1)",
         [DAYS[0]],
     )
-    daily = dbt.run_dbt(warehouse, "build", "--select", "fct_account_daily", "--vars", last_day_only, check=False)
+    daily = dbt.run_dbt(
+        warehouse, "build", "--select", "fct_account_daily", "--vars", last_day_only, check=False
+    )
     assert daily.returncode == 0, daily.stdout[-3000:]
     full = dbt.run_dbt(warehouse, "test", "--select", "fct_account_daily", check=False)
     assert full.returncode != 0 and "non_negative_fct_account_daily" in full.stdout
@@ -96,7 +104,9 @@ def test_a_daily_rerun_changes_nothing_and_tests_only_the_days_it_rebuilt(conn, 
         " where (account_id, metric_date) = (select account_id, %s from raw.account_daily limit 1)",
         [DAYS[-1]],
     )
-    daily = dbt.run_dbt(warehouse, "build", "--select", "fct_account_daily", "--vars", last_day_only, check=False)
+    daily = dbt.run_dbt(
+        warehouse, "build", "--select", "fct_account_daily", "--vars", last_day_only, check=False
+    )
     assert daily.returncode != 0 and "non_negative_fct_account_daily" in daily.stdout
 
 
@@ -111,10 +121,14 @@ def test_the_metric_day_of_a_timestamp_is_the_seeds_in_sql_and_python(warehouse)
     seeded = dbt.run_dbt(warehouse, "seed", "--select", "platforms", check=False)
     assert seeded.returncode == 0, seeded.stdout[-3000:]
     query = (
-        "select platform, {{ metric_day_of('platform', \"timestamptz '" + moment.isoformat() + "'\") }} as metric_day"
+        "select platform, {{ metric_day_of('platform', \"timestamptz '"
+        + moment.isoformat()
+        + "'\") }} as metric_day"
         " from {{ ref('platforms') }}"
     )
-    shown = dbt.run_dbt(warehouse, "show", "--inline", query, "--output", "json", "--log-format", "json", check=False)
+    shown = dbt.run_dbt(
+        warehouse, "show", "--inline", query, "--output", "json", "--log-format", "json", check=False
+    )
     assert shown.returncode == 0, shown.stdout[-3000:]
     preview = next(
         json.loads(event["data"]["preview"])
@@ -122,6 +136,8 @@ def test_the_metric_day_of_a_timestamp_is_the_seeds_in_sql_and_python(warehouse)
         if event.get("info", {}).get("name") == "ShowNode"
     )
     in_sql = {row["platform"]: row["metric_day"] for row in preview}
-    in_python = {name: moment.astimezone(zone).date().isoformat() for name, zone in platforms.day_zones().items()}
+    in_python = {
+        name: moment.astimezone(zone).date().isoformat() for name, zone in platforms.day_zones().items()
+    }
     assert in_sql == in_python
     assert set(in_python.values()) == {"2026-10-05", "2026-10-06"}

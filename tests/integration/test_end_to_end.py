@@ -69,8 +69,10 @@ def test_every_day_of_every_account_is_in_the_warehouse(month_run, small_account
         per_day = conn.execute(
             "select metric_date, count(*) from marts.fct_account_daily group by 1 order by 1"
         ).fetchall()
-        ledger = conn.execute("select count(*), sum(rows_accepted) from raw.batch_ledger"
-            " where status = 'accepted' and raw_table = 'raw.account_daily'")
+        ledger = conn.execute(
+            "select count(*), sum(rows_accepted) from raw.batch_ledger"
+            " where status = 'accepted' and raw_table = 'raw.account_daily'"
+        )
         batches, accepted = ledger.fetchone()
     assert [d for d, _ in per_day] == DAYS
     assert {n for _, n in per_day} == {len(small_accounts)}
@@ -108,8 +110,10 @@ def test_the_daily_asset_is_published(month_run):
 
     with create_session() as session:
         events = (
-            session.query(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-            .filter(AssetModel.name == "kinerja_fct_account_daily").all()
+            session.query(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .filter(AssetModel.name == "kinerja_fct_account_daily")
+            .all()
         )
         assert sorted(event.extra["data_day"] for event in events) == [d.isoformat() for d in DAG_DAYS]
 

@@ -70,7 +70,12 @@ def test_a_published_method_is_reproduced_by_configuration_alone(conn, warehouse
         records = simulator.simulate_day(small_accounts, day)
         quality.audit_batch(conn, landing.land_batch(conn, "simulator", day, records).batch_id)
     result = dbt.run_dbt(
-        warehouse, "build", "--select", "+int_ikms__institution_scores", "--vars", json.dumps({"ikms_methods": ["contoh-1231"]}),
+        warehouse,
+        "build",
+        "--select",
+        "+int_ikms__institution_scores",
+        "--vars",
+        json.dumps({"ikms_methods": ["contoh-1231"]}),
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]

@@ -25,7 +25,11 @@ def small_registry_ids(platform: str) -> dict[str, str]:
     """account_id -> platform_account_id of the small registry's accounts on `platform`."""
     from kinerja.registry.load import read_accounts
 
-    return {a["account_id"]: a["platform_account_id"] for a in read_accounts(SMALL_REGISTRY) if a["platform"] == platform}
+    return {
+        a["account_id"]: a["platform_account_id"]
+        for a in read_accounts(SMALL_REGISTRY)
+        if a["platform"] == platform
+    }
 
 
 def serve_meta(server: FakePlatform) -> None:
@@ -36,12 +40,16 @@ def serve_meta(server: FakePlatform) -> None:
         server.on(f"{base}/{page_id}/insights", fixture("meta", "page_insights"))
         server.on(f"{base}/{page_id}/posts", fixture("meta", "page_posts_1"))
         server.on(
-            f"{base}/{page_id}/posts", fixture("meta", "page_posts_2"), when=lambda q: q.get("after") == "QVFIUnBhZ2Uy"
+            f"{base}/{page_id}/posts",
+            fixture("meta", "page_posts_2"),
+            when=lambda q: q.get("after") == "QVFIUnBhZ2Uy",
         )
     post = "104000000000001_90000000000000"
     server.on(f"{base}/{post}2/comments", fixture("meta", "post_comments_1"))
     server.on(
-        f"{base}/{post}2/comments", fixture("meta", "post_comments_2"), when=lambda q: q.get("after") == "Y29tbWVudDM"
+        f"{base}/{post}2/comments",
+        fixture("meta", "post_comments_2"),
+        when=lambda q: q.get("after") == "Y29tbWVudDM",
     )
     server.on(f"{base}/{post}1/comments", fixture("meta", "post_comments_late"))
     server.on(f"{base}/{post}0/comments", {"data": []})
@@ -50,7 +58,9 @@ def serve_meta(server: FakePlatform) -> None:
         server.on(f"{base}/{user_id}/insights", fixture("meta", "ig_insights_day"))
         server.on(f"{base}/{user_id}/media", fixture("meta", "ig_media_1"))
         server.on(
-            f"{base}/{user_id}/media", fixture("meta", "ig_media_2"), when=lambda q: q.get("after") == "aWdwYWdlMg"
+            f"{base}/{user_id}/media",
+            fixture("meta", "ig_media_2"),
+            when=lambda q: q.get("after") == "aWdwYWdlMg",
         )
     server.on(f"{base}/18000000000000002/comments", fixture("meta", "ig_comments"))
     server.on(f"{base}/18000000000000001/comments", {"data": []})
@@ -76,7 +86,9 @@ def meta(warehouse, monkeypatch):
 
 def land(trailing_days: int = 2) -> dict:
     clock = FakeClock(NOW)
-    return sources.land_api(DATA_DAY, trailing_days=trailing_days, client_options={"clock": clock, "sleep": clock.sleep})
+    return sources.land_api(
+        DATA_DAY, trailing_days=trailing_days, client_options={"clock": clock, "sleep": clock.sleep}
+    )
 
 
 def test_land_api_lands_account_days_and_posts_and_records_a_token_problem(meta, warehouse):
@@ -148,7 +160,9 @@ def test_payloads_are_archived_as_received_without_tokens_or_personal_data(meta,
     assert all(FB_TOKEN not in str(seen.query) for seen in meta.requests)
 
 
-def test_running_the_day_again_changes_nothing_and_a_renewed_token_clears_its_problem(meta, warehouse, monkeypatch):
+def test_running_the_day_again_changes_nothing_and_a_renewed_token_clears_its_problem(
+    meta, warehouse, monkeypatch
+):
     from kinerja.warehouse.fingerprint import table_fingerprint
 
     tables = ("raw.account_daily", "raw.post_daily", "raw.source_payloads", "raw.source_problems")
@@ -166,7 +180,9 @@ def test_running_the_day_again_changes_nothing_and_a_renewed_token_clears_its_pr
         assert conn.execute("select count(*) from raw.source_problems").fetchone() == (0,)
 
 
-def test_a_platform_without_any_working_account_fails_the_task_after_the_others_landed(meta, warehouse, monkeypatch):
+def test_a_platform_without_any_working_account_fails_the_task_after_the_others_landed(
+    meta, warehouse, monkeypatch
+):
     monkeypatch.delenv("KINERJA_TOKEN_INSTAGRAM")
 
     with pytest.raises(sources.SourceFailed, match="instagram: none of its 13 account"):

@@ -25,7 +25,9 @@ def _ledger_totals(conn):
 
 
 def _land(conn, accounts, day=DAY, records=None):
-    return landing.land_batch(conn, "simulator", day, records if records is not None else simulator.simulate_day(accounts, day))
+    return landing.land_batch(
+        conn, "simulator", day, records if records is not None else simulator.simulate_day(accounts, day)
+    )
 
 
 def test_landing_a_day_twice_leaves_the_same_content(conn, small_accounts):
@@ -50,7 +52,8 @@ def test_landing_concurrently_from_two_processes(conn, warehouse, small_accounts
         "landing.land_batch(conn, 'simulator', date(2026, 10, 5), simulator.simulate_day(accounts, date(2026, 10, 5)))"
     )
     processes = [
-        subprocess.Popen([sys.executable, "-c", code, warehouse.conninfo(), str(SMALL_REGISTRY)]) for _ in range(2)
+        subprocess.Popen([sys.executable, "-c", code, warehouse.conninfo(), str(SMALL_REGISTRY)])
+        for _ in range(2)
     ]
     assert [p.wait(timeout=120) for p in processes] == [0, 0]
     concurrent = table_fingerprint(conn, "raw.account_daily")
@@ -84,9 +87,13 @@ def test_a_restated_batch_replaces_only_the_rows_it_carries(conn, small_accounts
         if r["platform"] == "instagram"
     ]
     second = _land(conn, small_accounts, records=iter(restated))
-    counts = dict(conn.execute("select batch_id, count(*) from raw.account_daily group by batch_id").fetchall())
+    counts = dict(
+        conn.execute("select batch_id, count(*) from raw.account_daily group by batch_id").fetchall()
+    )
     assert counts == {first.batch_id: len(small_accounts) - len(restated), second.batch_id: len(restated)}
-    instagram_rows = conn.execute("select count(*) from raw.account_daily where platform = 'instagram'").fetchone()
+    instagram_rows = conn.execute(
+        "select count(*) from raw.account_daily where platform = 'instagram'"
+    ).fetchone()
     assert instagram_rows[0] == len(restated)
 
 
@@ -94,7 +101,9 @@ def test_an_earlier_batch_fully_replaced_is_marked_superseded(conn, small_accoun
     first = _land(conn, small_accounts)
     changed = [{**r, "posts": r["posts"] + 1} for r in simulator.simulate_day(small_accounts, DAY)]
     _land(conn, small_accounts, records=iter(changed))
-    status = conn.execute("select status from raw.batch_ledger where batch_id = %s", [first.batch_id]).fetchone()
+    status = conn.execute(
+        "select status from raw.batch_ledger where batch_id = %s", [first.batch_id]
+    ).fetchone()
     assert status == ("superseded",)
 
 
@@ -116,7 +125,9 @@ def _post(account_id, post_id, views, as_of=DAY):
 
     published = datetime(2026, 10, 4, 3, 0, tzinfo=UTC)
     values = {"views": views, "likes": 3, "comments": 0, "shares": 1}
-    return post_record("facebook", account_id, post_id, as_of, published, "photo", values, {"reach": NoValue.BELOW_THRESHOLD})
+    return post_record(
+        "facebook", account_id, post_id, as_of, published, "photo", values, {"reach": NoValue.BELOW_THRESHOLD}
+    )
 
 
 def test_posts_land_with_their_no_value_reasons_and_replace_their_account_day(conn):
@@ -124,16 +135,22 @@ def test_posts_land_with_their_no_value_reasons_and_replace_their_account_day(co
     assert first.batch_id.startswith("simulator:posts:2026-10-05:")
     # the account's posts of that day are replaced as a whole: p2 was deleted on the platform
     second = landing.land_posts(conn, "simulator", DAY, [_post("acc-1", "p1", 15)])
-    rows = conn.execute("select post_id, views, reach, no_value->>'reach', no_value->>'saves' from raw.post_daily").fetchall()
+    rows = conn.execute(
+        "select post_id, views, reach, no_value->>'reach', no_value->>'saves' from raw.post_daily"
+    ).fetchall()
     assert rows == [("p1", 15, None, "below_threshold", "not_reported")]
-    statuses = dict(conn.execute("select batch_id, status from raw.batch_ledger where raw_table = 'raw.post_daily'"))
+    statuses = dict(
+        conn.execute("select batch_id, status from raw.batch_ledger where raw_table = 'raw.post_daily'")
+    )
     assert statuses == {first.batch_id: "superseded", second.batch_id: "landed"}
 
 
 def test_post_batches_and_account_day_batches_do_not_supersede_each_other(conn, small_accounts):
     days = _land(conn, small_accounts)
     landing.land_posts(conn, "simulator", DAY, [_post("acc-1", "p1", 10)])
-    assert conn.execute("select status from raw.batch_ledger where batch_id = %s", [days.batch_id]).fetchone() == ("landed",)
+    assert conn.execute(
+        "select status from raw.batch_ledger where batch_id = %s", [days.batch_id]
+    ).fetchone() == ("landed",)
 
 
 def test_days_and_posts_land_together_in_one_transaction(warehouse, small_accounts):
@@ -143,7 +160,9 @@ def test_days_and_posts_land_together_in_one_transaction(warehouse, small_accoun
         with conn.transaction():
             _land(conn, small_accounts)
             landing.land_posts(conn, "simulator", DAY, [_post("acc-1", "p1", 10)])
-        landed = conn.execute("select (select count(*) from raw.account_daily), (select count(*) from raw.post_daily)")
+        landed = conn.execute(
+            "select (select count(*) from raw.account_daily), (select count(*) from raw.post_daily)"
+        )
         assert landed.fetchone() == (len(small_accounts), 1)
 
 

@@ -27,8 +27,9 @@ def _land(conn, day, records):
 
 
 def _build_and_publish(warehouse):
-    result = dbt.run_dbt(warehouse, "build", "--select", "+rpt_institution_scores_monthly", "--vars", SMALL_DATA,
-                         check=False)
+    result = dbt.run_dbt(
+        warehouse, "build", "--select", "+rpt_institution_scores_monthly", "--vars", SMALL_DATA, check=False
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     with connect(warehouse, autocommit=True) as conn:
         publish.publish(conn, only={"reports.rpt_institution_scores_monthly"})
@@ -55,9 +56,13 @@ def test_restated_data_after_the_cut_off_makes_a_numbered_reissue(conn, warehous
     assert publication.issue_scores(conn, MONTH) == []
 
     # the platform restates day 2: one kabupaten's Instagram engagement was far higher
-    account = next(a for a in small_accounts if a["institution_id"] == "kab-5108" and a["platform"] == "instagram")
+    account = next(
+        a for a in small_accounts if a["institution_id"] == "kab-5108" and a["platform"] == "instagram"
+    )
     restated = [
-        dict(record, likes=record["likes"] * 40 + 5000) if record["account_id"] == account["account_id"] else record
+        dict(record, likes=record["likes"] * 40 + 5000)
+        if record["account_id"] == account["account_id"]
+        else record
         for record in simulator.simulate_day(small_accounts, DAYS[1])
     ]
     _land(conn, DAYS[1], restated)
@@ -70,5 +75,7 @@ def test_restated_data_after_the_cut_off_makes_a_numbered_reissue(conn, warehous
     # what regional offices hold from issue 1 is untouched, and a rerun issues nothing more
     assert _issued(conn, 1) == issued_first
     assert publication.issue_scores(conn, MONTH) == []
-    latest = conn.execute("select issue_no, reason from publication.latest_issues where month = %s", [MONTH]).fetchone()
+    latest = conn.execute(
+        "select issue_no, reason from publication.latest_issues where month = %s", [MONTH]
+    ).fetchone()
     assert latest == (2, "data direvisi setelah batas data terbitan sebelumnya")

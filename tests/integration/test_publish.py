@@ -128,8 +128,13 @@ def test_what_points_at_published_tables_survives_two_builds(conn, warehouse, sm
     # the first daily run of a new warehouse, before any monthly run built the calendar
     _land_and_audit(conn, small_accounts, DAYS[:2])
     assert _build(warehouse, *DAILY).returncode == 0
-    daily = {"marts.fct_account_daily", "marts.dim_accounts", "marts.dim_institutions", "marts.dim_regions",
-             "reports.rpt_data_quality_daily"}
+    daily = {
+        "marts.fct_account_daily",
+        "marts.dim_accounts",
+        "marts.dim_institutions",
+        "marts.dim_regions",
+        "reports.rpt_data_quality_daily",
+    }
     publish.publish(conn, days=(DAYS[0], DAYS[1]), only=daily)
     assert conn.execute("select to_regclass('marts.dim_dates')").fetchone() == (None,)
     assert ("marts.dim_institutions", ("region_code",), "marts.dim_regions") in _catalog_keys(conn, "f")
@@ -142,7 +147,9 @@ def test_what_points_at_published_tables_survives_two_builds(conn, warehouse, sm
     )
     conn.execute("alter table marts.dim_institutions enable row level security")
     conn.execute("create policy regional_only on marts.dim_institutions using (province_code is not null)")
-    conn.execute("create table public.platform_targets (platform text references marts.dim_platforms, target int)")
+    conn.execute(
+        "create table public.platform_targets (platform text references marts.dim_platforms, target int)"
+    )
     conn.execute("insert into public.platform_targets values ('instagram', 1000)")
     # two more days: a daily build, then a full build that replaces every build table
     _land_and_audit(conn, small_accounts, [DAYS[2]])
@@ -163,12 +170,17 @@ def test_what_points_at_published_tables_survives_two_builds(conn, warehouse, sm
         "select count(*) from pg_constraint where conrelid = 'public.platform_targets'::regclass"
         " and confrelid = 'marts.dim_platforms'::regclass"
     ).fetchone() == (1,)
-    published = [f"{schema}.{name}" for schema, name in conn.execute(
-        "select schemaname, tablename from pg_tables where schemaname in ('marts', 'reports')"
-    )]
+    published = [
+        f"{schema}.{name}"
+        for schema, name in conn.execute(
+            "select schemaname, tablename from pg_tables where schemaname in ('marts', 'reports')"
+        )
+    ]
     assert set(PRIMARY_KEYS) <= set(published)
     for table in published:
-        assert conn.execute("select has_table_privilege(%s, %s, 'select')", [bi_role, table]).fetchone() == (True,)
+        assert conn.execute("select has_table_privilege(%s, %s, 'select')", [bi_role, table]).fetchone() == (
+            True,
+        )
     assert {(table, columns) for table, columns, _ in _catalog_keys(conn, "p")} >= set(PRIMARY_KEYS.items())
     assert _catalog_keys(conn, "f") >= FOREIGN_KEYS
     for table, columns in INDEXED.items():
@@ -201,7 +213,9 @@ def test_a_table_published_before_its_contract_gets_its_keys_and_a_bad_row_is_re
     # as a warehouse published before the contracts: no key, no index, no not-null on the calendar
     conn.execute("alter table marts.dim_dates drop constraint dim_dates_pkey cascade")
     conn.execute("alter table marts.dim_dates alter column year drop not null")
-    for (index,) in conn.execute("select indexrelid::regclass::text from pg_index where indrelid = 'marts.dim_dates'::regclass").fetchall():
+    for (index,) in conn.execute(
+        "select indexrelid::regclass::text from pg_index where indrelid = 'marts.dim_dates'::regclass"
+    ).fetchall():
         conn.execute(f"drop index {index}")
     assert ("marts.fct_account_daily", ("metric_date",), "marts.dim_dates") not in _catalog_keys(conn, "f")
     publish.publish(conn)
@@ -218,7 +232,9 @@ def test_a_table_published_before_its_contract_gets_its_keys_and_a_bad_row_is_re
         "insert into build_marts.fct_account_daily (account_id, metric_date, platform, source, batch_id)"
         " values ('acc-x', date '2026-10-02', 'myspace', 'simulator', 'b')"
     )
-    with pytest.raises(publish.PublishError, match=r"fct_account_daily.*\(platform\)=\(myspace\).*Nothing was published"):
+    with pytest.raises(
+        publish.PublishError, match=r"fct_account_daily.*\(platform\)=\(myspace\).*Nothing was published"
+    ):
         publish.publish(conn)
     assert table_fingerprint(conn, "marts.fct_account_daily") == before
 
@@ -289,23 +305,36 @@ def test_a_failed_audit_leaves_what_users_see_unchanged(conn, warehouse, small_a
     with pytest.raises(build.BuildAuditFailed) as failed:
         build.audit_scores(conn, date(2026, 10, 1))
     message = str(failed.value)
-    assert f"expect_column_values_to_be_between on ikms: 1 row(s) (e.g. month=2026-10-01, institution_id={institution}, ikms=140" in message
+    assert (
+        f"expect_column_values_to_be_between on ikms: 1 row(s) (e.g. month=2026-10-01, institution_id={institution}, ikms=140"
+        in message
+    )
     assert "ikms is outside 0..100" in message and "Data Docs: file://" in message
     results = _build_results(conn, scores_audit)
     assert results[("expect_column_values_to_be_between", "ikms")] == (False, 1)
-    assert [k for k, (success, _) in results.items() if not success] == [("expect_column_values_to_be_between", "ikms")]
+    assert [k for k, (success, _) in results.items() if not success] == [
+        ("expect_column_values_to_be_between", "ikms")
+    ]
     assert {t: table_fingerprint(conn, t) for t in before} == before
     over = "select count(*) from {} where ikms > 100"
     assert conn.execute(over.format(build.SCORES_TABLE)).fetchone() == (1,)
     assert conn.execute(over.format("reports.rpt_institution_scores_monthly")).fetchone() == (0,)
 
     # each of the scores' rules catches its own kind of bad row
-    others = [i for (i,) in conn.execute(
-        f"select institution_id from {build.SCORES_TABLE} where month = '2026-10-01' and institution_id <> %s"
-        " order by institution_id limit 4", [institution])]
+    others = [
+        i
+        for (i,) in conn.execute(
+            f"select institution_id from {build.SCORES_TABLE} where month = '2026-10-01' and institution_id <> %s"
+            " order by institution_id limit 4",
+            [institution],
+        )
+    ]
     table = build.SCORES_TABLE
-    conn.execute(f"update {table} set rank_in_peer_group = peer_group_size + 5, is_eligible = false"
-                 " where institution_id = %s", [others[0]])
+    conn.execute(
+        f"update {table} set rank_in_peer_group = peer_group_size + 5, is_eligible = false"
+        " where institution_id = %s",
+        [others[0]],
+    )
     conn.execute(f"update {table} set coverage = 1.5 where institution_id = %s", [others[1]])
     # the contract's not null and primary key would refuse a missing method and a duplicate:
     # without them (a model changed), the suite still catches both

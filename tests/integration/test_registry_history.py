@@ -73,10 +73,13 @@ def _change_registry(registry):
         "demo-kem-komdigi-x,kem-komdigi,x,komdigi_ri,9169889896931408,,2026-09-15,,true",
     )
     # kem-dagri ends; kem-otda takes its accounts over, the YouTube channel is shared by both successors
-    _edit(central, "kem-dagri,Kementerian Dalam Negeri,kementerian,humas@kem-dagri.example.go.id,"
-          "Keppres 133/P Tahun 2024; Perpres 139 Tahun 2024,,,",
-          "kem-dagri,Kementerian Dalam Negeri,kementerian,humas@kem-dagri.example.go.id,"
-          "Keppres 133/P Tahun 2024; Perpres 139 Tahun 2024,,2026-09-30,")
+    _edit(
+        central,
+        "kem-dagri,Kementerian Dalam Negeri,kementerian,humas@kem-dagri.example.go.id,"
+        "Keppres 133/P Tahun 2024; Perpres 139 Tahun 2024,,,",
+        "kem-dagri,Kementerian Dalam Negeri,kementerian,humas@kem-dagri.example.go.id,"
+        "Keppres 133/P Tahun 2024; Perpres 139 Tahun 2024,,2026-09-30,",
+    )
     _append(
         central,
         "kem-otda,Kementerian Otonomi Daerah,kementerian,humas@kem-otda.example.go.id,Perpres 1 Tahun 2026,2026-10-01,,kem-dagri",
@@ -89,8 +92,12 @@ def _change_registry(registry):
         taken_over = row.replace(",kem-dagri,", ",kem-otda,").replace(",2022-01-01,,", ",2026-10-01,,")
         _append(accounts, taken_over.replace("demo_kemdagri", "kemenotda"))
     shared = next(row for row in dagri_rows if "-youtube," in row)
-    _append(accounts, shared.replace(",kem-dagri,", ",kem-pemdes,").replace(",2022-01-01,,", ",2026-10-01,,")
-            .replace("demo_kemdagri", "kemenotda"))
+    _append(
+        accounts,
+        shared.replace(",kem-dagri,", ",kem-pemdes,")
+        .replace(",2022-01-01,,", ",2026-10-01,,")
+        .replace("demo_kemdagri", "kemenotda"),
+    )
 
 
 def _one(conn, query, *params):
@@ -117,38 +124,62 @@ def test_history_keeps_an_earlier_month_as_it_was(conn, warehouse, tmp_path, mon
     assert _one(conn, RANKING, SEPTEMBER[0]) == september_before
 
     # the split: the old ministry ends, its successors name it, October scores the successors
-    versions = _one(conn, "select institution_id, valid_from, valid_to, predecessor_ids from marts.dim_institutions"
-                          " where institution_id in ('kem-dagri', 'kem-otda', 'kem-pemdes') order by 1")
+    versions = _one(
+        conn,
+        "select institution_id, valid_from, valid_to, predecessor_ids from marts.dim_institutions"
+        " where institution_id in ('kem-dagri', 'kem-otda', 'kem-pemdes') order by 1",
+    )
     assert versions == [
         ("kem-dagri", date(2000, 1, 1), date(2026, 9, 30), None),
         ("kem-otda", SPLIT, None, "kem-dagri"),
         ("kem-pemdes", SPLIT, None, "kem-dagri"),
     ]
-    october = dict(_one(conn, "select institution_id, accounts from reports.rpt_institution_scores_monthly"
-                              " where month = '2026-10-01' and peer_group = 'kementerian'"))
+    october = dict(
+        _one(
+            conn,
+            "select institution_id, accounts from reports.rpt_institution_scores_monthly"
+            " where month = '2026-10-01' and peer_group = 'kementerian'",
+        )
+    )
     assert october == {"kem-komdigi": 5, "kem-otda": 5, "kem-pemdes": 1}  # kem-dagri ended before October
 
     # the back-dated handle change: two periods of one account, its September days still Komdigi's
-    handles = _one(conn, "select handle, valid_from, valid_to from marts.dim_accounts"
-                         " where account_id = 'demo-kem-komdigi-x' order by valid_from")
-    assert handles == [("demo_kemkomdigi_x", date(2022, 1, 1), HANDLE_CHANGED - timedelta(days=1)),
-                       ("komdigi_ri", HANDLE_CHANGED, None)]
-    days = _one(conn, "select distinct institution_id from intermediate.int_account_days_by_institution"
-                      " where account_id = 'demo-kem-komdigi-x'")
+    handles = _one(
+        conn,
+        "select handle, valid_from, valid_to from marts.dim_accounts"
+        " where account_id = 'demo-kem-komdigi-x' order by valid_from",
+    )
+    assert handles == [
+        ("demo_kemkomdigi_x", date(2022, 1, 1), HANDLE_CHANGED - timedelta(days=1)),
+        ("komdigi_ri", HANDLE_CHANGED, None),
+    ]
+    days = _one(
+        conn,
+        "select distinct institution_id from intermediate.int_account_days_by_institution"
+        " where account_id = 'demo-kem-komdigi-x'",
+    )
     assert days == [("kem-komdigi",)]
 
     # the audit trail: the replaced row is closed in the snapshot, the new rows say who made them
-    snapshot = _one(conn, "select handle, valid_to, recorded_by, dbt_valid_to is null from snapshots.snap_registry__accounts"
-                          " where account_id = 'demo-kem-komdigi-x' order by dbt_valid_from, valid_from")
+    snapshot = _one(
+        conn,
+        "select handle, valid_to, recorded_by, dbt_valid_to is null from snapshots.snap_registry__accounts"
+        " where account_id = 'demo-kem-komdigi-x' order by dbt_valid_from, valid_from",
+    )
     assert snapshot == [
         ("demo_kemkomdigi_x", None, first_author, False),
         ("demo_kemkomdigi_x", HANDLE_CHANGED - timedelta(days=1), DATA_TEAM, True),
         ("komdigi_ri", None, DATA_TEAM, True),
     ]
-    unchanged = _one(conn, "select distinct recorded_by from registry.accounts where institution_id = 'kem-komdigi'"
-                           " and account_id <> 'demo-kem-komdigi-x'")
+    unchanged = _one(
+        conn,
+        "select distinct recorded_by from registry.accounts where institution_id = 'kem-komdigi'"
+        " and account_id <> 'demo-kem-komdigi-x'",
+    )
     assert unchanged == [(first_author,)]  # rows the change did not touch keep their first record
-    loads = _one(conn, "select loaded_by, rows_added > 0, rows_removed > 0 from registry.loads order by load_id")
+    loads = _one(
+        conn, "select loaded_by, rows_added > 0, rows_removed > 0 from registry.loads order by load_id"
+    )
     assert loads[-1] == (DATA_TEAM, True, True)
 
 

@@ -43,18 +43,24 @@ def _simulated(day: date, more_views: int = 0) -> dict:
     return account_day_record("youtube", ACCOUNT, day, values | {"views": values["views"] + more_views})
 
 
-def test_the_first_source_by_precedence_that_reports_a_day_gives_all_its_metrics(conn, warehouse, small_accounts):
+def test_the_first_source_by_precedence_that_reports_a_day_gives_all_its_metrics(
+    conn, warehouse, small_accounts
+):
     first, second, third = DAYS
     for day in DAYS:
         _land_and_audit(conn, "simulator", day, list(simulator.simulate_day(small_accounts, day)))
     # the institution's own export: every day, and one day no other source has
     extra_day = third + timedelta(days=1)
-    _land_and_audit(conn, "filedrop", extra_day, [_simulated(day, more_views=1000) for day in [*DAYS, extra_day]])
+    _land_and_audit(
+        conn, "filedrop", extra_day, [_simulated(day, more_views=1000) for day in [*DAYS, extra_day]]
+    )
     # the platform API: the second day measured (no follower level: not observed by this pull),
     # the third a failed pull, every value missing
     from_api = _simulated(second, more_views=500)
     from_api["followers"], from_api["no_value"] = None, {"followers": str(NoValue.NOT_OBSERVED)}
-    failed = account_day_record("youtube", ACCOUNT, third, {}, {name: NoValue.FETCH_FAILED for name in METRIC_FIELDS})
+    failed = account_day_record(
+        "youtube", ACCOUNT, third, {}, {name: NoValue.FETCH_FAILED for name in METRIC_FIELDS}
+    )
     api_batch = _land_and_audit(conn, "api:youtube", third, [from_api, failed])
 
     result = dbt.run_dbt(warehouse, "build", *FACT_AND_ITS_TESTS, check=False)
@@ -112,13 +118,25 @@ def _planned_daily_run(warehouse, day: date) -> tuple[dict, list[str]]:
     sources.land_simulated_day(day)
     day_plan = plan.plan_days(day)
     daily_vars = json.dumps({"days_to_build": day_plan["days_to_build"]})
-    result = dbt.run_dbt(warehouse, "build", "--select", "tag:daily", "--exclude", "tag:reference", "--vars", daily_vars, check=False)
+    result = dbt.run_dbt(
+        warehouse,
+        "build",
+        "--select",
+        "tag:daily",
+        "--exclude",
+        "tag:reference",
+        "--vars",
+        daily_vars,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     audits.audit_build_day(day_plan)
     return day_plan, publish_tasks.publish_day(day_plan)
 
 
-def test_posts_and_a_file_for_an_old_day_reach_the_published_marts_with_the_daily_run(conn, daily_pipeline, small_accounts):
+def test_posts_and_a_file_for_an_old_day_reach_the_published_marts_with_the_daily_run(
+    conn, daily_pipeline, small_accounts
+):
     from kinerja import config
     from kinerja.warehouse.fingerprint import table_fingerprint
 
@@ -141,13 +159,18 @@ def test_posts_and_a_file_for_an_old_day_reach_the_published_marts_with_the_dail
     ).fetchall()
     assert audited == [(in_build,)] and in_build > 0
     # published: the batches of the plan are not planned again
-    assert conn.execute(
-        "select count(*) from raw.batch_ledger where batch_id = any(%s) and published_at is null", [day_plan["batch_ids"]]
-    ).fetchone()[0] == 0
+    assert (
+        conn.execute(
+            "select count(*) from raw.batch_ledger where batch_id = any(%s) and published_at is null",
+            [day_plan["batch_ids"]],
+        ).fetchone()[0]
+        == 0
+    )
 
     assert any(line.startswith("marts.fct_posts") for line in published), published
     old = conn.execute(
-        "select source, views from marts.fct_account_daily where account_id = %s and metric_date = %s", [ACCOUNT, OLD_DAY]
+        "select source, views from marts.fct_account_daily where account_id = %s and metric_date = %s",
+        [ACCOUNT, OLD_DAY],
     ).fetchall()
     assert old == [("filedrop", simulator.simulate_account_day(ACCOUNT, "youtube", OLD_DAY)["views"])]
 
@@ -189,10 +212,14 @@ def test_posts_and_a_file_for_an_old_day_reach_the_published_marts_with_the_dail
     ).fetchone()
     views, first_views, interactions, followers_at_posting, per_follower, followers = first_post
     assert views > first_views
-    assert followers_at_posting == followers and float(per_follower) == pytest.approx(interactions / followers)
+    assert followers_at_posting == followers and float(per_follower) == pytest.approx(
+        interactions / followers
+    )
 
     # the same run again leaves what users see the same
-    before = {table: table_fingerprint(conn, table) for table in ("marts.fct_posts", "marts.fct_account_daily")}
+    before = {
+        table: table_fingerprint(conn, table) for table in ("marts.fct_posts", "marts.fct_account_daily")
+    }
     _daily_run(daily_pipeline, last)
     assert {table: table_fingerprint(conn, table) for table in before} == before
 
@@ -204,21 +231,34 @@ def _exported_post(post_id: str, as_of: date, published_on: date | None, likes: 
     from kinerja import platforms
     from kinerja.sources.base import post_record
 
-    published_at = None if published_on is None else datetime.combine(published_on, time(12), platforms.platform("youtube").metric_day_zone)
+    published_at = (
+        None
+        if published_on is None
+        else datetime.combine(published_on, time(12), platforms.platform("youtube").metric_day_zone)
+    )
     values = {"views": 10 * likes, "likes": likes, "comments": 1, "shares": 0}
     return post_record("youtube", ACCOUNT, post_id, as_of, published_at, "video", values)
 
 
-def test_old_posts_and_posts_without_a_publication_time_keep_their_day_in_the_daily_runs(conn, daily_pipeline):
+def test_old_posts_and_posts_without_a_publication_time_keep_their_day_in_the_daily_runs(
+    conn, daily_pipeline
+):
     """A daily run after a pause longer than its window still takes what landed meanwhile,
     and a post without a publication time keeps the day it was first seen."""
     first_seen, first_run = date(2026, 10, 6), date(2026, 10, 10)
     after_pause, next_run = date(2026, 10, 20), date(2026, 10, 21)
     old_day = date(2026, 9, 20)
-    _land_posts_and_audit(conn, "filedrop", first_seen, [_exported_post("undated", first_seen, None, likes=5)])
+    _land_posts_and_audit(
+        conn, "filedrop", first_seen, [_exported_post("undated", first_seen, None, likes=5)]
+    )
     _daily_run(daily_pipeline, first_run)
     # ten days without a run; meanwhile an export with a video of a month back
-    _land_posts_and_audit(conn, "filedrop", after_pause - timedelta(days=1), [_exported_post("old", after_pause, old_day, likes=7)])
+    _land_posts_and_audit(
+        conn,
+        "filedrop",
+        after_pause - timedelta(days=1),
+        [_exported_post("old", after_pause, old_day, likes=7)],
+    )
     _daily_run(daily_pipeline, after_pause)
     # the undated post again, with more likes, far outside the window of its first day
     _land_posts_and_audit(conn, "filedrop", next_run, [_exported_post("undated", next_run, None, likes=9)])

@@ -77,5 +77,5 @@ def test_the_airflow_metadata_url_reaches_the_same_server_with_the_same_paramete
 def test_dbt_sessions_keep_the_url_parameters_and_run_without_jit(tcp_database):
     query = SESSION + ", current_setting('jit') as jit"
     result = dbt.run_dbt(tcp_database, "--quiet", "show", "--inline", query, "--output", "json")
-    [row] = json.loads(result.stdout[result.stdout.index("{"):])["show"]
+    [row] = json.loads(result.stdout[result.stdout.index("{") :])["show"]
     assert row == {"app": APP, "st": "61s", "ssl": False, "jit": "off"}

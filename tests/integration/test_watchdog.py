@@ -62,7 +62,9 @@ def test_the_watchdog_passes_while_days_land_and_names_the_last_landed_day_when_
     registry_tasks.sync_registry()
     # an old day only: the raw sources are stale by their dbt freshness (the end of 5 January in WIB, in UTC)
     sources.land_simulated_day(date(2026, 1, 5))
-    with pytest.raises(watchdog.WatchdogAlarm, match=r"stale sources: raw\.account_daily: newest 2026-01-05T17:00:00"):
+    with pytest.raises(
+        watchdog.WatchdogAlarm, match=r"stale sources: raw\.account_daily: newest 2026-01-05T17:00:00"
+    ):
         watch_source_freshness()
 
     now = datetime.now(WIB)
@@ -89,7 +91,9 @@ def test_the_watchdog_passes_while_days_land_and_names_the_last_landed_day_when_
     assert f"{due} (0 of " in message and "kinerja_daily is not paused" in message
 
 
-def test_a_platform_that_stops_is_named_alone_and_the_file_drop_alone_expects_nothing(watched_warehouse, monkeypatch):
+def test_a_platform_that_stops_is_named_alone_and_the_file_drop_alone_expects_nothing(
+    watched_warehouse, monkeypatch
+):
     from kinerja import landing
     from kinerja.quality import account_days as quality
     from kinerja.registry.load import read_accounts
@@ -101,8 +105,11 @@ def test_a_platform_that_stops_is_named_alone_and_the_file_drop_alone_expects_no
     accounts = read_accounts(config.registry_dir())
     with connect(watched_warehouse) as conn:
         for back in range(watchdog.LOOKBACK_DAYS + 1):  # the days judged at 11:59 and at 12:00
-            records = [r for r in simulator.simulate_day(accounts, day - timedelta(days=back))
-                       if r["platform"] != "youtube" or back > 0]  # YouTube's last day did not come
+            records = [
+                r
+                for r in simulator.simulate_day(accounts, day - timedelta(days=back))
+                if r["platform"] != "youtube" or back > 0
+            ]  # YouTube's last day did not come
             batch = landing.land_batch(conn, "simulator", day - timedelta(days=back), records)
             quality.audit_batch(conn, batch.batch_id)
         due = datetime(2026, 10, 6, 12, 0, tzinfo=WIB)

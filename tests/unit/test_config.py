@@ -30,7 +30,11 @@ def _sqlalchemy_connect_args(url: str) -> dict:
 def test_sslmode_options_and_every_libpq_parameter_survive_a_round_trip():
     params = PgParams.from_url(TLS_URL)
     assert (params.host, params.port, params.user, params.password, params.dbname) == (
-        "db.example.go.id", 6432, "kinerja", "secret", "kinerja",
+        "db.example.go.id",
+        6432,
+        "kinerja",
+        "secret",
+        "kinerja",
     )
     assert params.get("sslmode") == "verify-full"
     assert params.get("options") == "-c statement_timeout=60s"
@@ -56,7 +60,12 @@ def test_passwords_with_url_characters_work_percent_encoded(password):
 
 def test_a_socket_url_keeps_its_directory():
     params = PgParams.from_url("postgresql://postgres@/kinerja?host=/tmp/pg%20data")
-    assert (params.host, params.port, params.user, params.dbname) == ("/tmp/pg data", 5432, "postgres", "kinerja")
+    assert (params.host, params.port, params.user, params.dbname) == (
+        "/tmp/pg data",
+        5432,
+        "postgres",
+        "kinerja",
+    )
     assert conninfo_to_dict(params.conninfo())["host"] == "/tmp/pg data"
     # pgserver's own form, an empty password
     embedded = PgParams.from_url("postgresql://postgres:@/postgres?host=/x/pgdata")
@@ -64,7 +73,9 @@ def test_a_socket_url_keeps_its_directory():
     assert "password" not in conninfo_to_dict(embedded.conninfo())
 
 
-@pytest.mark.parametrize("url", [TLS_URL, "postgresql://postgres@/kinerja?host=/tmp/pg%20data&sslmode=disable"])
+@pytest.mark.parametrize(
+    "url", [TLS_URL, "postgresql://postgres@/kinerja?host=/tmp/pg%20data&sslmode=disable"]
+)
 def test_the_airflow_metadata_url_is_a_sqlalchemy_url_for_the_same_server(url):
     params = PgParams.from_url(url)
     metadata_url = config.airflow_metadata_url(params.with_dbname("airflow"))

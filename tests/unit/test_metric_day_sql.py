@@ -24,6 +24,8 @@ def test_the_dbt_macro_reads_the_zones_of_the_platforms_seed():
 
 def test_the_dbt_macro_names_no_platform_and_no_zone():
     body = _macro_body()
-    assert not re.search(r"'[A-Za-z_]+/[A-Za-z_]+'", body), "a zone written in the macro: the seed platforms owns them"
+    assert not re.search(r"'[A-Za-z_]+/[A-Za-z_]+'", body), (
+        "a zone written in the macro: the seed platforms owns them"
+    )
     for name in ("instagram", "facebook", "youtube", "tiktok", "'x'"):
         assert name not in body

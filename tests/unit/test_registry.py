@@ -89,7 +89,11 @@ def test_the_2024_cabinet_split(institutions):
 
 
 def test_a_renamed_ministry_keeps_its_id(institutions):
-    names = [(i["name"], i["valid_from"], i["valid_to"]) for i in institutions if i["institution_id"] == "kem-komdigi"]
+    names = [
+        (i["name"], i["valid_from"], i["valid_to"])
+        for i in institutions
+        if i["institution_id"] == "kem-komdigi"
+    ]
     assert names == [
         ("Kementerian Komunikasi dan Informatika", date(2000, 1, 1), date(2024, 10, 20)),
         ("Kementerian Komunikasi dan Digital", CABINET_BEGINS, None),
@@ -154,7 +158,9 @@ def test_demo_accounts_take_the_shapes_of_real_registries(institutions, accounts
     current = {i["institution_id"] for i in valid_on(institutions, DAY)}
     without_any = current - set(by_institution)
     assert 5 <= len(without_any) <= 30  # institutions with no account at all
-    assert sum(set(p) != set(platforms.names()) for p in by_institution.values()) > 100  # missing some platform
+    assert (
+        sum(set(p) != set(platforms.names()) for p in by_institution.values()) > 100
+    )  # missing some platform
     assert sum(len(p) > len(set(p)) for p in by_institution.values()) > 100  # two accounts on one platform
     shared = [a for a in today if len(a["institution_ids"]) > 1]
     assert {a["account_id"] for a in shared} >= {"demo-kem-dikbudristek-youtube"}

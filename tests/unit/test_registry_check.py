@@ -395,7 +395,10 @@ def split_dagri(registry: Path) -> None:
     """kem-dagri (renamed kem-dagri-old) ends on 2026-10-20; a successor begins the next day."""
     edit(registry / CENTRAL, "Perpres 139 Tahun 2024,,,", "Perpres 139 Tahun 2024,,2026-10-20,")
     edit(registry / CENTRAL, "kem-dagri,", "kem-dagri-old,")
-    append(registry / CENTRAL, "kem-dagri,Kementerian Dalam Negeri,kementerian,,Perpres 1 Tahun 2026,2026-10-21,,kem-dagri-old")
+    append(
+        registry / CENTRAL,
+        "kem-dagri,Kementerian Dalam Negeri,kementerian,,Perpres 1 Tahun 2026,2026-10-21,,kem-dagri-old",
+    )
 
 
 def test_a_split_with_its_predecessor_ended_is_accepted(tmp_path):
@@ -412,7 +415,9 @@ def test_a_split_with_its_predecessor_ended_is_accepted(tmp_path):
 
 def test_a_predecessor_still_valid_is_a_problem(tmp_path):
     registry = small_copy(tmp_path)
-    append(registry / CENTRAL, "kem-baru,Kementerian Baru,kementerian,,Perpres 1 Tahun 2026,2026-10-21,,lem-bps")
+    append(
+        registry / CENTRAL, "kem-baru,Kementerian Baru,kementerian,,Perpres 1 Tahun 2026,2026-10-21,,lem-bps"
+    )
     problem = only_problem(registry)
     assert_at(problem, CENTRAL, 5, "predecessor_ids")
     assert problem.message == "'lem-bps' is still valid when this institution begins"
@@ -420,7 +425,10 @@ def test_a_predecessor_still_valid_is_a_problem(tmp_path):
 
 def test_an_unknown_predecessor_is_a_problem(tmp_path):
     registry = small_copy(tmp_path)
-    append(registry / CENTRAL, "kem-baru,Kementerian Baru,kementerian,,Perpres 1 Tahun 2026,2026-10-21,,kem-entah")
+    append(
+        registry / CENTRAL,
+        "kem-baru,Kementerian Baru,kementerian,,Perpres 1 Tahun 2026,2026-10-21,,kem-entah",
+    )
     problem = only_problem(registry)
     assert_at(problem, CENTRAL, 5, "predecessor_ids")
     assert "unknown institution 'kem-entah'" in problem.message
@@ -439,7 +447,10 @@ def test_a_shared_account_and_a_renamed_handle_are_accepted(tmp_path):
     registry = small_copy(tmp_path)
     accounts = registry / ACCOUNTS
     # shared: the province's Instagram account is also listed under Kemendagri
-    append(accounts, "demo-prov-51-instagram,kem-dagri,instagram,demo_prov51_ig,4521388957411885,,2023-01-01,,true")
+    append(
+        accounts,
+        "demo-prov-51-instagram,kem-dagri,instagram,demo_prov51_ig,4521388957411885,,2023-01-01,,true",
+    )
     # renamed: Kemenkomdigi's X handle changes on 2026-10-10; its old handle passes to a new account
     edit(accounts, "demo_kemkomdigi_x,", "demo_kemkomdigi_x,")
     lines = accounts.read_text().splitlines()

@@ -392,9 +392,19 @@ def test_render_month_renders_fetched_rows(rows, tmp_path):
 
 
 def test_a_reissue_says_what_changed_on_the_pages_it_concerns(rows, tmp_path):
-    change = {"institution_id": rows[0]["institution_id"], "institution_name": rows[0]["institution_name"],
-              "field": "ikms", "before": 61.25, "after": 63.5}
-    issue = (2, datetime(2026, 11, 5, 1, 0, tzinfo=UTC), "data direvisi setelah batas data terbitan sebelumnya", [change])
+    change = {
+        "institution_id": rows[0]["institution_id"],
+        "institution_name": rows[0]["institution_name"],
+        "field": "ikms",
+        "before": 61.25,
+        "after": 63.5,
+    }
+    issue = (
+        2,
+        datetime(2026, 11, 5, 1, 0, tzinfo=UTC),
+        "data direvisi setelah batas data terbitan sebelumnya",
+        [change],
+    )
     written = render_month(_FakeConnection(rows, issue), OCTOBER, tmp_path)
     pages = {path.name: path.read_text() for path in written}
     expected = f"{rows[0]['institution_name']}: IKMS 61.25 → 63.5"
@@ -407,10 +417,24 @@ def test_a_reissue_says_what_changed_on_the_pages_it_concerns(rows, tmp_path):
 def test_grade_movement_and_rank_range_are_shown_in_words(rows, tmp_path):
     from kinerja.scorecards.render import render_province_pages
 
-    first = dict(rows[0], grade="B", grade_label="Baik", rank_movement=2, is_movement_comparable=True,
-                 rank_range_best=1, rank_range_worst=3)
-    second = dict(rows[1], grade="C", grade_label="Cukup", rank_movement=-1, is_movement_comparable=False,
-                  rank_range_best=4, rank_range_worst=4)
+    first = dict(
+        rows[0],
+        grade="B",
+        grade_label="Baik",
+        rank_movement=2,
+        is_movement_comparable=True,
+        rank_range_best=1,
+        rank_range_worst=3,
+    )
+    second = dict(
+        rows[1],
+        grade="C",
+        grade_label="Cukup",
+        rank_movement=-1,
+        is_movement_comparable=False,
+        rank_range_best=4,
+        rank_range_worst=4,
+    )
     written = render_province_pages([first, second, *rows[2:]], tmp_path)
     html = next(path for path in written if "jawa-barat" in path.name).read_text()
     # the province (first) and Kabupaten Bogor (second) are both ranked on the Jawa Barat page

@@ -57,7 +57,10 @@ def test_same_output_in_a_separate_process(small_accounts):
 
     there = subprocess.run(
         [sys.executable, "-c", code, str(SMALL_REGISTRY)],
-        capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": "12345", "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "12345", "PATH": ""},
     ).stdout.strip()
     assert here == there
 
@@ -78,7 +81,10 @@ def test_a_national_harvest_is_the_same_in_a_separate_process():
         "print(hashlib.sha256(json.dumps(r, default=str, sort_keys=True).encode()).hexdigest())"
     )
     there = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PYTHONHASHSEED": "54321", "PATH": ""},
     ).stdout.strip()
     assert here == there
@@ -95,7 +101,9 @@ def test_records_have_the_canonical_shape(small_accounts):
 
 
 def test_followers_are_heavy_tailed():
-    followers = [simulator.simulate_account_day(f"acct-{i}", "instagram", DAY)["followers"] for i in range(2000)]
+    followers = [
+        simulator.simulate_account_day(f"acct-{i}", "instagram", DAY)["followers"] for i in range(2000)
+    ]
     median = statistics.median(followers)
     assert max(followers) > 30 * median
     assert statistics.mean(followers) > 1.5 * median
@@ -103,20 +111,37 @@ def test_followers_are_heavy_tailed():
 
 def test_weekly_rhythm_and_days_without_posts():
     days = [date(2026, 9, 7) + timedelta(days=i) for i in range(28)]  # four whole weeks from a Monday
-    posts = {d: sum(simulator.simulate_account_day(f"acct-{i}", "facebook", d)["posts"] for i in range(300)) for d in days}
+    posts = {
+        d: sum(simulator.simulate_account_day(f"acct-{i}", "facebook", d)["posts"] for i in range(300))
+        for d in days
+    }
     weekday = statistics.mean(v for d, v in posts.items() if d.weekday() < 5)
     weekend = statistics.mean(v for d, v in posts.items() if d.weekday() >= 5)
     assert weekend < 0.7 * weekday
     silent = sum(
-        simulator.simulate_account_day(f"acct-{i}", "facebook", d)["posts"] == 0 for i in range(100) for d in days[:7]
+        simulator.simulate_account_day(f"acct-{i}", "facebook", d)["posts"] == 0
+        for i in range(100)
+        for d in days[:7]
     )
     assert 0.1 < silent / 700 < 0.9
 
 
 def test_an_account_is_only_simulated_while_active():
     accounts = [
-        {"account_id": "a", "institution_id": "i", "platform": "x", VALID_FROM: date(2026, 10, 1), VALID_TO: date(2026, 10, 10)},
-        {"account_id": "b", "institution_id": "i", "platform": "x", VALID_FROM: date(2026, 10, 12), VALID_TO: None},
+        {
+            "account_id": "a",
+            "institution_id": "i",
+            "platform": "x",
+            VALID_FROM: date(2026, 10, 1),
+            VALID_TO: date(2026, 10, 10),
+        },
+        {
+            "account_id": "b",
+            "institution_id": "i",
+            "platform": "x",
+            VALID_FROM: date(2026, 10, 12),
+            VALID_TO: None,
+        },
     ]
     assert [r["account_id"] for r in simulator.simulate_day(accounts, date(2026, 10, 11))] == []
     assert [r["account_id"] for r in simulator.simulate_day(accounts, date(2026, 10, 12))] == ["b"]
@@ -213,10 +238,17 @@ def test_posts_agree_with_their_account_days():
             assert all(later[m] >= earlier[m] for m in ("views", "likes", "comments", "shares", "replies"))
     # the day's new posts draw most of the day's views, never more
     for r in harvest.account_days:
-        own = [s for s in harvest.posts if s["account_id"] == r["account_id"] and s["as_of_date"] == r["metric_date"]]
+        own = [
+            s
+            for s in harvest.posts
+            if s["account_id"] == r["account_id"] and s["as_of_date"] == r["metric_date"]
+        ]
         first_day = [s for s in own if metric_day(s["platform"], s["published_at"]) == r["metric_date"]]
         assert sum(s["views"] for s in first_day) <= r["views"]
-    assert Counter(p["post_type"] for p in harvest.posts if p["platform"] == "youtube").keys() <= {"video", "short"}
+    assert Counter(p["post_type"] for p in harvest.posts if p["platform"] == "youtube").keys() <= {
+        "video",
+        "short",
+    }
 
 
 def test_a_harvest_without_posts():
@@ -241,12 +273,19 @@ def test_a_crisis_stands_out_of_its_week():
         for k in range(60):
             day = date(2026, 7, 1) + timedelta(days=k)
             crisis = simulator.crisis_on(account_id, day, realities)
-            if crisis is None or crisis.day_index or any(
-                simulator.crisis_on(account_id, day - timedelta(days=j), realities) for j in range(1, 8)
+            if (
+                crisis is None
+                or crisis.day_index
+                or any(
+                    simulator.crisis_on(account_id, day - timedelta(days=j), realities) for j in range(1, 8)
+                )
             ):
                 continue
             starts += 1
-            week = [simulator.simulate_account_day(account_id, platform, day - timedelta(days=j), realities) for j in range(1, 8)]
+            week = [
+                simulator.simulate_account_day(account_id, platform, day - timedelta(days=j), realities)
+                for j in range(1, 8)
+            ]
             today = simulator.simulate_account_day(account_id, platform, day, realities)
             calm = simulator.simulate_account_day(account_id, platform, day)
             comments = [r["comments"] for r in week]
@@ -269,7 +308,13 @@ def test_a_crisis_stands_out_of_its_week():
 
 def test_a_silent_account_stops_posting_for_weeks_but_reports_followers():
     realities = Realities(silent_rate=1.0)
-    account = {"account_id": "acct-3", "institution_id": "i", "platform": "x", VALID_FROM: date(2022, 1, 1), VALID_TO: None}
+    account = {
+        "account_id": "acct-3",
+        "institution_id": "i",
+        "platform": "x",
+        VALID_FROM: date(2022, 1, 1),
+        VALID_TO: None,
+    }
     days = [date(2026, 1, 1) + timedelta(days=k) for k in range(182)]
     silent = [d for d in days if simulator.silent_on("acct-3", d, realities)]
     assert len(silent) >= 14
@@ -301,7 +346,9 @@ def test_late_data_is_missing_on_its_day_and_arrives_in_the_trailing_window():
     later = SimulatorSource(realities).harvest(DAY + timedelta(days=2), accounts, trailing_days=2)
     final = {r["account_id"]: r for r in later.account_days if r["metric_date"] == DAY}
     assert set(late) <= set(final)
-    truth = {r["account_id"]: _as_pulled(r, DAY + timedelta(days=2)) for r in simulator.simulate_day(accounts, DAY)}
+    truth = {
+        r["account_id"]: _as_pulled(r, DAY + timedelta(days=2)) for r in simulator.simulate_day(accounts, DAY)
+    }
     assert all(_values(final[a]) == truth[a] for a in late)
 
 
@@ -315,7 +362,9 @@ def test_a_restated_day_changes_between_the_first_pull_and_a_later_one():
     restated = 0
     for record in first.account_days:
         account_id = record["account_id"]
-        assert _values(final[account_id]) == _as_pulled(truth[account_id], DAY + timedelta(days=2))  # final after 48 h
+        assert _values(final[account_id]) == _as_pulled(
+            truth[account_id], DAY + timedelta(days=2)
+        )  # final after 48 h
         if record["platform"] in ("facebook", "instagram", "youtube"):
             assert record["followers"] == truth[account_id]["followers"]
             assert record["views"] <= truth[account_id]["views"]
@@ -337,27 +386,54 @@ def test_missing_values_come_with_their_reasons():
             assert record["metric_date"] == DAY
             assert set(record["no_value"]) == set(METRIC_FIELDS)
             assert set(record["no_value"].values()) == {NoValue.FETCH_FAILED}
-    assert Counter(r["account_id"] for r in harvest.account_days if r["account_id"] in failed) == dict.fromkeys(failed, 1)
+    assert Counter(
+        r["account_id"] for r in harvest.account_days if r["account_id"] in failed
+    ) == dict.fromkeys(failed, 1)
     assert not {p["account_id"] for p in harvest.posts} & failed
     # a pull of another day succeeds for most of them
-    assert len({p.account_id for p in SimulatorSource(realities).harvest(DAY + timedelta(days=1), _accounts(100)).problems} & failed) < len(failed) / 2
+    assert (
+        len(
+            {
+                p.account_id
+                for p in SimulatorSource(realities).harvest(DAY + timedelta(days=1), _accounts(100)).problems
+            }
+            & failed
+        )
+        < len(failed) / 2
+    )
     # YouTube channels that hide their subscriber count
-    youtube = [r for r in harvest.account_days if r["platform"] == "youtube" and r["account_id"] not in failed]
-    assert youtube and all(r["followers"] is None and r["no_value"]["followers"] == NoValue.HIDDEN for r in youtube)
+    youtube = [
+        r for r in harvest.account_days if r["platform"] == "youtube" and r["account_id"] not in failed
+    ]
+    assert youtube and all(
+        r["followers"] is None and r["no_value"]["followers"] == NoValue.HIDDEN for r in youtube
+    )
     assert all(r["views"] is not None for r in youtube)
     some = SimulatorSource(Realities(missing_rate=0.5)).harvest(DAY, _accounts(200)).account_days
     hidden = [r for r in some if r["no_value"].get("followers") == NoValue.HIDDEN]
     assert 0 < len(hidden) < len([r for r in some if r["platform"] == "youtube"])
-    assert not [r for r in SimulatorSource().harvest(DAY, _accounts(50)).account_days if r["followers"] is None]
+    assert not [
+        r for r in SimulatorSource().harvest(DAY, _accounts(50)).account_days if r["followers"] is None
+    ]
 
 
 def test_small_facebook_pages_get_no_insights():
     small = next(
-        f"page-{i}" for i in range(20000)
-        if simulator.simulate_account_day(f"page-{i}", "facebook", DAY)["followers"] < simulator.FACEBOOK_INSIGHTS_THRESHOLD
+        f"page-{i}"
+        for i in range(20000)
+        if simulator.simulate_account_day(f"page-{i}", "facebook", DAY)["followers"]
+        < simulator.FACEBOOK_INSIGHTS_THRESHOLD
         and not simulator.pull_fails(f"page-{i}", DAY, Realities.national())
     )
-    accounts = [{"account_id": small, "institution_id": "i", "platform": "facebook", VALID_FROM: date(2022, 1, 1), VALID_TO: None}]
+    accounts = [
+        {
+            "account_id": small,
+            "institution_id": "i",
+            "platform": "facebook",
+            VALID_FROM: date(2022, 1, 1),
+            VALID_TO: None,
+        }
+    ]
     (record,) = SimulatorSource(Realities.national()).harvest(DAY, accounts).account_days
     assert record["views"] is None and record["reach"] is None
     assert record["no_value"]["views"] == record["no_value"]["reach"] == NoValue.BELOW_THRESHOLD

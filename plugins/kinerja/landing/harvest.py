@@ -40,8 +40,12 @@ def audit_all(conn: psycopg.Connection, batch_ids: Iterable[str], audit) -> tupl
             continue
         log.info(result.summary())
         outcomes.append(
-            {"batch_id": batch_id, "status": "accepted", "rows_accepted": result.rows_accepted,
-             "rows_rejected": result.rows_rejected}
+            {
+                "batch_id": batch_id,
+                "status": "accepted",
+                "rows_accepted": result.rows_accepted,
+                "rows_rejected": result.rows_rejected,
+            }
         )
     return outcomes, rejected
 
@@ -78,8 +82,9 @@ def audit_pending(conn: psycopg.Connection, source_prefix: str) -> tuple[list[st
     return sorted({b for ids in pending.values() for b in ids}), outcomes, rejected
 
 
-def land_harvest(conn: psycopg.Connection, source: str, platform: str | None, name: str, data_day: date,
-                 harvest: Harvest) -> dict:
+def land_harvest(
+    conn: psycopg.Connection, source: str, platform: str | None, name: str, data_day: date, harvest: Harvest
+) -> dict:
     """Archive, record and land one harvest under the source name `name`, then audit its batches.
 
     `source` and `platform` file its problems (a source without platforms records none).
@@ -109,7 +114,9 @@ def land_harvest(conn: psycopg.Connection, source: str, platform: str | None, na
     }
 
 
-def land_file_records(conn: psycopg.Connection, source: str, days: list[dict], posts: list[dict]) -> list[str]:
+def land_file_records(
+    conn: psycopg.Connection, source: str, days: list[dict], posts: list[dict]
+) -> list[str]:
     """Land a file's account days and posts, each as one batch of the latest day it carries; the batch ids.
 
     Their audit follows with `audit_pending`, after every file of the inbox has landed.
@@ -118,5 +125,7 @@ def land_file_records(conn: psycopg.Connection, source: str, days: list[dict], p
     if days:
         batch_ids.append(batches.land_batch(conn, source, max(r["metric_date"] for r in days), days).batch_id)
     if posts:
-        batch_ids.append(batches.land_posts(conn, source, max(r["as_of_date"] for r in posts), posts).batch_id)
+        batch_ids.append(
+            batches.land_posts(conn, source, max(r["as_of_date"] for r in posts), posts).batch_id
+        )
     return batch_ids

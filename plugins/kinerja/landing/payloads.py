@@ -62,11 +62,20 @@ def archive_payloads(conn: psycopg.Connection, data_day: date, payloads: Iterabl
         text = _canonical_json(payload.body)
         digest = hashlib.sha256(text.encode()).hexdigest()
         rows.append(
-            (data_day, payload.source, payload.platform, payload.request, digest, payload.received_at,
-             Jsonb(payload.body, dumps=_canonical_json))
+            (
+                data_day,
+                payload.source,
+                payload.platform,
+                payload.request,
+                digest,
+                payload.received_at,
+                Jsonb(payload.body, dumps=_canonical_json),
+            )
         )
     with conn.transaction(), conn.cursor() as cur:
-        before = cur.execute("select count(*) from raw.source_payloads where data_day = %s", [data_day]).fetchone()[0]
+        before = cur.execute(
+            "select count(*) from raw.source_payloads where data_day = %s", [data_day]
+        ).fetchone()[0]
         cur.executemany(
             """
             insert into raw.source_payloads (data_day, source, platform, request, body_sha256, received_at, body)
@@ -75,5 +84,7 @@ def archive_payloads(conn: psycopg.Connection, data_day: date, payloads: Iterabl
             """,
             rows,
         )
-        after = cur.execute("select count(*) from raw.source_payloads where data_day = %s", [data_day]).fetchone()[0]
+        after = cur.execute(
+            "select count(*) from raw.source_payloads where data_day = %s", [data_day]
+        ).fetchone()[0]
     return after - before

@@ -84,7 +84,9 @@ def plan_days(conn: psycopg.Connection, data_day: date, trailing_days: int) -> D
     planned_at = conn.execute("select clock_timestamp()").fetchone()[0]
     due = batches_due(conn, planned_at)
     landed = _account_days_of(conn, due) | _post_days_of(conn, due)
-    return DayPlan(data_day, trailing_days, days_covered(data_day, trailing_days, landed), tuple(due), planned_at)
+    return DayPlan(
+        data_day, trailing_days, days_covered(data_day, trailing_days, landed), tuple(due), planned_at
+    )
 
 
 def batches_due(conn: psycopg.Connection, until: datetime) -> list[str]:
@@ -119,7 +121,7 @@ def _post_days_of(conn: psycopg.Connection, batch_ids: list[str]) -> set[date]:
                     where held.account_id = landed.account_id and held.post_id = landed.post_id)"""
     rows = conn.execute(
         f"""
-        select distinct coalesce({platforms.metric_day_sql('landed.platform', 'landed.published_at')},
+        select distinct coalesce({platforms.metric_day_sql("landed.platform", "landed.published_at")},
                                  {held}, landed.as_of_date)
         from raw.post_daily as landed
         where landed.batch_id = any(%s)

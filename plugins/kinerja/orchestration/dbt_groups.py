@@ -10,7 +10,9 @@ from kinerja import config
 from kinerja.orchestration.dag_defaults import DBT_POOL
 
 
-def dbt_task_group(group_id: str, select: list[str], dbt_vars: dict | None = None, exclude: list[str] | None = None):
+def dbt_task_group(
+    group_id: str, select: list[str], dbt_vars: dict | None = None, exclude: list[str] | None = None
+):
     """A Cosmos task group: one Airflow task per dbt model (run and tests in one `dbt build`)."""
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior

@@ -64,7 +64,9 @@ def _migrate_metadata() -> None:
 
     db.initdb()
     # one dbt build at a time: concurrent builds of the same models collide
-    Pool.create_or_update_pool(DBT_POOL, slots=1, description="one dbt build at a time", include_deferred=False)
+    Pool.create_or_update_pool(
+        DBT_POOL, slots=1, description="one dbt build at a time", include_deferred=False
+    )
 
 
 def _dag(dag_id: str):

@@ -87,10 +87,15 @@ def _changes(conn: psycopg.Connection, month: date, issue_no: int, rows: dict[st
         for field in HEADLINE_FIELDS:
             if old.get(field) != new.get(field):
                 name = new.get("institution_name") or old.get("institution_name")
-                changes.append({
-                    "institution_id": institution_id, "institution_name": name,
-                    "field": field, "before": old.get(field), "after": new.get(field),
-                })
+                changes.append(
+                    {
+                        "institution_id": institution_id,
+                        "institution_name": name,
+                        "field": field,
+                        "before": old.get(field),
+                        "after": new.get(field),
+                    }
+                )
     return changes
 
 
@@ -134,19 +139,34 @@ def _record(conn, month, issue_no, reason, version, cut_off, content, rows, chan
     ) as copy:
         for institution_id, score in rows.items():
             copy.write_row((month, issue_no, institution_id, json.dumps(score, default=str)))
-    log.info("issued %s as issue %d (%s): %d institutions, %d changes", f"{month:%Y-%m}", issue_no, reason,
-             len(rows), len(changes))
+    log.info(
+        "issued %s as issue %d (%s): %d institutions, %d changes",
+        f"{month:%Y-%m}",
+        issue_no,
+        reason,
+        len(rows),
+        len(changes),
+    )
     return Issue(month, issue_no, reason, cut_off, len(rows), changes)
 
 
 def months_restated_since_issue(conn: psycopg.Connection) -> list[date]:
     """Issued months with data landed after their latest issue's cut-off."""
     cut_offs = data_cut_offs(conn)
-    issued = conn.execute("select month, data_cut_off from publication.latest_issues order by month").fetchall()
-    return [month for month, cut_off in issued if month in cut_offs and (cut_off is None or cut_offs[month] > cut_off)]
+    issued = conn.execute(
+        "select month, data_cut_off from publication.latest_issues order by month"
+    ).fetchall()
+    return [
+        month
+        for month, cut_off in issued
+        if month in cut_offs and (cut_off is None or cut_offs[month] > cut_off)
+    ]
 
 
 def issue_scores(conn: psycopg.Connection, month: date) -> list[Issue]:
     """The monthly run's step: issue `month`, and reissue earlier months whose data was restated."""
-    months = [month.replace(day=1), *[m for m in months_restated_since_issue(conn) if m != month.replace(day=1)]]
+    months = [
+        month.replace(day=1),
+        *[m for m in months_restated_since_issue(conn) if m != month.replace(day=1)],
+    ]
     return [issue for m in months if (issue := issue_month(conn, m)) is not None]

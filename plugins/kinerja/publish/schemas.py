@@ -84,7 +84,9 @@ def tables_tagged(manifest_path: Path, tag: str) -> set[str]:
     return {
         f"{node['schema'].removeprefix(BUILD_PREFIX)}.{node['alias']}"
         for node in nodes
-        if node["resource_type"] == "model" and tag in node["tags"] and node["schema"].startswith(BUILD_PREFIX)
+        if node["resource_type"] == "model"
+        and tag in node["tags"]
+        and node["schema"].startswith(BUILD_PREFIX)
     }
 
 
@@ -119,8 +121,11 @@ def declared_foreign_keys(manifest_path: Path) -> list[ForeignKey]:
                 )
             keys.append(
                 ForeignKey(
-                    published[node["name"]], tuple(columns), target,
-                    tuple(constraint["to_columns"]), constraint.get("name"),
+                    published[node["name"]],
+                    tuple(columns),
+                    target,
+                    tuple(constraint["to_columns"]),
+                    constraint.get("name"),
                 )
             )
     return keys
@@ -275,10 +280,14 @@ def _replace_rows(
         if not windowed:
             return sql.SQL("true")
         # the first day as a bound too: the index on the day column serves it
-        return sql.SQL("{column} >= %s and {column} = any(%s)").format(column=sql.Identifier(alias, DAY_COLUMN))
+        return sql.SQL("{column} >= %s and {column} = any(%s)").format(
+            column=sql.Identifier(alias, DAY_COLUMN)
+        )
 
     def row_hash(alias: str) -> sql.Composable:
-        return sql.SQL("md5(row({})::text)").format(sql.SQL(", ").join(sql.Identifier(alias, c) for c in names))
+        return sql.SQL("md5(row({})::text)").format(
+            sql.SQL(", ").join(sql.Identifier(alias, c) for c in names)
+        )
 
     params = [min(days), sorted(days)] * 2 if windowed else []
     # delete, not truncate: readers keep seeing the old rows until the commit
@@ -287,8 +296,12 @@ def _replace_rows(
             "delete from {target} as published where {published_window} and not exists"
             " (select 1 from {source} as build where {build_window} and {build_row} = {published_row})"
         ).format(
-            target=target, source=source, published_window=in_window("published"), build_window=in_window("build"),
-            build_row=row_hash("build"), published_row=row_hash("published"),
+            target=target,
+            source=source,
+            published_window=in_window("published"),
+            build_window=in_window("build"),
+            build_row=row_hash("build"),
+            published_row=row_hash("published"),
         ),
         params,
     )
@@ -298,15 +311,22 @@ def _replace_rows(
             " and not exists (select 1 from {target} as published where {published_window}"
             " and {published_row} = {build_row})"
         ).format(
-            target=target, columns=columns, source=source, build_window=in_window("build"),
+            target=target,
+            columns=columns,
+            source=source,
+            build_window=in_window("build"),
             build_columns=sql.SQL(", ").join(sql.Identifier("build", c) for c in names),
-            published_window=in_window("published"), build_row=row_hash("build"), published_row=row_hash("published"),
+            published_window=in_window("published"),
+            build_row=row_hash("build"),
+            published_row=row_hash("published"),
         ),
         params,
     ).rowcount
     if windowed and _count(conn, target) != _count(conn, source):
         # the build changed outside the window (a full refresh): publish it whole
-        log.warning("%s.%s differs outside the days %s..%s: publishing it whole", layer, name, min(days), max(days))
+        log.warning(
+            "%s.%s differs outside the days %s..%s: publishing it whole", layer, name, min(days), max(days)
+        )
         return _replace_rows(conn, layer, name, None, created)
     how = "created" if created else "window" if windowed else "full"
     return Published(f"{layer}.{name}", rows, how)
@@ -378,7 +398,9 @@ def _add_new_keys_and_indexes(conn: psycopg.Connection, layer: str, name: str) -
     for (column,) in nullable:
         log.info("%s.%s: column %s becomes not null, as in its contract", layer, name, column)
         conn.execute(
-            sql.SQL("alter table {} alter column {} set not null").format(_ident(layer, name), sql.Identifier(column))
+            sql.SQL("alter table {} alter column {} set not null").format(
+                _ident(layer, name), sql.Identifier(column)
+            )
         )
     for kind, clause in (("p", "primary key"), ("u", "unique")):
         for columns in _key_columns(conn, build, kind) - _key_columns(conn, target, kind):
@@ -395,8 +417,9 @@ def _add_new_keys_and_indexes(conn: psycopg.Connection, layer: str, name: str) -
         log.info("%s.%s: adding an index %s", layer, name, indexed)
         # the build's index, on the published table, under a name PostgreSQL chooses
         conn.execute(
-            sql.SQL("create " + ("unique " if indexed.startswith("unique ") else "") + "index on {} using ")
-            .format(_ident(layer, name))
+            sql.SQL(
+                "create " + ("unique " if indexed.startswith("unique ") else "") + "index on {} using "
+            ).format(_ident(layer, name))
             + sql.SQL(indexed.removeprefix("unique "))
         )
 
@@ -411,7 +434,9 @@ def _ensure_foreign_key(conn: psycopg.Connection, key: ForeignKey) -> None:
     if not both_published:
         log.info("foreign key %s waits until %s is published", key.constraint_name, key.target)
         return
-    target_keys = _key_columns(conn, _regclass_name(key.target), "p") | _key_columns(conn, _regclass_name(key.target), "u")
+    target_keys = _key_columns(conn, _regclass_name(key.target), "p") | _key_columns(
+        conn, _regclass_name(key.target), "u"
+    )
     if set(key.target_columns) not in [set(columns) for columns in target_keys]:
         # a table published before its contract gets its key when it is published next
         log.info("foreign key %s waits until %s has its key", key.constraint_name, key.target)
@@ -427,7 +452,9 @@ def _ensure_foreign_key(conn: psycopg.Connection, key: ForeignKey) -> None:
     log.info("adding foreign key %s: %s -> %s", key.constraint_name, key.table, key.target)
     # deferred: a publish replaces both sides of a key within one transaction
     conn.execute(
-        sql.SQL("alter table {} add constraint {} foreign key ({}) references {} ({}) deferrable initially deferred").format(
+        sql.SQL(
+            "alter table {} add constraint {} foreign key ({}) references {} ({}) deferrable initially deferred"
+        ).format(
             table,
             sql.Identifier(key.constraint_name),
             sql.SQL(", ").join(map(sql.Identifier, key.columns)),

@@ -47,8 +47,10 @@ USUAL_COVERAGE_DAYS = 7
 # so neither completeness against the whole registry nor a usual coverage applies to it.
 SELF_REPORTED_SOURCES = ("filedrop",)
 
-EMPTY = ("the batch is empty: the source delivered no rows for this day. What to do: check the source's log "
-         "(tokens, quota, an empty export) and land the day again")
+EMPTY = (
+    "the batch is empty: the source delivered no rows for this day. What to do: check the source's log "
+    "(tokens, quota, an empty export) and land the day again"
+)
 NO_REGISTRY = "the registry holds no accounts: load it first (kinerja registry load)"
 
 
@@ -61,50 +63,76 @@ def audit_batch(conn: psycopg.Connection, batch_id: str, suites_dir: Path | None
 
     Commits on a connection that is not in autocommit mode, whatever the outcome.
     """
-    ledger = conn.execute("select source, data_day from raw.batch_ledger where batch_id = %s", [batch_id]).fetchone()
+    ledger = conn.execute(
+        "select source, data_day from raw.batch_ledger where batch_id = %s", [batch_id]
+    ).fetchone()
     if ledger is None:
         raise ValueError(f"batch {batch_id} is not in raw.batch_ledger: land it first")
     source, data_day = ledger
     landed = _read_landed(conn, batch_id)
     window = config.audit_window_days(source)
     parameters = {
-        "registry_account_ids": engine.registry_account_ids(conn), "data_day": data_day,
-        "window_start": data_day - timedelta(days=window), "window_days": window,
+        "registry_account_ids": engine.registry_account_ids(conn),
+        "data_day": data_day,
+        "window_start": data_day - timedelta(days=window),
+        "window_days": window,
     }
     names = _institution_names(conn, data_day)
     validation = engine.Validation(batch_id)
-    outcome = engine.Outcome(batch_id, "batch", len(landed), raw_table="raw.account_daily",
-                             run_id=validation.run_name)
+    outcome = engine.Outcome(
+        batch_id, "batch", len(landed), raw_table="raw.account_daily", run_id=validation.run_name
+    )
     if landed.empty:
         outcome.problems.append(EMPTY)
     elif not parameters["registry_account_ids"]:
         outcome.problems.append(NO_REGISTRY)
     else:
-        specs = (engine.load_suite_spec(SCHEMA_SUITE, suites_dir), engine.load_suite_spec(RAW_SUITE, suites_dir))
+        specs = (
+            engine.load_suite_spec(SCHEMA_SUITE, suites_dir),
+            engine.load_suite_spec(RAW_SUITE, suites_dir),
+        )
         _validate(conn, validation, outcome, landed, specs, parameters, source, names)
     outcome.data_docs_url = validation.build_docs(RAW_SUITE)
     engine.store(conn, outcome)
-    outcome.institutions_without_data = _judge_completeness(conn, batch_id, source, data_day, landed, window, names)
+    outcome.institutions_without_data = _judge_completeness(
+        conn, batch_id, source, data_day, landed, window, names
+    )
     if outcome.usable and outcome.institutions_without_data:
-        conn.execute("update raw.batch_ledger set summary = %s where batch_id = %s",
-                     [outcome.summary(docs=False), batch_id])
+        conn.execute(
+            "update raw.batch_ledger set summary = %s where batch_id = %s",
+            [outcome.summary(docs=False), batch_id],
+        )
     return engine.conclude(conn, outcome, BatchRejected)
 
 
-def _validate(conn, validation: engine.Validation, outcome: engine.Outcome, landed: pd.DataFrame,
-              specs: tuple[dict, dict], parameters: dict, source: str, names: dict[str, str]) -> None:
+def _validate(
+    conn,
+    validation: engine.Validation,
+    outcome: engine.Outcome,
+    landed: pd.DataFrame,
+    specs: tuple[dict, dict],
+    parameters: dict,
+    source: str,
+    names: dict[str, str],
+) -> None:
     """Both suites on a batch with rows: fill the outcome's results, rejections and problems."""
     schema_spec, spec = specs
     received, undelivered = _received(landed)
     present = set(received.columns)
-    schema_entries = [e for e in engine.expectation_entries(schema_spec)
-                      if "column" not in e["kwargs"] or e["kwargs"]["column"] in present]
+    schema_entries = [
+        e
+        for e in engine.expectation_entries(schema_spec)
+        if "column" not in e["kwargs"] or e["kwargs"]["column"] in present
+    ]
     schema_results = validation.run(received, schema_spec, {}, schema_entries)
     schema_problems, outcome.results = _schema_problems(schema_spec, schema_results, source, undelivered)
     if schema_problems:
         affected = sorted(_institutions_of(conn, landed))
-        outcome.problems.append("; ".join(schema_problems) + ". Institutions affected: "
-                                + engine.names([(i, names.get(i, "")) for i in affected]))
+        outcome.problems.append(
+            "; ".join(schema_problems)
+            + ". Institutions affected: "
+            + engine.names([(i, names.get(i, "")) for i in affected])
+        )
     frame = _row_context(conn, outcome.audit_id, landed)
     results = validation.run(frame, spec, parameters)
     outcome.rejections, rows = engine.row_verdicts(frame, spec, results, parameters)
@@ -112,9 +140,12 @@ def _validate(conn, validation: engine.Validation, outcome: engine.Outcome, land
     outcome.expectations = len(schema_results) + len(results)
     rejected = landed[landed["row_number"].isin({r.row_number for r in outcome.rejections})]
     failing = sorted(_institutions_of(conn, rejected))
-    mostly = engine.mostly_rejected(outcome, " Institutions affected: "
-                                    + (engine.names([(i, names.get(i, "")) for i in failing])
-                                       or "none known to the registry") + ".")
+    mostly = engine.mostly_rejected(
+        outcome,
+        " Institutions affected: "
+        + (engine.names([(i, names.get(i, "")) for i in failing]) or "none known to the registry")
+        + ".",
+    )
     cut_short = _cut_short(conn, source, parameters["data_day"], frame, names)
     outcome.problems += [p for p in (mostly, cut_short) if p]
 
@@ -150,9 +181,12 @@ def _received(landed: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     no_value = landed["no_value"] if "no_value" in landed else pd.Series([None] * len(landed), dtype=object)
     reasons = [set(item) for item in no_value if isinstance(item, dict)]
     undelivered = [
-        column for column in METRIC_FIELDS
-        if reasons and column in landed
-        and landed[column].isna().all() and not any(column in r for r in reasons)
+        column
+        for column in METRIC_FIELDS
+        if reasons
+        and column in landed
+        and landed[column].isna().all()
+        and not any(column in r for r in reasons)
     ]
     frame = landed.drop(columns=[c for c in ("source", "no_value", *undelivered) if c in landed])
     for column in frame.columns:
@@ -213,7 +247,9 @@ def _row_context(conn: psycopg.Connection, batch_id: str, landed: pd.DataFrame) 
         context = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description], dtype=object)
     frame = landed.drop(columns=[c for c in ("no_value",) if c in landed]).copy()
     for column in CANONICAL_FIELDS[3:]:
-        frame[column] = _as_counts(frame[column]) if column in frame else pd.array([None] * len(frame), dtype="Int64")
+        frame[column] = (
+            _as_counts(frame[column]) if column in frame else pd.array([None] * len(frame), dtype="Int64")
+        )
     frame = frame.merge(context, on="row_number", how="left")
     previous = pd.to_numeric(frame["previous_followers"], errors="coerce")
     followers = pd.to_numeric(frame["followers"], errors="coerce").astype("float64")
@@ -255,35 +291,51 @@ def _covered_platforms(source: str) -> tuple[str, ...]:
     return (platform,) if platform in platforms.names() else platforms.names()
 
 
-def _schema_problems(spec: dict, results: list, source: str, undelivered: list[str]
-                     ) -> tuple[list[str], list[engine.ResultRow]]:
+def _schema_problems(
+    spec: dict, results: list, source: str, undelivered: list[str]
+) -> tuple[list[str], list[engine.ResultRow]]:
     """Sentences for the schema suite's failures, and its result rows (level 'batch')."""
     entries = {(e["type"], e["column"]): e for e in engine.expectation_entries(spec)}
     problems, rows = [], []
     for result in results:
         kind, column = result.expectation_config.type, engine.result_column(result)
-        rows.append(engine.result_row(spec["name"], result, "batch", 0, (result.result or {}).get("element_count")))
+        rows.append(
+            engine.result_row(spec["name"], result, "batch", 0, (result.result or {}).get("element_count"))
+        )
         if result.success:
             continue
         mismatched = (result.result.get("details") or {}).get("mismatched") or {}
         parts = []
         if mismatched.get("missing"):
             missing = ", ".join(sorted(mismatched["missing"]))
-            why = " (no row has a value or a reason for it)" if set(mismatched["missing"]) <= set(undelivered) else ""
+            why = (
+                " (no row has a value or a reason for it)"
+                if set(mismatched["missing"]) <= set(undelivered)
+                else ""
+            )
             parts.append(f"missing {missing}{why}")
         if mismatched.get("unexpected"):
             parts.append(f"unexpected {', '.join(sorted(mismatched['unexpected']))}")
         entry = entries.get((kind, column))
         observed = engine.observed(result)
-        problems.append(engine.fill_reason(entry["reason"] if entry else "{column}: {observed}", column=column,
-                                           observed=observed, source=source, mismatch="; ".join(parts) or observed))
+        problems.append(
+            engine.fill_reason(
+                entry["reason"] if entry else "{column}: {observed}",
+                column=column,
+                observed=observed,
+                source=source,
+                mismatch="; ".join(parts) or observed,
+            )
+        )
     return problems, rows
 
 
 # --- batch-level judgements ---------------------------------------------------------------
 
 
-def _active_accounts(conn: psycopg.Connection, day: date, covered: tuple[str, ...]) -> list[tuple[str, str, str]]:
+def _active_accounts(
+    conn: psycopg.Connection, day: date, covered: tuple[str, ...]
+) -> list[tuple[str, str, str]]:
     """(platform, account_id, institution_id) of every account active in the registry on `day`."""
     return conn.execute(
         """
@@ -315,7 +367,11 @@ def _cut_short(conn, source: str, data_day: date, frame: pd.DataFrame, names: di
         return None
     usual = _usual_coverage(conn, source, data_day)
     if usual is None:
-        log.info("batch of %s for %s: no earlier days of the source to judge a cut-short batch by", source, data_day)
+        log.info(
+            "batch of %s for %s: no earlier days of the source to judge a cut-short batch by",
+            source,
+            data_day,
+        )
         return None
     active = _active_accounts(conn, data_day, covered)
     active_keys = {(p, a) for p, a, _ in active}
@@ -386,8 +442,9 @@ left join names n on n.metric_date = p.metric_date and n.institution_id = p.inst
 """
 
 
-def _judge_completeness(conn, batch_id: str, source: str, data_day: date, landed: pd.DataFrame, window: int,
-                        names: dict[str, str]) -> list[tuple[str, str]]:
+def _judge_completeness(
+    conn, batch_id: str, source: str, data_day: date, landed: pd.DataFrame, window: int, names: dict[str, str]
+) -> list[tuple[str, str]]:
     """Judge the share of active accounts the source reported, per day, institution and platform.
 
     The days judged: the batch's own days inside its window, its data day, and the source's
@@ -401,7 +458,11 @@ def _judge_completeness(conn, batch_id: str, source: str, data_day: date, landed
         return []
     restatement = platforms.restatement_days()
     start = data_day - timedelta(days=window)
-    days = {d for d in landed.get("metric_date", pd.Series(dtype=object)) if isinstance(d, date) and start <= d <= data_day}
+    days = {
+        d
+        for d in landed.get("metric_date", pd.Series(dtype=object))
+        if isinstance(d, date) and start <= d <= data_day
+    }
     days.add(data_day)
     provisional = conn.execute(
         "select distinct metric_date from audit.completeness where source = %s and status = 'provisional'"
@@ -410,12 +471,21 @@ def _judge_completeness(conn, batch_id: str, source: str, data_day: date, landed
     ).fetchall()
     days |= {d for (d,) in provisional}
     with conn.transaction():
-        conn.execute("delete from audit.completeness where source = %s and metric_date = any(%s::date[])",
-                     [source, sorted(days)])
-        conn.execute(_COMPLETENESS, {
-            "days": sorted(days), "platforms": list(covered), "source": source, "batch_id": batch_id,
-            "as_of": data_day + timedelta(days=1), "restatement": json.dumps(dict(restatement)),
-        })
+        conn.execute(
+            "delete from audit.completeness where source = %s and metric_date = any(%s::date[])",
+            [source, sorted(days)],
+        )
+        conn.execute(
+            _COMPLETENESS,
+            {
+                "days": sorted(days),
+                "platforms": list(covered),
+                "source": source,
+                "batch_id": batch_id,
+                "as_of": data_day + timedelta(days=1),
+                "restatement": json.dumps(dict(restatement)),
+            },
+        )
     without = conn.execute(
         "select distinct institution_id, institution_name from audit.completeness"
         " where source = %s and metric_date = %s and not institution_has_data order by 1",

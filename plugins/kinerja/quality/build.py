@@ -61,12 +61,17 @@ class BuildAuditFailed(RuntimeError):
     """The build schema holds rows that must not be published; the message says which and what to do."""
 
 
-def audit_fact_days(conn: psycopg.Connection, data_day: date, days: Sequence[date],
-                    today: date | None = None) -> engine.Outcome:
+def audit_fact_days(
+    conn: psycopg.Connection, data_day: date, days: Sequence[date], today: date | None = None
+) -> engine.Outcome:
     """Audit build_marts.fct_account_daily's planned `days` (kinerja.landing.plan) of the run of `data_day`."""
     today = today or datetime.now(ZoneInfo(config.DEFAULT_TIMEZONE)).date()
     frame = read_table(conn, FACT_TABLE, _FACT_QUERY, {"days": sorted(days), "today": today})
-    parameters = {"first_day": min(days), "today": today, "registry_account_ids": engine.registry_account_ids(conn)}
+    parameters = {
+        "first_day": min(days),
+        "today": today,
+        "registry_account_ids": engine.registry_account_ids(conn),
+    }
     return _audit(FACT_SUITE, FACT_TABLE, f"{FACT_TABLE}:{data_day}", conn, frame, parameters)
 
 
@@ -74,17 +79,22 @@ def audit_scores(conn: psycopg.Connection, month: date) -> engine.Outcome:
     """Audit build_reports.rpt_institution_scores_monthly (every month it holds, the run's month among them)."""
     month = month.replace(day=1)
     frame = read_table(conn, SCORES_TABLE, _SCORES_QUERY, {})
-    return _audit(SCORES_SUITE, SCORES_TABLE, f"{SCORES_TABLE}:{month:%Y-%m}", conn, frame, {"months": [month]})
+    return _audit(
+        SCORES_SUITE, SCORES_TABLE, f"{SCORES_TABLE}:{month:%Y-%m}", conn, frame, {"months": [month]}
+    )
 
 
 def read_table(conn: psycopg.Connection, table: str, query: str, params: dict) -> pd.DataFrame:
     """The rows of a build table to audit; a table the build did not build is a failure that says so."""
     if conn.execute("select to_regclass(%s)", [table]).fetchone()[0] is None:
-        raise BuildAuditFailed(f"{table} does not exist: the dbt build did not build it. Run the build first "
-                               f"(the DAG's dbt tasks, or `kinerja dbt build`), then the audit.")
+        raise BuildAuditFailed(
+            f"{table} does not exist: the dbt build did not build it. Run the build first "
+            f"(the DAG's dbt tasks, or `kinerja dbt build`), then the audit."
+        )
     return engine.read_rows(conn, query, params)
 
 
-def _audit(suite: str, table: str, audit_id: str, conn: psycopg.Connection, frame: pd.DataFrame,
-           parameters: dict) -> engine.Outcome:
+def _audit(
+    suite: str, table: str, audit_id: str, conn: psycopg.Connection, frame: pd.DataFrame, parameters: dict
+) -> engine.Outcome:
     return engine.audit_table(conn, suite, table, audit_id, frame, parameters, LEVEL, BuildAuditFailed)

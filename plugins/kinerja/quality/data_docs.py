@@ -51,11 +51,15 @@ def context_config(root: Path | None = None):
 
     defaults = InMemoryStoreBackendDefaults(init_temp_docs_sites=False)
     defaults.stores[defaults.validation_results_store_name]["store_backend"] = {
-        "class_name": "TupleFilesystemStoreBackend", "base_directory": str(results_dir(root)),
+        "class_name": "TupleFilesystemStoreBackend",
+        "base_directory": str(results_dir(root)),
     }
     site = {
         "class_name": "SiteBuilder",
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "validation_results_limit": INDEX_LIMIT},
+        "site_index_builder": {
+            "class_name": "DefaultSiteIndexBuilder",
+            "validation_results_limit": INDEX_LIMIT,
+        },
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site_dir(root))},
         # Suites live in memory per audit, so a suite section would drop every other audit's
         # suite pages; the validation pages show each expectation anyway. No profiling here.
@@ -93,7 +97,9 @@ def _prune_tree(base: Path, cutoff: float) -> int:
     for folder, subfolders, files in os.walk(base, topdown=False):
         kept = 0
         for name in files:
-            if name.startswith("."):  # GX's own files (.ge_store_backend_id) are the store's, not a validation's
+            if name.startswith(
+                "."
+            ):  # GX's own files (.ge_store_backend_id) are the store's, not a validation's
                 kept += 1
                 continue
             path = os.path.join(folder, name)
@@ -140,14 +146,20 @@ def run_keys(context, run_name: str, root: Path | None = None) -> list:
     store = context.validation_results_store
     base = results_dir(root)
     suites = [d.name for d in base.iterdir() if (d / run_name).is_dir()] if base.is_dir() else []
-    return [store.tuple_to_key(key) for suite in suites for key in store.store_backend.list_keys((suite, run_name))]
+    return [
+        store.tuple_to_key(key)
+        for suite in suites
+        for key in store.store_backend.list_keys((suite, run_name))
+    ]
 
 
 def page_url(run_name: str, suite: str, root: Path | None = None) -> str | None:
     """The newest page of `suite` in `run_name`, else of any suite of the run, else the index."""
     validations = site_dir(root) / "validations"
     for pattern in (f"{suite}/{run_name}", f"*/{run_name}"):
-        pages = sorted(validations.glob(f"{pattern}/**/*.html"), key=lambda p: p.relative_to(validations).parts[2:])
+        pages = sorted(
+            validations.glob(f"{pattern}/**/*.html"), key=lambda p: p.relative_to(validations).parts[2:]
+        )
         if pages:
             return pages[-1].as_uri()
     index = site_dir(root) / "index.html"

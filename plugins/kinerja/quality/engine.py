@@ -60,11 +60,15 @@ def expectation_entries(spec: dict) -> list[dict]:
         kwargs = dict(item.get("kwargs", {}))
         for column in item.get("columns", [None]):
             entry_kwargs = {**kwargs, "column": column} if column else kwargs
-            entries.append({
-                "type": item["type"], "kwargs": entry_kwargs, "reason": " ".join(item["reason"].split()),
-                "column": checked_column(entry_kwargs),
-                "quarantine_column": item.get("quarantine_column", entry_kwargs.get("column")),
-            })
+            entries.append(
+                {
+                    "type": item["type"],
+                    "kwargs": entry_kwargs,
+                    "reason": " ".join(item["reason"].split()),
+                    "column": checked_column(entry_kwargs),
+                    "quarantine_column": item.get("quarantine_column", entry_kwargs.get("column")),
+                }
+            )
     return entries
 
 
@@ -143,18 +147,26 @@ class Validation:
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.source = self.context.data_sources.add_pandas("audited")
 
-    def run(self, frame: pd.DataFrame, spec: dict, parameters: dict | None = None,
-            entries: list[dict] | None = None) -> list:
+    def run(
+        self,
+        frame: pd.DataFrame,
+        spec: dict,
+        parameters: dict | None = None,
+        entries: list[dict] | None = None,
+    ) -> list:
         """Validate `frame` (with a `row_number` column) against the suite; the GX results in suite order."""
         from great_expectations.core.run_identifier import RunIdentifier
 
         gx = self.gx
-        batch_definition = self.source.add_dataframe_asset(spec["name"]).add_batch_definition_whole_dataframe("batch")
+        batch_definition = self.source.add_dataframe_asset(spec["name"]).add_batch_definition_whole_dataframe(
+            "batch"
+        )
         suite = self.context.suites.add(gx.ExpectationSuite(name=spec["name"]))
         for entry in expectation_entries(spec) if entries is None else entries:
             suite.add_expectation(_gx_expectation(entry["type"], entry["kwargs"]))
         validation = self.context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{spec['name']}_batch", data=batch_definition, suite=suite))
+            gx.ValidationDefinition(name=f"{spec['name']}_batch", data=batch_definition, suite=suite)
+        )
         result = validation.run(
             batch_parameters={"dataframe": frame},
             expectation_parameters={**default_parameters(), **(parameters or {})},
@@ -180,8 +192,11 @@ def _writable(root: Path) -> Path | None:
         data_docs.site_dir(root).mkdir(parents=True, exist_ok=True)
         return root
     except OSError:
-        log.warning("cannot write the Data Docs under %s (KINERJA_DATA_DOCS_DIR): auditing without them", root,
-                    exc_info=True)
+        log.warning(
+            "cannot write the Data Docs under %s (KINERJA_DATA_DOCS_DIR): auditing without them",
+            root,
+            exc_info=True,
+        )
         return None
 
 
@@ -255,8 +270,14 @@ def observed(result) -> str:
         return f"error: {result.exception_info.get('exception_message')}"[:500]
     if "element_count" in outcome:
         sample = outcome.get("partial_unexpected_list") or []
-        shown = f"; e.g. {', '.join(str(v if isinstance(v, dict) else plain(v)) for v in sample[:5])}" if sample else ""
-        return f"{outcome.get('unexpected_count', 0)} of {outcome['element_count']} rows unexpected{shown}"[:500]
+        shown = (
+            f"; e.g. {', '.join(str(v if isinstance(v, dict) else plain(v)) for v in sample[:5])}"
+            if sample
+            else ""
+        )
+        return f"{outcome.get('unexpected_count', 0)} of {outcome['element_count']} rows unexpected{shown}"[
+            :500
+        ]
     return ""
 
 
@@ -280,13 +301,25 @@ def fill_reason(template: str, **values) -> str:
 
 
 def result_row(suite: str, result, level: str, unexpected: int, rows_checked: int | None) -> ResultRow:
-    return ResultRow(suite, result.expectation_config.type, result_column(result), bool(result.success),
-                     unexpected, observed(result), rows_checked, level)
+    return ResultRow(
+        suite,
+        result.expectation_config.type,
+        result_column(result),
+        bool(result.success),
+        unexpected,
+        observed(result),
+        rows_checked,
+        level,
+    )
 
 
-def row_verdicts(frame: pd.DataFrame, spec: dict, results: list, parameters: dict | None = None,
-                 identity: tuple[str, str, str] = ("account_id", "platform", "metric_date"),
-                 ) -> tuple[list[Rejection], list[ResultRow]]:
+def row_verdicts(
+    frame: pd.DataFrame,
+    spec: dict,
+    results: list,
+    parameters: dict | None = None,
+    identity: tuple[str, str, str] = ("account_id", "platform", "metric_date"),
+) -> tuple[list[Rejection], list[ResultRow]]:
     """Each failing row of a landed batch as a Rejection with its reason; a result row per expectation.
 
     `identity`: the frame's (account, platform, day) columns, copied into raw.quarantine so
@@ -294,37 +327,59 @@ def row_verdicts(frame: pd.DataFrame, spec: dict, results: list, parameters: dic
     """
     by_row = frame.set_index("row_number")
     entries = {(e["type"], e["column"]): e for e in expectation_entries(spec)}
-    scalars = {k: v for k, v in {**default_parameters(), **(parameters or {})}.items() if not isinstance(v, list)}
+    scalars = {
+        k: v for k, v in {**default_parameters(), **(parameters or {})}.items() if not isinstance(v, list)
+    }
     rejections, rows = [], []
     for result in results:
         entry = entries[(result.expectation_config.type, result_column(result))]
         hits = (result.result or {}).get("unexpected_index_list") or []
-        rows.append(result_row(spec["name"], result, "row", len(hits), (result.result or {}).get("element_count", len(frame))))
+        rows.append(
+            result_row(
+                spec["name"], result, "row", len(hits), (result.result or {}).get("element_count", len(frame))
+            )
+        )
         for hit in hits:
             number = int(hit["row_number"])
             row = {name: plain(value) for name, value in by_row.loc[number].items()}
             column = entry["column"]
-            reason = fill_reason(entry["reason"], **{**scalars, **row, "column": column, "value": row.get(column)})
-            rejections.append(Rejection(number, f"{result.expectation_config.type}:{column}", entry["quarantine_column"],
-                                        reason, *(row.get(c) for c in identity)))
+            reason = fill_reason(
+                entry["reason"], **{**scalars, **row, "column": column, "value": row.get(column)}
+            )
+            rejections.append(
+                Rejection(
+                    number,
+                    f"{result.expectation_config.type}:{column}",
+                    entry["quarantine_column"],
+                    reason,
+                    *(row.get(c) for c in identity),
+                )
+            )
     return rejections, rows
 
 
-def table_verdicts(frame: pd.DataFrame, spec: dict, results: list, level: str,
-                   parameters: dict | None = None) -> tuple[list[Failure], list[ResultRow]]:
+def table_verdicts(
+    frame: pd.DataFrame, spec: dict, results: list, level: str, parameters: dict | None = None
+) -> tuple[list[Failure], list[ResultRow]]:
     """Each failed expectation of a table audit as a Failure with examples; a result row per expectation."""
     entries = {(e["type"], e["column"]): e for e in expectation_entries(spec)}
-    scalars = {k: v for k, v in {**default_parameters(), **(parameters or {})}.items() if not isinstance(v, list)}
+    scalars = {
+        k: v for k, v in {**default_parameters(), **(parameters or {})}.items() if not isinstance(v, list)
+    }
     failures, rows = [], []
     for result in results:
         kind, column = result.expectation_config.type, result_column(result)
         details = result.result or {}
         unexpected = details.get("unexpected_count") if "element_count" in details else None
-        rows.append(result_row(spec["name"], result, level, unexpected or 0, details.get("element_count", len(frame))))
+        rows.append(
+            result_row(spec["name"], result, level, unexpected or 0, details.get("element_count", len(frame)))
+        )
         if not result.success:
             reason = fill_reason(entries[(kind, column)]["reason"], **{**scalars, "column": column})
-            examples = [_example(frame, hit, spec.get("key", []), column)
-                        for hit in (details.get("unexpected_index_list") or [])[:EXAMPLES]]
+            examples = [
+                _example(frame, hit, spec.get("key", []), column)
+                for hit in (details.get("unexpected_index_list") or [])[:EXAMPLES]
+            ]
             failures.append(Failure(kind, column, unexpected, observed(result), reason, examples))
     return failures, rows
 
@@ -357,14 +412,17 @@ class Outcome:
     failures: list[Failure] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     data_docs_url: str | None = None
-    raw_table: str | None = None  # a landed batch's table: rejections go to raw.quarantine, the ledger is settled
+    raw_table: str | None = (
+        None  # a landed batch's table: rejections go to raw.quarantine, the ledger is settled
+    )
     run_id: str = ""
     # (institution_id, name) of institutions from which a batch's source has no row at all on its data day
     institutions_without_data: list[tuple[str, str]] = field(default_factory=list)
     # what a table audit's failure means for users, and what to do after the fix
     consequence: str = "nothing was published, users see what they saw before"
-    next_step: str = ("run the build and this audit again (clear the DAG run's dbt tasks); "
-                      "publish follows when it passes")
+    next_step: str = (
+        "run the build and this audit again (clear the DAG run's dbt tasks); publish follows when it passes"
+    )
 
     @property
     def batch_id(self) -> str:
@@ -405,26 +463,36 @@ class Outcome:
             text = f"{self.subject} {self.audit_id} rejected: " + " | ".join(self.problems)
         elif self.rejections:
             checks = "; ".join(f"{name}: {count} rows" for name, count in sorted(self.failed_checks.items()))
-            text = (f"{self.subject} {self.audit_id}: {self.rows_accepted} of {self.rows_in} rows accepted, "
-                    f"{self.rows_rejected} quarantined ({checks}); see raw.quarantine for each row's reason")
+            text = (
+                f"{self.subject} {self.audit_id}: {self.rows_accepted} of {self.rows_in} rows accepted, "
+                f"{self.rows_rejected} quarantined ({checks}); see raw.quarantine for each row's reason"
+            )
         elif self.raw_table:
             text = f"{self.subject} {self.audit_id}: all {self.rows_in} rows passed"
         else:
             where = f"results: audit.validation_results where batch_id = '{self.audit_id}'"
-            text = (f"{self.audit_id}: all {self.expectations} expectations passed on {self.rows_checked} rows "
-                    f"({where}{'; ' + link if link else ''})")
+            text = (
+                f"{self.audit_id}: all {self.expectations} expectations passed on {self.rows_checked} rows "
+                f"({where}{'; ' + link if link else ''})"
+            )
             return text
         if self.institutions_without_data:
-            text += (f"; no data at all from {len(self.institutions_without_data)} institution(s): "
-                     f"{names(self.institutions_without_data)} (see audit.completeness)")
+            text += (
+                f"; no data at all from {len(self.institutions_without_data)} institution(s): "
+                f"{names(self.institutions_without_data)} (see audit.completeness)"
+            )
         return text + (f"; {link}" if link else "")
 
     def _failures_summary(self, link: str) -> str:
         where = f"results: audit.validation_results where batch_id = '{self.audit_id}'"
-        head = (f"{self.audit_id}: {len(self.failures)} of {self.expectations} expectations failed on "
-                f"{self.rows_checked} rows of {self.subject}; {self.consequence}.")
-        tail = (f"The rows stay in {self.subject} to look at ({where}{'; ' + link if link else ''}). "
-                f"After the fix, {self.next_step}.")
+        head = (
+            f"{self.audit_id}: {len(self.failures)} of {self.expectations} expectations failed on "
+            f"{self.rows_checked} rows of {self.subject}; {self.consequence}."
+        )
+        tail = (
+            f"The rows stay in {self.subject} to look at ({where}{'; ' + link if link else ''}). "
+            f"After the fix, {self.next_step}."
+        )
         return "\n".join([head, *(f"- {failure.sentence()}" for failure in self.failures), tail])
 
 
@@ -444,9 +512,11 @@ def mostly_rejected(outcome: Outcome, affected: str = "") -> str | None:
     if outcome.rows_rejected <= MAX_REJECTED_SHARE * outcome.rows_in:
         return None
     checks = "; ".join(f"{name}: {count} rows" for name, count in sorted(outcome.failed_checks.items()))
-    return (f"{outcome.rows_rejected} of {outcome.rows_in} rows failed the audit (more than {MAX_REJECTED_SHARE:.0%}; "
-            f"{checks}): the source or the registry is broken.{affected} What to do: read the reasons in "
-            f"raw.quarantine for this batch, fix the source or the registry, and land the day again")
+    return (
+        f"{outcome.rows_rejected} of {outcome.rows_in} rows failed the audit (more than {MAX_REJECTED_SHARE:.0%}; "
+        f"{checks}): the source or the registry is broken.{affected} What to do: read the reasons in "
+        f"raw.quarantine for this batch, fix the source or the registry, and land the day again"
+    )
 
 
 # --- storing and concluding ---------------------------------------------------------------
@@ -462,26 +532,52 @@ def store(conn: psycopg.Connection, outcome: Outcome) -> None:
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("select pg_advisory_xact_lock(hashtext(%s))", [f"audit|{outcome.audit_id}"])
         cur.execute("delete from audit.validation_results where batch_id = %s", [outcome.audit_id])
-        with cur.copy("copy audit.validation_results (batch_id, suite, expectation, column_name, success,"
-                      " unexpected, observed, run_id, rows_checked, level) from stdin") as copy:
+        with cur.copy(
+            "copy audit.validation_results (batch_id, suite, expectation, column_name, success,"
+            " unexpected, observed, run_id, rows_checked, level) from stdin"
+        ) as copy:
             for r in outcome.results:
-                copy.write_row((outcome.audit_id, r.suite, r.expectation, r.column_name, r.success, r.unexpected,
-                                r.observed, outcome.run_id, r.rows_checked, r.level))
+                copy.write_row(
+                    (
+                        outcome.audit_id,
+                        r.suite,
+                        r.expectation,
+                        r.column_name,
+                        r.success,
+                        r.unexpected,
+                        r.observed,
+                        outcome.run_id,
+                        r.rows_checked,
+                        r.level,
+                    )
+                )
         if outcome.raw_table:
             _store_batch(cur, outcome)
 
 
 def _store_batch(cur: psycopg.Cursor, outcome: Outcome) -> None:
     cur.execute("delete from raw.quarantine where batch_id = %s", [outcome.audit_id])
-    with cur.copy("copy raw.quarantine (batch_id, row_number, check_name, account_id, platform, metric_date,"
-                  " column_name, reason) from stdin") as copy:
+    with cur.copy(
+        "copy raw.quarantine (batch_id, row_number, check_name, account_id, platform, metric_date,"
+        " column_name, reason) from stdin"
+    ) as copy:
         seen = set()
         for r in outcome.rejections:
             if (r.row_number, r.check_name) in seen:  # a duplicate key names each of its rows once
                 continue
             seen.add((r.row_number, r.check_name))
-            copy.write_row((outcome.audit_id, r.row_number, r.check_name, r.account_id, r.platform, r.day,
-                            r.column_name, r.reason))
+            copy.write_row(
+                (
+                    outcome.audit_id,
+                    r.row_number,
+                    r.check_name,
+                    r.account_id,
+                    r.platform,
+                    r.day,
+                    r.column_name,
+                    r.reason,
+                )
+            )
     # a rejected batch accepts nothing; its rows stay in the raw table, the ledger says why
     accepted = outcome.rows_accepted if outcome.usable else 0
     cur.execute(
@@ -504,8 +600,17 @@ def conclude(conn: psycopg.Connection, outcome: Outcome, error: type[Exception])
     return outcome
 
 
-def audit_table(conn: psycopg.Connection, suite: str, table: str, audit_id: str, frame: pd.DataFrame,
-                parameters: dict, level: str, error: type[Exception], **wording) -> Outcome:
+def audit_table(
+    conn: psycopg.Connection,
+    suite: str,
+    table: str,
+    audit_id: str,
+    frame: pd.DataFrame,
+    parameters: dict,
+    level: str,
+    error: type[Exception],
+    **wording,
+) -> Outcome:
     """Validate a table's rows with `suite`, store every result under `audit_id`, raise `error` on a failure.
 
     `wording`: the Outcome's `consequence` and `next_step` for this kind of table.
@@ -516,9 +621,16 @@ def audit_table(conn: psycopg.Connection, suite: str, table: str, audit_id: str,
     frame = frame.assign(row_number=range(1, len(frame) + 1))
     results = validation.run(frame, spec, parameters)
     failures, rows = table_verdicts(frame, spec, results, level, parameters)
-    outcome = Outcome(audit_id, table, len(frame), len(results), results=rows, failures=failures,
-                      run_id=validation.run_name, **wording)
+    outcome = Outcome(
+        audit_id,
+        table,
+        len(frame),
+        len(results),
+        results=rows,
+        failures=failures,
+        run_id=validation.run_name,
+        **wording,
+    )
     store(conn, outcome)
     outcome.data_docs_url = validation.build_docs(spec["name"])
     return conclude(conn, outcome, error)
-

@@ -58,22 +58,30 @@ def audit_post_batch(conn: psycopg.Connection, batch_id: str) -> engine.Outcome:
         [batch_id],
     ).fetchone()
     if ledger is None:
-        raise ValueError(f"post batch {batch_id} is not in raw.batch_ledger: land it first (landing.land_posts)")
+        raise ValueError(
+            f"post batch {batch_id} is not in raw.batch_ledger: land it first (landing.land_posts)"
+        )
     source, data_day, landed_day = ledger
     spec = engine.load_suite_spec(POST_SUITE)
     frame = _read_posts(conn, batch_id)
     window = config.audit_window_days(source)
-    parameters = {"registry_account_ids": engine.registry_account_ids(conn), "data_day": data_day,
-                  "window_start": data_day - timedelta(days=window), "window_days": window,
-                  "landed_day": max(landed_day, data_day)}
+    parameters = {
+        "registry_account_ids": engine.registry_account_ids(conn),
+        "data_day": data_day,
+        "window_start": data_day - timedelta(days=window),
+        "window_days": window,
+        "landed_day": max(landed_day, data_day),
+    }
     validation = engine.Validation(batch_id)
-    outcome = engine.Outcome(batch_id, "post batch", len(frame), raw_table="raw.post_daily",
-                             run_id=validation.run_name)
+    outcome = engine.Outcome(
+        batch_id, "post batch", len(frame), raw_table="raw.post_daily", run_id=validation.run_name
+    )
     if not frame.empty:
         results = validation.run(frame, spec, parameters)
         outcome.expectations = len(results)
         outcome.rejections, outcome.results = engine.row_verdicts(
-            frame, spec, results, parameters, identity=("account_id", "platform", "as_of_date"))
+            frame, spec, results, parameters, identity=("account_id", "platform", "as_of_date")
+        )
         outcome.problems += [p for p in (engine.mostly_rejected(outcome),) if p]
     outcome.data_docs_url = validation.build_docs(POST_SUITE)
     engine.store(conn, outcome)

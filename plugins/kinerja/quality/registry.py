@@ -65,10 +65,13 @@ _WORDING = {
 def audit_registry(conn: psycopg.Connection) -> dict:
     """Audit both registry tables; raises RegistryAuditFailed on the first table that fails."""
     outcome = {}
-    for suite, table, query in (("registry_institutions", "registry.institutions", _INSTITUTIONS),
-                                ("registry_accounts", "registry.accounts", _ACCOUNTS)):
+    for suite, table, query in (
+        ("registry_institutions", "registry.institutions", _INSTITUTIONS),
+        ("registry_accounts", "registry.accounts", _ACCOUNTS),
+    ):
         frame = engine.read_rows(conn, query, {})
-        audit = engine.audit_table(conn, suite, table, f"registry:{table}", frame, {}, LEVEL,
-                                   RegistryAuditFailed, **_WORDING)
+        audit = engine.audit_table(
+            conn, suite, table, f"registry:{table}", frame, {}, LEVEL, RegistryAuditFailed, **_WORDING
+        )
         outcome[table] = audit.rows_checked
     return outcome

@@ -618,7 +618,9 @@ def _check_central(rows: list[_Row], institutions: _Seen, periods: dict[str, lis
             _unique(row, "institution_id", institution_id, institutions)  # a regional id
             continue
         _first(institutions, institution_id, row)
-        _check_no_overlap(row, f"institution {institution_id!r}", period, versions.setdefault(institution_id, []))
+        _check_no_overlap(
+            row, f"institution {institution_id!r}", period, versions.setdefault(institution_id, [])
+        )
         periods.setdefault(institution_id, []).append(period)
         successors.append((row, period[0]))
     for row, starts in successors:
@@ -744,7 +746,9 @@ class _AccountSeen:
     handles: dict[tuple[str, str], list[tuple[str, _Period, int]]]  # (platform, handle) -> account, period
 
 
-def _check_handle(row: _Row, account_id: str, platform: str | None, period: _Period, seen: _AccountSeen) -> None:
+def _check_handle(
+    row: _Row, account_id: str, platform: str | None, period: _Period, seen: _AccountSeen
+) -> None:
     """A handle names one account at a time (a renamed account may pass its old handle on later)."""
     handle = row.text("handle")
     if handle is None or platform is None:
@@ -817,7 +821,9 @@ def _institution_problems(registry_dir: Path, problems: list[Problem]) -> _Known
     central = _read_rows(registry_dir / CENTRAL_FILE, CENTRAL_COLUMNS, problems)
     institutions: _Seen = {}
     provinces, unresolved = _check_regions(regions, institutions) if regions is not None else ({}, set())
-    periods: dict[str, list[_Period]] = {institution: [(REGISTRY_BEGINNING, None)] for institution in institutions}
+    periods: dict[str, list[_Period]] = {
+        institution: [(REGISTRY_BEGINNING, None)] for institution in institutions
+    }
     if central is not None:
         _check_central(central, institutions, periods)
     if regions is None or central is None:

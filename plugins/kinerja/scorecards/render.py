@@ -343,7 +343,11 @@ def _province_name(group: ProvinceGroup) -> str:
 
 
 def _write_month(
-    month: date, provinces: dict[str, ProvinceGroup], out_dir: Path, generated_at: datetime, issue: Mapping | None
+    month: date,
+    provinces: dict[str, ProvinceGroup],
+    out_dir: Path,
+    generated_at: datetime,
+    issue: Mapping | None,
 ) -> list[Path]:
     """Write one month's province pages and then its index."""
     folder = out_dir / f"{month:%Y-%m}"
@@ -499,11 +503,17 @@ def _issue_text(issue: Mapping | None) -> str:
     return text
 
 
-_FIELD_LABELS = {"ikms": "IKMS", "rank_in_peer_group": "peringkat", "grade": "nilai", "is_eligible": "layak dinilai"}
+_FIELD_LABELS = {
+    "ikms": "IKMS",
+    "rank_in_peer_group": "peringkat",
+    "grade": "nilai",
+    "is_eligible": "layak dinilai",
+}
 
 
 def _change_text(change: Mapping) -> str:
     """One change of a reissue in words, e.g. 'Kabupaten Badung: IKMS 70.1 → 71.3'."""
+
     def shown(value):
         if value is None:
             return NOT_AVAILABLE

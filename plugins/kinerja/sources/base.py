@@ -76,7 +76,9 @@ def account_day_record(
     `missing` names the reason for metrics left out of `values`; any other metric left out
     is `NOT_REPORTED`.
     """
-    return _record(dict(zip(KEY_FIELDS, (platform, account_id, day), strict=True)), METRIC_FIELDS, values, missing)
+    return _record(
+        dict(zip(KEY_FIELDS, (platform, account_id, day), strict=True)), METRIC_FIELDS, values, missing
+    )
 
 
 def post_record(

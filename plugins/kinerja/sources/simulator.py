@@ -95,7 +95,17 @@ RESTATING_PLATFORMS = frozenset({"facebook", "instagram", "youtube"})
 # value the day's own pull observed. Meta serves a daily follower series.
 LEVEL_NOW_PLATFORMS = frozenset({"x", "tiktok", "youtube"})
 # Metrics that are lower in a provisional pull; followers (a level) are not restated.
-RESTATED_METRICS = ("views", "reach", "likes", "comments", "shares", "saves", "angry", "replies", "replies_24h")
+RESTATED_METRICS = (
+    "views",
+    "reach",
+    "likes",
+    "comments",
+    "shares",
+    "saves",
+    "angry",
+    "replies",
+    "replies_24h",
+)
 # Facebook insights exist only for Pages with 100+ likes (followers stand in for likes here).
 FACEBOOK_INSIGHTS_THRESHOLD = 100
 FACEBOOK_INSIGHTS = ("views", "reach")
@@ -151,7 +161,9 @@ class Realities:
         """What a national day looks like: about 6 new crises a day among 3,300 accounts, a few
         silent accounts, 3 % of records late, a third of Meta/YouTube days restated, some
         hidden or withheld values and failed pulls."""
-        return cls(crisis_rate=0.002, silent_rate=0.05, late_rate=0.03, restatement_rate=0.3, missing_rate=0.03)
+        return cls(
+            crisis_rate=0.002, silent_rate=0.05, late_rate=0.03, restatement_rate=0.3, missing_rate=0.03
+        )
 
 
 NO_REALITIES = Realities.none()
@@ -219,7 +231,9 @@ def silent_on(account_id: str, day: date, realities: Realities = NO_REALITIES) -
     for p in (period, period - 1):  # a spell may run on from the previous period
         if _uniform("silent", account_id, str(p)) >= realities.silent_rate:
             continue
-        start = EPOCH + timedelta(days=p * SILENT_PERIOD_DAYS + int(_uniform("silent-start", account_id, str(p)) * 91))
+        start = EPOCH + timedelta(
+            days=p * SILENT_PERIOD_DAYS + int(_uniform("silent-start", account_id, str(p)) * 91)
+        )
         length = 14 + int(_uniform("silent-length", account_id, str(p)) * 29)
         if start <= day < start + timedelta(days=length):
             return True
@@ -233,7 +247,9 @@ def arrival_lag(account_id: str, day: date, realities: Realities = NO_REALITIES)
     return 1 + int(_uniform("late-lag", account_id, day.isoformat()) * 2)
 
 
-def restatement(account_id: str, platform: str, day: date, pulled_on: date, realities: Realities = NO_REALITIES) -> float:
+def restatement(
+    account_id: str, platform: str, day: date, pulled_on: date, realities: Realities = NO_REALITIES
+) -> float:
     """The share of its final value that a pull on `pulled_on` gives for `day` (1.0: final)."""
     if platform not in RESTATING_PLATFORMS or realities.restatement_rate <= 0.0:
         return 1.0
@@ -265,7 +281,9 @@ def _day_values(account_id: str, platform: str, day: date, realities: Realities)
     platform_traits = PLATFORM_TRAITS[platform]
     rng = _rng("day", account_id, day.isoformat())
     age_days = (day - EPOCH).days
-    followers = int(traits.base_followers * math.exp(traits.daily_growth * age_days) * rng.uniform(0.998, 1.0))
+    followers = int(
+        traits.base_followers * math.exp(traits.daily_growth * age_days) * rng.uniform(0.998, 1.0)
+    )
     posts = int(rng.poisson(traits.posts_per_day * WEEKLY_RHYTHM[day.weekday()]))
     if silent_on(account_id, day, realities):
         posts = 0
@@ -274,7 +292,9 @@ def _day_values(account_id: str, platform: str, day: date, realities: Realities)
     views = int(followers * view_rate * rng.lognormal(0.0, 0.5))
     # engagement rate falls as the audience grows
     size_damping = 1.0 / (1.0 + math.log10(max(followers, 10)) / 4)
-    interactions = int(views * platform_traits["interactions_per_view"] * size_damping * rng.lognormal(0.0, 0.4))
+    interactions = int(
+        views * platform_traits["interactions_per_view"] * size_damping * rng.lognormal(0.0, 0.4)
+    )
     comments = int(interactions * 0.08)
     shares = int(interactions * 0.12)
     likes = interactions - comments - shares
@@ -287,8 +307,12 @@ def _day_values(account_id: str, platform: str, day: date, realities: Realities)
         # its account's own weekly noise (a 7-day mean + 2 sd never exceeds 1.7 x the
         # week's maximum; the surge is at least 4 x it).
         normal_day = (
-            followers * platform_traits["views_per_follower"] * (max(traits.posts_per_day, 1.0) + 0.1)
-            * platform_traits["interactions_per_view"] * size_damping * 0.08
+            followers
+            * platform_traits["views_per_follower"]
+            * (max(traits.posts_per_day, 1.0) + 0.1)
+            * platform_traits["interactions_per_view"]
+            * size_damping
+            * 0.08
         )
         calm = replace(realities, crisis_rate=0.0)
         week_before = (crisis.start - timedelta(days=back) for back in range(1, 8))
@@ -313,13 +337,17 @@ def _day_values(account_id: str, platform: str, day: date, realities: Realities)
     }
 
 
-def simulate_account_day(account_id: str, platform: str, day: date, realities: Realities = NO_REALITIES) -> dict:
+def simulate_account_day(
+    account_id: str, platform: str, day: date, realities: Realities = NO_REALITIES
+) -> dict:
     """The final metrics of one account on one metric day, keyed like `CANONICAL_FIELDS`.
 
     Only metrics in `METRIC_FIELDS` are given (`angry` once the warehouse has it).
     """
     values = _day_values(account_id, platform, day, realities)
-    return dict(zip(KEY_FIELDS, (platform, account_id, day), strict=True)) | {name: values.get(name) for name in METRIC_FIELDS}
+    return dict(zip(KEY_FIELDS, (platform, account_id, day), strict=True)) | {
+        name: values.get(name) for name in METRIC_FIELDS
+    }
 
 
 def simulate_day(accounts: Iterable[dict], day: date, realities: Realities = NO_REALITIES) -> Iterator[dict]:
@@ -402,7 +430,9 @@ def _post_snapshot(platform: str, account_id: str, post: _Post, as_of: date, mis
         values["reply_latency_median_s"] = post.latency_s
     for name in missing:
         values.pop(name, None)
-    return post_record(platform, account_id, post.post_id, as_of, post.published_at, post.post_type, values, missing)
+    return post_record(
+        platform, account_id, post.post_id, as_of, post.published_at, post.post_type, values, missing
+    )
 
 
 # --- what a pull sees ----------------------------------------------------------------------
@@ -475,14 +505,18 @@ class SimulatorSource:
                         published[key] = _posts_of_day(
                             account_id, platform, day, values[key], latency * (5.0 if crisis else 1.0)
                         )
-                    records += (_post_snapshot(platform, account_id, post, as_of, missing) for post in published[key])
+                    records += (
+                        _post_snapshot(platform, account_id, post, as_of, missing) for post in published[key]
+                    )
         return records
 
 
 def _account_day(
     account_id: str, platform: str, day: date, pulled_on: date, day_values: dict, realities: Realities
 ) -> dict:
-    values = {name: value for name, value in day_values.items() if name in METRIC_FIELDS and value is not None}
+    values = {
+        name: value for name, value in day_values.items() if name in METRIC_FIELDS and value is not None
+    }
     share = restatement(account_id, platform, day, pulled_on, realities)
     if share < 1.0:
         values |= {name: int(values[name] * share) for name in RESTATED_METRICS if name in values}
@@ -513,7 +547,9 @@ def _post_missing(platform: str, followers: int, realities: Realities) -> dict[s
 
 
 def _failed_record(platform: str, account_id: str, day: date) -> dict:
-    return account_day_record(platform, account_id, day, {}, {name: NoValue.FETCH_FAILED for name in METRIC_FIELDS})
+    return account_day_record(
+        platform, account_id, day, {}, {name: NoValue.FETCH_FAILED for name in METRIC_FIELDS}
+    )
 
 
 def _fetch_problem(account_id: str, platform: str, pulled_on: date) -> SourceProblem:

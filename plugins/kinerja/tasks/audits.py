@@ -24,5 +24,9 @@ def audit_build_month(month: date) -> dict:
 
 
 def _outcome(audit: Outcome) -> dict:
-    return {"audit_id": audit.audit_id, "rows_checked": audit.rows_checked,
-            "expectations": audit.expectations, "data_docs": audit.data_docs_url}
+    return {
+        "audit_id": audit.audit_id,
+        "rows_checked": audit.rows_checked,
+        "expectations": audit.expectations,
+        "data_docs": audit.data_docs_url,
+    }

@@ -50,7 +50,13 @@ def issue_scores(month: date) -> list[str]:
     with connect(ensure_warehouse()) as conn:
         issued = issue(conn, month)
     for item in issued:
-        log.info("%s issue %d: %s, %d changes", f"{item.month:%Y-%m}", item.issue_no, item.reason, len(item.changes))
+        log.info(
+            "%s issue %d: %s, %d changes",
+            f"{item.month:%Y-%m}",
+            item.issue_no,
+            item.reason,
+            len(item.changes),
+        )
         for change in item.changes[:20]:
             log.info("  %(institution_name)s: %(field)s %(before)s -> %(after)s", change)
     if not issued:

@@ -55,8 +55,13 @@ def land_simulated_day(
     )
     with connect(ensure_warehouse()) as conn:
         outcome = land_harvest(conn, simulator.SOURCE, None, simulator.SOURCE, data_day, harvest)
-    log.info("landed %d account days and %d post snapshots for %s as batches %s",
-             outcome["account_days"], outcome["posts"], data_day, ", ".join(outcome["batch_ids"]))
+    log.info(
+        "landed %d account days and %d post snapshots for %s as batches %s",
+        outcome["account_days"],
+        outcome["posts"],
+        data_day,
+        ", ".join(outcome["batch_ids"]),
+    )
     if outcome["rejected"]:
         raise SourceFailed("the simulator's batch was rejected: " + "; ".join(outcome["rejected"]))
     return {"data_day": data_day.isoformat(), "batch_ids": outcome["batch_ids"], "audits": outcome["audits"]}
@@ -110,8 +115,14 @@ def land_file_drops(data_day: date, today: date | None = None, registry_dir: Pat
         "audits": audited,
         "messages": report.messages,
         "file_rows": [
-            {"institution_id": i, "file": n, "status": st, "message": m, "rows_landed": rl,
-             "rows_quarantined": rq}
+            {
+                "institution_id": i,
+                "file": n,
+                "status": st,
+                "message": m,
+                "rows_landed": rl,
+                "rows_quarantined": rq,
+            }
             for i, n, st, m, rl, rq, _ in files
         ],
     }
@@ -164,14 +175,21 @@ def land_api(
             failures += [f"{platform}: {sentence}" for sentence in outcome.pop("rejected")]
             log.info(
                 "%s: %d of %d account(s) landed, %d post record(s), %d problem(s), %d new payload(s) archived",
-                platform, len(landed), len(mine), outcome["posts"], len(harvest.problems), outcome["payloads"],
+                platform,
+                len(landed),
+                len(mine),
+                outcome["posts"],
+                len(harvest.problems),
+                outcome["payloads"],
             )
     if failures:
         raise SourceFailed("the API source failed: " + "; ".join(failures))
     return summary
 
 
-def _harvest(api, platform: str, data_day: date, accounts: list[dict], trailing: int, options: dict) -> Harvest:
+def _harvest(
+    api, platform: str, data_day: date, accounts: list[dict], trailing: int, options: dict
+) -> Harvest:
     """One platform's harvest; a fault of the connector itself becomes a platform problem."""
     source = None
     try:

@@ -15,11 +15,25 @@ FINGERPRINTED_SCHEMAS = ("registry", "raw", "audit", "marts", "reports", "public
 
 # Columns that record when or how often something happened rather than what: a re-run
 # changes them by design.
-BOOKKEEPING_COLUMNS = frozenset({
-    "recorded_at", "loaded_at", "first_landed_at", "landed_at", "audited_at", "land_count", "quarantined_at",
-    "validated_at", "judged_at", "drop_count", "first_dropped_at", "last_dropped_at", "received_at",
-    "archived_at", "issued_at",
-})
+BOOKKEEPING_COLUMNS = frozenset(
+    {
+        "recorded_at",
+        "loaded_at",
+        "first_landed_at",
+        "landed_at",
+        "audited_at",
+        "land_count",
+        "quarantined_at",
+        "validated_at",
+        "judged_at",
+        "drop_count",
+        "first_dropped_at",
+        "last_dropped_at",
+        "received_at",
+        "archived_at",
+        "issued_at",
+    }
+)
 # ... and those whose name means content elsewhere (raw.post_daily.published_at is a post's time).
 BOOKKEEPING_COLUMNS_OF = {"raw.batch_ledger": ("published_at",)}
 
@@ -39,9 +53,9 @@ def table_fingerprint(conn: psycopg.Connection, table: str, exclude: Collection[
     if not columns:
         raise LookupError(f"table {table} does not exist or has no columns")
     row_text = sql.SQL("row({})::text").format(sql.SQL(", ").join(map(sql.Identifier, columns)))
-    query = sql.SQL("select md5(coalesce(string_agg(t, E'\\n' order by t), '')) from (select {} as t from {}) rows").format(
-        row_text, sql.Identifier(schema, name)
-    )
+    query = sql.SQL(
+        "select md5(coalesce(string_agg(t, E'\\n' order by t), '')) from (select {} as t from {}) rows"
+    ).format(row_text, sql.Identifier(schema, name))
     return conn.execute(query).fetchone()[0]
 
 

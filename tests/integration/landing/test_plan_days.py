@@ -18,7 +18,9 @@ OLD_DAY = date(2026, 7, 1)
 
 
 def _land_and_audit(conn, small_accounts, day: date, data_day: date | None = None) -> str:
-    batch_id = landing.land_batch(conn, "filedrop", data_day or day, simulator.simulate_day(small_accounts, day)).batch_id
+    batch_id = landing.land_batch(
+        conn, "filedrop", data_day or day, simulator.simulate_day(small_accounts, day)
+    ).batch_id
     audit_batch(conn, batch_id)
     return batch_id
 
@@ -27,7 +29,9 @@ def test_a_late_batch_is_planned_until_a_publish_records_it(conn, small_accounts
     monkeypatch.setenv("KINERJA_AUDIT_WINDOW_DAYS_FILEDROP", "400")  # an export of a day months back
     recent = _land_and_audit(conn, small_accounts, DAY)
     late = _land_and_audit(conn, small_accounts, OLD_DAY, data_day=DAY)
-    unaudited = landing.land_batch(conn, "filedrop", DAY, simulator.simulate_day(small_accounts, DAY - timedelta(days=40)))
+    unaudited = landing.land_batch(
+        conn, "filedrop", DAY, simulator.simulate_day(small_accounts, DAY - timedelta(days=40))
+    )
 
     first = plan.plan_days(conn, DAY, 2)
     assert first.days == (OLD_DAY, DAY - timedelta(days=2), DAY - timedelta(days=1), DAY)
@@ -61,7 +65,9 @@ def test_the_post_days_of_a_due_batch_are_planned_by_their_publication_day(conn,
     account = next(a for a in small_accounts if a["platform"] == "youtube")
     # published late on 1 July in Jakarta: still 1 July in YouTube's own (US Pacific) day
     published = datetime.combine(OLD_DAY, time(12), platforms.platform("youtube").metric_day_zone)
-    record = post_record("youtube", account["account_id"], "v1", DAY, published, "video", {"views": 10, "likes": 1})
+    record = post_record(
+        "youtube", account["account_id"], "v1", DAY, published, "video", {"views": 10, "likes": 1}
+    )
     batch_id = landing.land_posts(conn, "filedrop", DAY, [record]).batch_id
     audit_post_batch(conn, batch_id)
     assert OLD_DAY in plan.plan_days(conn, DAY, 0).days

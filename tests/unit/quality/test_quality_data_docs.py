@@ -21,10 +21,14 @@ def page(root, suite, run, run_time, old_days=0.0, kind="site"):
 
 
 def test_pages_and_results_older_than_the_retention_go_and_their_folders_with_them(tmp_path):
-    old = [page(tmp_path, "raw_account_daily", "audit-a", "20260801T000000Z", 40, kind)
-           for kind in ("site", "results")]
-    kept = [page(tmp_path, "raw_account_daily", "audit-b", "20261001T000000Z", 2, kind)
-            for kind in ("site", "results")]
+    old = [
+        page(tmp_path, "raw_account_daily", "audit-a", "20260801T000000Z", 40, kind)
+        for kind in ("site", "results")
+    ]
+    kept = [
+        page(tmp_path, "raw_account_daily", "audit-b", "20261001T000000Z", 2, kind)
+        for kind in ("site", "results")
+    ]
     index = data_docs.site_dir(tmp_path) / "index.html"
     store_id = data_docs.results_dir(tmp_path) / ".ge_store_backend_id"
     for path in (index, store_id):
@@ -35,7 +39,10 @@ def test_pages_and_results_older_than_the_retention_go_and_their_folders_with_th
     assert not any(p.exists() for p in old) and all(p.exists() for p in kept)
     assert not (data_docs.site_dir(tmp_path) / "validations" / "raw_account_daily" / "audit-a").exists()
     assert index.exists() and store_id.exists()  # the site's and the store's own, not a validation's
-    assert data_docs.prune(1, tmp_path) == 2 and not (data_docs.results_dir(tmp_path) / "raw_account_daily").exists()
+    assert (
+        data_docs.prune(1, tmp_path) == 2
+        and not (data_docs.results_dir(tmp_path) / "raw_account_daily").exists()
+    )
 
 
 def test_the_retention_setting_is_read_when_not_given(tmp_path, monkeypatch):

@@ -16,25 +16,36 @@ SUITE = {
     "name": "unit_rows",
     "key": ["account_id"],
     "expectations": [
-        {"type": "expect_column_values_to_not_be_null", "columns": ["account_id", "platform"],
-         "reason": "{column} is empty: every row needs one"},
-        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "platform",
-                                                                 "value_set": {"$PARAMETER": "platforms"}},
-         "reason": "platform '{value}' is not one of {platform_names}"},
-        {"type": "expect_column_values_to_be_between", "columns": ["likes"], "kwargs": {"min_value": 0},
-         "reason": "{column} of {account_id} is {value} on {data_day}: a count cannot be negative"},
+        {
+            "type": "expect_column_values_to_not_be_null",
+            "columns": ["account_id", "platform"],
+            "reason": "{column} is empty: every row needs one",
+        },
+        {
+            "type": "expect_column_values_to_be_in_set",
+            "kwargs": {"column": "platform", "value_set": {"$PARAMETER": "platforms"}},
+            "reason": "platform '{value}' is not one of {platform_names}",
+        },
+        {
+            "type": "expect_column_values_to_be_between",
+            "columns": ["likes"],
+            "kwargs": {"min_value": 0},
+            "reason": "{column} of {account_id} is {value} on {data_day}: a count cannot be negative",
+        },
     ],
 }
 
 
 def frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "row_number": [1, 2, 3, 4],
-        "account_id": ["a", "b", None, "d"],
-        "platform": ["x", "Youtube", "x", "tiktok"],
-        "metric_date": [date(2026, 10, 5)] * 4,
-        "likes": pd.array([3, 4, 5, -1], dtype="Int64"),
-    })
+    return pd.DataFrame(
+        {
+            "row_number": [1, 2, 3, 4],
+            "account_id": ["a", "b", None, "d"],
+            "platform": ["x", "Youtube", "x", "tiktok"],
+            "metric_date": [date(2026, 10, 5)] * 4,
+            "likes": pd.array([3, 4, 5, -1], dtype="Int64"),
+        }
+    )
 
 
 @pytest.fixture
@@ -46,8 +57,11 @@ def docs(tmp_path, monkeypatch) -> Path:
 def test_entries_repeat_per_column_and_name_the_checked_columns():
     entries = engine.expectation_entries(SUITE)
     assert [(e["type"], e["column"]) for e in entries] == [
-        ("expect_column_values_to_not_be_null", "account_id"), ("expect_column_values_to_not_be_null", "platform"),
-        ("expect_column_values_to_be_in_set", "platform"), ("expect_column_values_to_be_between", "likes")]
+        ("expect_column_values_to_not_be_null", "account_id"),
+        ("expect_column_values_to_not_be_null", "platform"),
+        ("expect_column_values_to_be_in_set", "platform"),
+        ("expect_column_values_to_be_between", "likes"),
+    ]
     assert engine.checked_column({"column_A": "reach", "column_B": "views"}) == "reach,views"
     assert engine.checked_column({"column_list": ["account_id", "metric_date"]}) == "account_id,metric_date"
 
@@ -58,19 +72,28 @@ def test_failing_rows_are_rejected_with_their_reason_and_identity(docs):
     rejections, rows = engine.row_verdicts(frame(), SUITE, results, {"data_day": date(2026, 10, 5)})
 
     found = {(r.row_number, r.check_name): r for r in rejections}
-    assert set(found) == {(3, "expect_column_values_to_not_be_null:account_id"),
-                          (2, "expect_column_values_to_be_in_set:platform"),
-                          (4, "expect_column_values_to_be_between:likes")}
+    assert set(found) == {
+        (3, "expect_column_values_to_not_be_null:account_id"),
+        (2, "expect_column_values_to_be_in_set:platform"),
+        (4, "expect_column_values_to_be_between:likes"),
+    }
     platform = found[(2, "expect_column_values_to_be_in_set:platform")]
     assert platform.reason == f"platform 'Youtube' is not one of {', '.join(platforms.names())}"
     assert (platform.account_id, platform.platform, platform.day) == ("b", "Youtube", date(2026, 10, 5))
     assert found[(4, "expect_column_values_to_be_between:likes")].reason == (
-        "likes of d is -1 on 2026-10-05: a count cannot be negative")
-    assert found[(3, "expect_column_values_to_not_be_null:account_id")].reason == "account_id is empty: every row needs one"
+        "likes of d is -1 on 2026-10-05: a count cannot be negative"
+    )
+    assert (
+        found[(3, "expect_column_values_to_not_be_null:account_id")].reason
+        == "account_id is empty: every row needs one"
+    )
     # one result row per expectation, each with its failing rows
     assert [(r.column_name, r.success, r.unexpected, r.rows_checked, r.level) for r in rows] == [
-        ("account_id", False, 1, 4, "row"), ("platform", True, 0, 4, "row"),
-        ("platform", False, 1, 4, "row"), ("likes", False, 1, 4, "row")]
+        ("account_id", False, 1, 4, "row"),
+        ("platform", True, 0, 4, "row"),
+        ("platform", False, 1, 4, "row"),
+        ("likes", False, 1, 4, "row"),
+    ]
 
 
 def test_a_table_audit_names_failing_rows_by_key(docs):
@@ -79,8 +102,10 @@ def test_a_table_audit_names_failing_rows_by_key(docs):
     failures, rows = engine.table_verdicts(table, SUITE, results, "build")
     assert {r.level for r in rows} == {"build"}
     likes = next(f for f in failures if f.column == "likes")
-    assert likes.sentence() == ("expect_column_values_to_be_between on likes: 1 row(s) (e.g. account_id=d, likes=-1): "
-                                "likes of none is none on none: a count cannot be negative")
+    assert likes.sentence() == (
+        "expect_column_values_to_be_between on likes: 1 row(s) (e.g. account_id=d, likes=-1): "
+        "likes of none is none on none: a count cannot be negative"
+    )
 
 
 def batch(**fields) -> engine.Outcome:
@@ -98,12 +123,15 @@ def test_summary_of_a_clean_a_partly_bad_and_a_rejected_batch():
     assert partly.summary() == (
         "batch simulator:2026-10-05:abc: 3 of 4 rows accepted, 1 quarantined "
         "(expect_column_values_to_be_between:likes: 1 rows); see raw.quarantine for each row's reason; "
-        "Data Docs: file:///docs/page.html")
+        "Data Docs: file:///docs/page.html"
+    )
     assert "Data Docs" not in partly.summary(docs=False)
     broken = batch(rejections=[rejection(1), rejection(2), rejection(3)])
     problem = engine.mostly_rejected(broken)
     assert broken.usable and problem
-    assert problem.startswith("3 of 4 rows failed the audit (more than 50%;") and "land the day again" in problem
+    assert (
+        problem.startswith("3 of 4 rows failed the audit (more than 50%;") and "land the day again" in problem
+    )
     assert engine.mostly_rejected(batch(rejections=[rejection(1), rejection(2)])) is None
     broken.problems.append(problem)
     assert (broken.usable, broken.status) == (False, "rejected")
@@ -118,18 +146,39 @@ def test_summary_names_institutions_without_data_and_how_many_more():
 
 
 def test_summary_of_a_table_audit_says_what_users_see_and_what_to_do():
-    passed = engine.Outcome("build_marts.fct_account_daily:2026-10-05", "build_marts.fct_account_daily", 10, 7)
+    passed = engine.Outcome(
+        "build_marts.fct_account_daily:2026-10-05", "build_marts.fct_account_daily", 10, 7
+    )
     assert passed.usable and passed.summary().startswith(
-        "build_marts.fct_account_daily:2026-10-05: all 7 expectations passed on 10 rows")
-    failed = engine.Outcome("registry:registry.accounts", "registry.accounts", 10, 7, failures=[
-        engine.Failure("expect_column_values_to_be_in_set", "platform", 1, "", "platform is not known",
-                       ["account_id=a"])], consequence="nothing was landed", next_step="load the registry again")
+        "build_marts.fct_account_daily:2026-10-05: all 7 expectations passed on 10 rows"
+    )
+    failed = engine.Outcome(
+        "registry:registry.accounts",
+        "registry.accounts",
+        10,
+        7,
+        failures=[
+            engine.Failure(
+                "expect_column_values_to_be_in_set",
+                "platform",
+                1,
+                "",
+                "platform is not known",
+                ["account_id=a"],
+            )
+        ],
+        consequence="nothing was landed",
+        next_step="load the registry again",
+    )
     assert not failed.usable
     assert failed.summary().splitlines() == [
         "registry:registry.accounts: 1 of 7 expectations failed on 10 rows of registry.accounts; nothing was landed.",
         "- expect_column_values_to_be_in_set on platform: 1 row(s) (e.g. account_id=a): platform is not known",
-        ("The rows stay in registry.accounts to look at (results: audit.validation_results where batch_id = "
-         "'registry:registry.accounts'). After the fix, load the registry again.")]
+        (
+            "The rows stay in registry.accounts to look at (results: audit.validation_results where batch_id = "
+            "'registry:registry.accounts'). After the fix, load the registry again."
+        ),
+    ]
 
 
 def test_conclude_raises_the_subjects_error_only_when_unusable():

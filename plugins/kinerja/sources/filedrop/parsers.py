@@ -117,7 +117,9 @@ def _account_days(
 
 
 def _midnight(platform: str, day: date | None) -> datetime | None:
-    return None if day is None else datetime.combine(day, time(), platforms.platform(platform).metric_day_zone)
+    return (
+        None if day is None else datetime.combine(day, time(), platforms.platform(platform).metric_day_zone)
+    )
 
 
 def parse_youtube_totals(table: Table, drop_day: date) -> ParsedFile:
