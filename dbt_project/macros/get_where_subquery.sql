@@ -1,8 +1,9 @@
 {#- A daily build tests only the days it rebuilt, so that its cost does not grow with history.
     A model declares the column of its rebuilt window in
     `meta: {rebuilt_window: {column: metric_date, grain: day}}` (grain `month` for a model of
-    months); each data test of that model then reads the rows of the planned days (or of
-    their months), the days the build audit checks and publish copies (planned_days). A
+    months, `since` for a time of landing or auditing); each data test of that model then
+    reads the rows of the planned days (or of their months, or from the first of them on),
+    the days the build audit checks and publish copies (planned_days). A
     build without planned days (a full build) tests every row. Every row still satisfies the
     contract's constraints, which PostgreSQL checks: the primary key on the grain and not null.
 

@@ -10,7 +10,12 @@
     {%- if not window -%}
         {%- do return('') -%}
     {%- endif -%}
-    {%- if window.get('grain', 'day') == 'month' -%}
+    {%- set grain = window.get('grain', 'day') -%}
+    {%- if grain == 'since' -%}
+        {#- a time of landing or auditing: the rows from the first planned day on -#}
+        {%- do return(window.column ~ " >= date '" ~ days[0] ~ "'") -%}
+    {%- endif -%}
+    {%- if grain == 'month' -%}
         {%- set months = [] -%}
         {%- for day in days -%}
             {%- do months.append(day[:8] ~ '01') -%}

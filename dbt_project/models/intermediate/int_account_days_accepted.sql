@@ -1,4 +1,5 @@
-{{ config(meta={'rebuilt_window': {'column': 'metric_date'}}) }}  {#- the days a daily build tests: macros/get_where_subquery.sql -#}
+{#- the days a daily build tests: macros/get_where_subquery.sql -#}
+{{ config(meta={'rebuilt_window': {'column': 'metric_date'}}) }}
 -- Accepted account-day metrics: rows of batches the audit accepted, minus the rows it quarantined.
 with
 

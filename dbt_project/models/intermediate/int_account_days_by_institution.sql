@@ -1,4 +1,5 @@
-{{ config(meta={'rebuilt_window': {'column': 'metric_date'}}) }}  {#- the days a daily build tests: macros/get_where_subquery.sql -#}
+{#- the days a daily build tests: macros/get_where_subquery.sql -#}
+{{ config(meta={'rebuilt_window': {'column': 'metric_date'}}) }}
 -- Each account-day counted for every institution that the registry says held the account
 -- on that day: a shared account counts for each of its institutions, and after a split
 -- an account's days count for its predecessor up to the split and for its successor after.

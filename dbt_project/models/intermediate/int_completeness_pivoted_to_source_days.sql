@@ -1,4 +1,5 @@
-{{ config(meta={'rebuilt_window': {'column': 'metric_date'}}) }}  {#- the days a daily build tests: macros/get_where_subquery.sql -#}
+{#- the days a daily build tests: macros/get_where_subquery.sql -#}
+{{ config(meta={'rebuilt_window': {'column': 'metric_date'}}) }}
 -- The raw audit's completeness of each source and metric day: per platform, the share of the
 -- registry's active accounts that reported; whether any of it is still provisional; the
 -- institutions without a single reporting account.

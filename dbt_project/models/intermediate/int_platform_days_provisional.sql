@@ -1,4 +1,5 @@
-{{ config(meta={'rebuilt_window': {'column': 'metric_date'}}) }}  {#- the days a daily build tests: macros/get_where_subquery.sql -#}
+{#- the days a daily build tests: macros/get_where_subquery.sql -#}
+{{ config(meta={'rebuilt_window': {'column': 'metric_date'}}) }}
 -- days whose completeness the raw audit still calls provisional: the platform may restate them
 with
 

@@ -1,4 +1,5 @@
-{{ config(meta={'rebuilt_window': {'column': 'as_of_date'}}) }}  {#- the days a daily build tests: macros/get_where_subquery.sql -#}
+{#- the rows a daily build tests: macros/get_where_subquery.sql (from the first planned day on) -#}
+{{ config(meta={'rebuilt_window': {'column': 'as_of_date', 'grain': 'since'}}) }}
 -- Accepted post snapshots: rows of post batches the audit accepted, minus the rows it
 -- quarantined (the same rule as int_account_days_accepted), with each post's metric day.
 with

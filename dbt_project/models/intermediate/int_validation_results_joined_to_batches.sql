@@ -1,4 +1,5 @@
-{{ config(meta={'rebuilt_window': {'column': 'data_day'}}) }}  {#- the days a daily build tests: macros/get_where_subquery.sql -#}
+{#- the days a daily build tests: macros/get_where_subquery.sql -#}
+{{ config(meta={'rebuilt_window': {'column': 'data_day'}}) }}
 -- What the raw audit said of each audited account-day batch: its results, with the batch's
 -- source, data day and status. A superseded batch's rows were replaced by a later one.
 with

@@ -56,7 +56,8 @@ unflagged_parts as (
     left join lateral (
         select flagged_parts.part_class
         from flagged_parts
-        where flagged_parts.part_name = holiday_parts.part_name
+        where
+            flagged_parts.part_name = holiday_parts.part_name
             and flagged_parts.date_day > holiday_parts.date_day
         order by flagged_parts.date_day
         limit 1
@@ -65,9 +66,19 @@ unflagged_parts as (
 ),
 
 classified_parts as (
-    select date_day, part_name, part_class, false as is_inferred from flagged_parts
+    select
+        date_day,
+        part_name,
+        part_class,
+        false as is_inferred
+    from flagged_parts
     union all
-    select date_day, part_name, part_class, true as is_inferred from unflagged_parts
+    select
+        date_day,
+        part_name,
+        part_class,
+        true as is_inferred
+    from unflagged_parts
 ),
 
 holiday_days as (
@@ -124,7 +135,8 @@ final as (
         extract(isodow from days.date_day) in (6, 7) as is_weekend,
         calendar_years.year is not null as has_holiday_calendar,
         -- unknown (null), not false, in years the holiday seed does not cover
-        case when calendar_years.year is not null then coalesce(holiday_days.is_holiday, false) end as is_holiday,
+        case when calendar_years.year is not null then coalesce(holiday_days.is_holiday, false) end
+            as is_holiday,
         case
             when calendar_years.year is not null then coalesce(holiday_days.is_cuti_bersama, false)
         end as is_cuti_bersama,
@@ -132,10 +144,11 @@ final as (
         holiday_days.observance_name,
         coalesce(holiday_days.is_date_tentative, false) as is_date_tentative,
         coalesce(holiday_days.is_holiday_inferred, false) as is_holiday_inferred,
-        case when calendar_years.year is not null then
-            extract(isodow from days.date_day) not in (6, 7)
-            and not coalesce(holiday_days.is_holiday, false)
-            and not coalesce(holiday_days.is_cuti_bersama, false)
+        case
+            when calendar_years.year is not null then
+                extract(isodow from days.date_day) not in (6, 7)
+                and not coalesce(holiday_days.is_holiday, false)
+                and not coalesce(holiday_days.is_cuti_bersama, false)
         end as is_working_day
     from days
     left join holiday_days on days.date_day = holiday_days.date_day

@@ -9,10 +9,12 @@ institutions as (
 
 -- a province's name as it is now, for regional rows
 provinces as (
-    select distinct on (region_code) region_code, institution_name as province_name
+    select distinct on (region_code)
+        region_code,
+        institution_name as province_name
     from institutions
     where peer_group = 'provinsi'
-    order by region_code, valid_from desc
+    order by region_code asc, valid_from desc
 ),
 
 final as (

@@ -10,11 +10,14 @@ regions as (
     select distinct on (region_code) *
     from institutions
     where region_code is not null
-    order by region_code, valid_from desc
+    order by region_code asc, valid_from desc
 ),
 
 provinces as (
-    select region_code, institution_name as province_name from regions
+    select
+        region_code,
+        institution_name as province_name
+    from regions
     where peer_group = 'provinsi'
 ),
 

@@ -44,8 +44,8 @@ one_row_per_account_day as (
     from accepted
     left join precedence on accepted.source_kind = precedence.source_kind
     order by
-        accepted.account_id,
-        accepted.metric_date,
+        accepted.account_id asc,
+        accepted.metric_date asc,
         accepted.has_values desc,
         -- a source missing from the seed comes last (and fails the staging test)
         coalesce(precedence.precedence, 999),
@@ -73,11 +73,14 @@ final as (
         one_row_per_account_day.replies_24h,
         -- interactions: saves count where the platform reports them
         one_row_per_account_day.likes + one_row_per_account_day.comments
-            + one_row_per_account_day.shares + coalesce(one_row_per_account_day.saves, 0) as interactions
+        + one_row_per_account_day.shares + coalesce(one_row_per_account_day.saves, 0) as interactions
     from one_row_per_account_day
     -- only accounts the registry knows; which institution a day counts for is decided
     -- by the registry's periods, downstream (int_account_days_by_institution)
-    where exists (select 1 from accounts where accounts.account_id = one_row_per_account_day.account_id)
+    where exists (
+        select 1 from accounts
+        where accounts.account_id = one_row_per_account_day.account_id
+    )
 )
 
 select * from final

@@ -69,7 +69,8 @@ reported_days as (
         *,
         date_trunc('month', metric_date)::date as month
     from daily
-    where coalesce(followers, posts, views, reach, likes, comments, shares, saves, angry, replies, replies_24h)
+    where
+        coalesce(followers, posts, views, reach, likes, comments, shares, saves, angry, replies, replies_24h)
         is not null
 ),
 
@@ -98,7 +99,7 @@ registered_accounts as (
     inner join accounts
         on institution_months.institution_id = accounts.institution_id
         and accounts.valid_from < institution_months.month + interval '1 month'
-        and (accounts.valid_to is null or accounts.valid_to >= institution_months.month)
+        and (accounts.valid_to is null or institution_months.month <= accounts.valid_to)
 ),
 
 account_totals as (
@@ -155,7 +156,8 @@ final as (
         institution_months.peer_group,
         institution_months.province_code,
         institution_months.province_name,
-        extract(day from institution_months.month + interval '1 month' - interval '1 day')::int as days_in_month,
+        extract(day from institution_months.month + interval '1 month' - interval '1 day')::int
+            as days_in_month,
         coalesce(account_coverage.accounts_registered, 0)::int as accounts_registered,
         coalesce(account_totals.accounts, 0)::int as accounts,
         coalesce(account_totals.platforms, 0)::int as platforms,

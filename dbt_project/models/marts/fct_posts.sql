@@ -74,14 +74,25 @@ accounts as (
 ),
 
 account_days as (
-    select account_id, metric_date, followers from {{ ref('fct_account_daily') }}
+    select
+        account_id,
+        metric_date,
+        followers
+    from {{ ref('fct_account_daily') }}
 ),
 
 -- the post's first observation decides its day when it has no publication time
 first_seen as (
-    select account_id, post_id, min(post_day) as post_day
+    select
+        account_id,
+        post_id,
+        min(post_day) as post_day
     from (
-        select account_id, post_id, post_day from snapshots_to_build
+        select
+            account_id,
+            post_id,
+            post_day
+        from snapshots_to_build
         {% if is_incremental() and days %}
         union all
         select account_id, post_id, post_day from held_days
@@ -97,8 +108,8 @@ latest as (
     from snapshots_to_build
     left join precedence on snapshots_to_build.source_kind = precedence.source_kind
     order by
-        snapshots_to_build.account_id,
-        snapshots_to_build.post_id,
+        snapshots_to_build.account_id asc,
+        snapshots_to_build.post_id asc,
         snapshots_to_build.as_of_date desc,
         coalesce(precedence.precedence, 999),
         snapshots_to_build.batch_landed_at desc,
@@ -147,7 +158,10 @@ final as (
         on with_day.account_id = account_days.account_id
         and with_day.metric_date = account_days.metric_date
     -- only accounts the registry knows, as in fct_account_daily
-    where exists (select 1 from accounts where accounts.account_id = with_day.account_id)
+    where exists (
+        select 1 from accounts
+        where accounts.account_id = with_day.account_id
+    )
 )
 
 select * from final

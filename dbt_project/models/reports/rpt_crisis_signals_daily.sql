@@ -1,4 +1,5 @@
-{#- (account_id, metric_date) is the contract's primary key (rpt_crisis_signals_daily.yml): no unique index here.
+{#- (account_id, metric_date) is the contract's primary key (rpt_crisis_signals_daily.yml):
+    no unique index here.
     A contract allows only append_new_columns or fail: a column added to the model and its contract is appended. -#}
 {{
     config(
@@ -52,13 +53,13 @@ provisional_days as (
 baselines as (
     select
         daily.*,
-        count(comments) over previous_week as baseline_days,
-        avg(comments) over previous_week as comments_baseline_mean,
-        stddev_samp(comments) over previous_week as comments_baseline_stddev,
-        avg(angry) over previous_week as angry_baseline_mean,
-        stddev_samp(angry) over previous_week as angry_baseline_stddev,
-        avg(reply_share_24h) over previous_week as reply_share_baseline_mean,
-        stddev_samp(reply_share_24h) over previous_week as reply_share_baseline_stddev
+        count(daily.comments) over previous_week as baseline_days,
+        avg(daily.comments) over previous_week as comments_baseline_mean,
+        stddev_samp(daily.comments) over previous_week as comments_baseline_stddev,
+        avg(daily.angry) over previous_week as angry_baseline_mean,
+        stddev_samp(daily.angry) over previous_week as angry_baseline_stddev,
+        avg(daily.reply_share_24h) over previous_week as reply_share_baseline_mean,
+        stddev_samp(daily.reply_share_24h) over previous_week as reply_share_baseline_stddev
     from daily
     window previous_week as (
         partition by account_id order by metric_date
@@ -101,12 +102,24 @@ judged as (
 signals as (
     select
         judged.*,
-        case when judgement = 'judged' and comments >= {{ min_volume }}
-            then comments > comments_threshold end as comment_surge,
-        case when judgement = 'judged' and angry >= {{ min_volume }} and angry_baseline_mean is not null
-            then angry > angry_threshold end as anger_surge,
-        case when judgement = 'judged' and comments >= {{ min_volume }} and reply_share_baseline_mean is not null
-            then reply_share_24h < reply_share_threshold end as reply_collapse
+        case
+            when judged.judgement = 'judged' and judged.comments >= {{ min_volume }}
+                then judged.comments > judged.comments_threshold
+        end as comment_surge,
+        case
+            when
+                judged.judgement = 'judged'
+                and judged.angry >= {{ min_volume }}
+                and judged.angry_baseline_mean is not null
+                then judged.angry > judged.angry_threshold
+        end as anger_surge,
+        case
+            when
+                judged.judgement = 'judged'
+                and judged.comments >= {{ min_volume }}
+                and judged.reply_share_baseline_mean is not null
+                then judged.reply_share_24h < judged.reply_share_threshold
+        end as reply_collapse
     from judged
 ),
 
@@ -139,17 +152,20 @@ final as (
             case when anger_surge then 'anger' end,
             case when reply_collapse then 'reply_collapse' end
         ), '') as signals_fired,
-        (comment_surge is true)::int + (anger_surge is true)::int + (reply_collapse is true)::int as signal_count,
+        (comment_surge is true)::int
+        + (anger_surge is true)::int
+        + (reply_collapse is true)::int as signal_count,
         -- one signal alone is a watch (a viral post also draws comments); an alert needs a
         -- second signal to corroborate it
         case
             when judgement <> 'judged' then null
-            else case (comment_surge is true)::int + (anger_surge is true)::int + (reply_collapse is true)::int
-                when 0 then 'normal'
-                when 1 then 'watch'
-                when 2 then 'alert'
-                else 'critical'
-            end
+            else
+                case (comment_surge is true)::int + (anger_surge is true)::int + (reply_collapse is true)::int
+                    when 0 then 'normal'
+                    when 1 then 'watch'
+                    when 2 then 'alert'
+                    else 'critical'
+                end
         end as severity,
         {{ k }}::numeric as crisis_k
     from signals

@@ -1,4 +1,5 @@
-{#- (month, institution_id) is the contract's primary key (rpt_institution_scores_monthly.yml): no unique index here. -#}
+{#- (month, institution_id) is the contract's primary key (rpt_institution_scores_monthly.yml):
+    no unique index here. -#}
 {{
     config(
         indexes=[
@@ -92,7 +93,9 @@ weight_variants as (
         varied.component as varied_component,
         shift.points,
         weights.component,
-        greatest(weights.weight + case when weights.component = varied.component then shift.points else 0 end, 0)
+        greatest(
+            weights.weight + case when weights.component = varied.component then shift.points else 0 end, 0
+        )
             as weight
     from weights as varied
     cross join (values (-10), (10)) as shift (points)
@@ -106,12 +109,18 @@ variant_scores as (
         components.peer_group,
         weight_variants.varied_component,
         weight_variants.points,
-        round(({{ ikms_weighted_mean('components.score', 'weight_variants.weight', 'method.aggregation') }})::numeric, 2)
+        round(
+            (
+                {{ ikms_weighted_mean('components.score', 'weight_variants.weight', 'method.aggregation') }}
+            )::numeric,
+            2
+        )
             as ikms
     from components
     inner join weight_variants on components.component = weight_variants.component
     cross join method
-    group by components.period_start, components.institution_id, components.peer_group,
+    group by
+        components.period_start, components.institution_id, components.peer_group,
         weight_variants.varied_component, weight_variants.points, method.aggregation
 ),
 
@@ -127,7 +136,11 @@ variant_ranks as (
 ),
 
 rank_ranges as (
-    select month, institution_id, min(variant_rank) as best_rank, max(variant_rank) as worst_rank
+    select
+        month,
+        institution_id,
+        min(variant_rank) as best_rank,
+        max(variant_rank) as worst_rank
     from variant_ranks
     group by month, institution_id
 ),
@@ -167,12 +180,14 @@ ranked as (
     select
         *,
         -- ties (equal rounded IKMS) share a rank; the ineligible get none
-        case when ikms is not null then
-            rank() over (partition by month, peer_group, (ikms is null) order by ikms desc)
+        case
+            when ikms is not null then
+                rank() over (partition by month, peer_group, (ikms is null) order by ikms desc)
         end as rank_in_peer_group,
         count(ikms) over (partition by month, peer_group) as peer_group_size,
-        case when ikms is not null then
-            rank() over (partition by month, (ikms is null) order by ikms desc)
+        case
+            when ikms is not null then
+                rank() over (partition by month, (ikms is null) order by ikms desc)
         end as rank_national,
         count(ikms) over (partition by month) as national_size
     from scored
@@ -186,13 +201,15 @@ graded as (
         grade_bands.label as grade_label
     from ranked
     inner join grade_bands on ranked.ikms >= grade_bands.min_ikms
-    order by ranked.month, ranked.institution_id, grade_bands.min_ikms desc
+    order by ranked.month asc, ranked.institution_id asc, grade_bands.min_ikms desc
 ),
 
 -- a definition change between last month's start and this month's end, on a platform the
 -- institution used, makes the rank movement "not comparable"
 broken_comparisons as (
-    select distinct ranked.month, ranked.institution_id
+    select distinct
+        ranked.month,
+        ranked.institution_id
     from ranked
     inner join definition_breaks
         on definition_breaks.platform = any(ranked.platforms)

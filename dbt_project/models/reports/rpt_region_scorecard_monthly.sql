@@ -1,4 +1,5 @@
-{#- (month, province_code) is the contract's primary key (rpt_region_scorecard_monthly.yml): no unique index here. -#}
+{#- (month, province_code) is the contract's primary key (rpt_region_scorecard_monthly.yml):
+    no unique index here. -#}
 {{
     config(
         indexes=[
@@ -41,7 +42,7 @@ provinces as (
     from scores
     where peer_group = 'provinsi'
     -- a province has one government; should a split leave two, the ranked one speaks for it
-    order by month, province_code, ikms desc nulls last, institution_id
+    order by month asc, province_code asc, ikms desc nulls last, institution_id asc
 ),
 
 regencies_and_cities as (
@@ -53,8 +54,12 @@ regencies_and_cities as (
 ordered as (
     select
         *,
-        row_number() over (partition by month, province_code order by ikms desc, institution_id) as from_best,
-        row_number() over (partition by month, province_code order by ikms asc, institution_id) as from_worst
+        row_number()
+            over (partition by month, province_code order by ikms desc, institution_id asc)
+            as from_best,
+        row_number()
+            over (partition by month, province_code order by ikms asc, institution_id asc)
+            as from_worst
     from regencies_and_cities
     where is_eligible
 ),

@@ -1,4 +1,5 @@
-{{ config(meta={'rebuilt_window': {'column': 'validated_at'}}) }}  {#- the rows a daily build tests: macros/get_where_subquery.sql -#}
+{#- the rows a daily build tests: macros/get_where_subquery.sql (from the first planned day on) -#}
+{{ config(meta={'rebuilt_window': {'column': 'validated_at', 'grain': 'since'}}) }}
 with
 
 validation_results as (

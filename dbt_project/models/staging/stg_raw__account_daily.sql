@@ -1,4 +1,5 @@
-{{ config(meta={'rebuilt_window': {'column': 'metric_date'}}) }}  {#- the days a daily build tests: macros/get_where_subquery.sql -#}
+{#- the days a daily build tests: macros/get_where_subquery.sql -#}
+{{ config(meta={'rebuilt_window': {'column': 'metric_date'}}) }}
 with
 
 account_daily as (
@@ -28,7 +29,10 @@ final as (
         replies_24h,
         no_value,
         -- a row of "no value" only (a failed pull, a day not yet published) reports nothing
-        num_nonnulls(followers, posts, views, reach, likes, comments, shares, saves, angry, replies, replies_24h) > 0
+        num_nonnulls(
+            followers, posts, views, reach, likes, comments, shares, saves, angry, replies, replies_24h
+        )
+        > 0
             as has_values
     from account_daily
 )

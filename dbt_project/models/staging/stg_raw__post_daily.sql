@@ -1,4 +1,5 @@
-{{ config(meta={'rebuilt_window': {'column': 'as_of_date'}}) }}  {#- the days a daily build tests: macros/get_where_subquery.sql -#}
+{#- the rows a daily build tests: macros/get_where_subquery.sql (from the first planned day on) -#}
+{{ config(meta={'rebuilt_window': {'column': 'as_of_date', 'grain': 'since'}}) }}
 with
 
 post_daily as (

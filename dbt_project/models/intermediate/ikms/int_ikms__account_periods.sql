@@ -13,7 +13,10 @@ institutions as (
 ),
 
 regions as (
-    select institution_id, population from {{ ref('dim_regions') }}
+    select
+        institution_id,
+        population
+    from {{ ref('dim_regions') }}
     where institution_id is not null
 ),
 
@@ -55,17 +58,20 @@ account_periods as (
         sum(comments) as comments,
         sum(replies) as replies,
         sum(replies_24h) as replies_24h,
-        (array_agg(followers order by metric_date) filter (where followers is not null))[1] as followers_first,
-        (array_agg(followers order by metric_date desc) filter (where followers is not null))[1] as followers_last,
+        (array_agg(followers order by metric_date) filter (where followers is not null))[1]
+            as followers_first,
+        (array_agg(followers order by metric_date desc) filter (where followers is not null))[1]
+            as followers_last,
         max(metric_date) filter (where followers is not null)
-            - min(metric_date) filter (where followers is not null) as days_between_follower_counts
+        - min(metric_date) filter (where followers is not null) as days_between_follower_counts
     from days_by_period
     group by methodology_version, period, period_start, account_id, institution_id, platform
 ),
 
 -- the institution's version valid at the end of the period (or when it ended)
 institution_versions as (
-    select distinct on (account_periods.methodology_version, account_periods.period_start,
+    select distinct on (
+        account_periods.methodology_version, account_periods.period_start,
         account_periods.account_id, account_periods.institution_id)
         account_periods.methodology_version,
         account_periods.period_start,
@@ -75,10 +81,11 @@ institution_versions as (
     from account_periods
     inner join institutions
         on account_periods.institution_id = institutions.institution_id
-        and institutions.valid_from <= account_periods.period_end
-        and (institutions.valid_to is null or institutions.valid_to >= account_periods.period_start)
-    order by account_periods.methodology_version, account_periods.period_start,
-        account_periods.account_id, account_periods.institution_id, institutions.valid_from desc
+        and account_periods.period_end >= institutions.valid_from
+        and (institutions.valid_to is null or account_periods.period_start <= institutions.valid_to)
+    order by
+        account_periods.methodology_version asc, account_periods.period_start asc,
+        account_periods.account_id asc, account_periods.institution_id asc, institutions.valid_from desc
 ),
 
 final as (
@@ -94,10 +101,10 @@ final as (
         account_periods.days_reported,
         -- coverage is judged against the whole period, not the days that happened to report
         account_periods.days_reported::numeric
-            / (account_periods.period_end - account_periods.period_start + 1) as coverage,
+        / (account_periods.period_end - account_periods.period_start + 1) as coverage,
         account_periods.days_reported::numeric
-            / (account_periods.period_end - account_periods.period_start + 1)
-            >= account_periods.min_coverage as is_covered,
+        / (account_periods.period_end - account_periods.period_start + 1)
+        >= account_periods.min_coverage as is_covered,
         -- how much the account counts in its institution's score
         case account_periods.account_weighting
             when 'followers' then greatest(coalesce(account_periods.avg_followers, 0), 1)
@@ -115,7 +122,8 @@ final as (
         -- the feature catalogue: a method picks its features by these names (seed ikms_features);
         -- double precision, because scores compare them and nothing is summed from them
         account_periods.followers_last::float8 as followers,
-        (account_periods.followers_last * 1000.0 / nullif(regions.population, 0))::float8 as followers_per_1000_residents,
+        (account_periods.followers_last * 1000.0 / nullif(regions.population, 0))::float8
+            as followers_per_1000_residents,
         -- weekly compound growth between the first and the last follower count of the period
         (power(
             account_periods.followers_last::numeric / nullif(account_periods.followers_first, 0),
@@ -125,11 +133,15 @@ final as (
         (account_periods.posts::numeric / account_periods.days_reported)::float8 as posts_per_day,
         (account_periods.posts * 7.0 / account_periods.days_reported)::float8 as posts_per_week,
         (account_periods.posting_days::numeric / account_periods.days_reported)::float8 as posting_day_share,
-        (account_periods.interactions::numeric / nullif(account_periods.posts, 0))::float8 as engagement_per_post,
-        (account_periods.interactions::numeric / nullif(account_periods.posts, 0)
-            / nullif(account_periods.avg_followers, 0))::float8 as engagement_rate_per_post,
+        (account_periods.interactions::numeric / nullif(account_periods.posts, 0))::float8
+            as engagement_per_post,
+        (
+            account_periods.interactions::numeric / nullif(account_periods.posts, 0)
+            / nullif(account_periods.avg_followers, 0)
+        )::float8 as engagement_rate_per_post,
         (account_periods.replies::numeric / nullif(account_periods.comments, 0))::float8 as response_rate,
-        (account_periods.replies_24h::numeric / nullif(account_periods.comments, 0))::float8 as replies_within_24h_share
+        (account_periods.replies_24h::numeric / nullif(account_periods.comments, 0))::float8
+            as replies_within_24h_share
     from account_periods
     inner join institution_versions
         on account_periods.methodology_version = institution_versions.methodology_version

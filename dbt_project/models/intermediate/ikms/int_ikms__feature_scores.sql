@@ -36,8 +36,9 @@ feature_values as (
         catalogue.feature,
         catalogue.value
     from account_periods
-    cross join lateral (
-        values
+    cross join
+        lateral (
+            values
             ('followers', account_periods.followers),
             ('followers_per_1000_residents', account_periods.followers_per_1000_residents),
             ('weekly_follower_growth', account_periods.weekly_follower_growth),
@@ -49,7 +50,7 @@ feature_values as (
             ('engagement_rate_per_post', account_periods.engagement_rate_per_post),
             ('response_rate', account_periods.response_rate),
             ('replies_within_24h_share', account_periods.replies_within_24h_share)
-    ) as catalogue (feature, value)
+        ) as catalogue (feature, value)
     where catalogue.value is not null
 ),
 
@@ -61,10 +62,14 @@ configured as (
         methods.normalisation,
         -- engagement rates fall as audiences grow: some methods compare like with like
         case
-            when features.normalise_within = 'follower_band' then coalesce(follower_bands.follower_band, 'tanpa data')
+            when
+                features.normalise_within = 'follower_band'
+                then coalesce(follower_bands.follower_band, 'tanpa data')
             else 'semua'
         end as comparison_band,
-        case when features.direction = 'lower_is_better' then -feature_values.value else feature_values.value end
+        case
+            when features.direction = 'lower_is_better' then -feature_values.value else feature_values.value
+        end
             as oriented_value
     from feature_values
     inner join features
@@ -73,7 +78,10 @@ configured as (
     inner join methods on feature_values.methodology_version = methods.methodology_version
     left join follower_bands
         on feature_values.avg_followers >= follower_bands.min_followers
-        and (follower_bands.below_followers is null or feature_values.avg_followers < follower_bands.below_followers)
+        and (
+            follower_bands.below_followers is null
+            or feature_values.avg_followers < follower_bands.below_followers
+        )
 ),
 
 with_comparison_group as (
@@ -96,10 +104,11 @@ scored as (
         *,
         -- share of the best: negative values score 0; a group where nobody did anything scores 0
         case
-            when direction = 'lower_is_better' then
-                case when value <= 0 then 100 else 100 * greatest(group_min, 0) / value end
-            else
-                case when group_max > 0 then 100 * greatest(value, 0) / group_max else 0 end
+            when direction = 'lower_is_better'
+                then
+                    case when value <= 0 then 100 else 100 * greatest(group_min, 0) / value end
+            when group_max > 0 then 100 * greatest(value, 0) / group_max
+            else 0
         end as share_of_best
     from with_comparison_group
 ),
@@ -126,7 +135,9 @@ final as (
                 case
                     -- no spread: min-max is undefined, everyone scores as a share of the best
                     when group_max = group_min then share_of_best
-                    when direction = 'lower_is_better' then 100 * (group_max - value) / (group_max - group_min)
+                    when
+                        direction = 'lower_is_better'
+                        then 100 * (group_max - value) / (group_max - group_min)
                     else 100 * (value - group_min) / (group_max - group_min)
                 end
         end)::float8 as score

@@ -16,7 +16,11 @@ methods as (
 ),
 
 total_weights as (
-    select methodology_version, sum(weight) as total_weight from weights group by methodology_version
+    select
+        methodology_version,
+        sum(weight) as total_weight
+    from weights
+    group by methodology_version
 ),
 
 final as (
@@ -25,7 +29,8 @@ final as (
         components.period_start,
         components.institution_id,
         components.peer_group,
-        ({{ ikms_weighted_mean('components.score', 'weights.weight', 'methods.aggregation') }})::float8 as ikms,
+        ({{ ikms_weighted_mean('components.score', 'weights.weight', 'methods.aggregation') }})::float8
+            as ikms,
         count(*) as components_scored,
         -- the share of the method's total weight that could be computed
         (sum(weights.weight) / min(total_weights.total_weight))::float8 as weight_available
@@ -35,7 +40,8 @@ final as (
         and components.component = weights.component
     inner join methods on components.methodology_version = methods.methodology_version
     inner join total_weights on components.methodology_version = total_weights.methodology_version
-    group by components.methodology_version, components.period_start, components.institution_id,
+    group by
+        components.methodology_version, components.period_start, components.institution_id,
         components.peer_group, methods.aggregation
 )
 
