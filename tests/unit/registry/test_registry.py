@@ -27,7 +27,7 @@ from kinerja.registry.load import (
 )
 
 SHIPPED = Path(config.PROJECT_ROOT) / "plugins" / "kinerja" / "registry" / "data"
-SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "registry_small"
+SMALL = Path(__file__).resolve().parents[2] / "fixtures" / "registry_small"
 
 # The curated central list (see data/PROVENANCE.md): change these with the list.
 KEMENTERIAN = 48  # the Kabinet Merah Putih (Keppres 133/P Tahun 2024, Perpres 139 Tahun 2024)

@@ -1,7 +1,7 @@
 """The dbt macro metric_day_of takes each platform's zone from the platforms seed, and writes none itself.
 
 That it maps timestamps as kinerja.platforms does is checked against a warehouse in
-tests/integration/test_dbt_build.py (test_the_metric_day_of_a_timestamp_is_the_seeds_in_sql_and_python).
+tests/integration/models/test_dbt_build.py (test_the_metric_day_of_a_timestamp_is_the_seeds_in_sql_and_python).
 """
 
 from __future__ import annotations

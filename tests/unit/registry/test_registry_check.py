@@ -18,7 +18,7 @@ from kinerja.registry import Problem, RegistryError, check_registry, read_accoun
 from kinerja.registry.load import load_registry
 
 SHIPPED = Path(config.PROJECT_ROOT) / "plugins" / "kinerja" / "registry" / "data"
-SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "registry_small"
+SMALL = Path(__file__).resolve().parents[2] / "fixtures" / "registry_small"
 
 REGIONS = "regions_kepmendagri2025.csv"
 CENTRAL = "central_institutions.csv"
