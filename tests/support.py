@@ -4,6 +4,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL_REGISTRY = REPO / "tests" / "fixtures" / "registry_small"
+# The dbt command of kinerja_daily's task group: the daily models, not the reference dimensions.
+DAILY_BUILD = ("build", "--select", "tag:daily", "--exclude", "tag:reference")
 
 
 def daily_vars(data_day, trailing_days: int | None = None) -> str:

@@ -4,23 +4,14 @@
 with
 
 account_days as (
-    select * from {{ ref('stg_raw__account_daily') }}
-),
-
-accepted_batches as (
-    select * from {{ ref('int_batches_accepted') }}
-    where raw_table = 'raw.account_daily'
-),
-
-quarantined_rows as (
-    select * from {{ ref('int_batch_rows_quarantined') }}
+    {{ accepted_rows_of(ref('stg_raw__account_daily'), 'raw.account_daily') }}
 ),
 
 final as (
     select
         account_days.batch_id,
         account_days.row_number,
-        accepted_batches.first_landed_at as batch_landed_at,
+        account_days.batch_landed_at,
         account_days.source,
         account_days.source_kind,
         account_days.platform,
@@ -40,11 +31,6 @@ final as (
         account_days.no_value,
         account_days.has_values
     from account_days
-    inner join accepted_batches on account_days.batch_id = accepted_batches.batch_id
-    left join quarantined_rows
-        on account_days.batch_id = quarantined_rows.batch_id
-        and account_days.row_number = quarantined_rows.row_number
-    where quarantined_rows.batch_id is null
 )
 
 select * from final

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 import psycopg
 
-from kinerja import config, platforms
+from kinerja import platforms
 from kinerja.quality import engine
 from kinerja.sources import CANONICAL_FIELDS, METRIC_FIELDS
 
@@ -70,13 +70,7 @@ def audit_batch(conn: psycopg.Connection, batch_id: str, suites_dir: Path | None
         raise ValueError(f"batch {batch_id} is not in raw.batch_ledger: land it first")
     source, data_day = ledger
     landed = _read_landed(conn, batch_id)
-    window = config.audit_window_days(source)
-    parameters = {
-        "registry_account_ids": engine.registry_account_ids(conn),
-        "data_day": data_day,
-        "window_start": data_day - timedelta(days=window),
-        "window_days": window,
-    }
+    parameters = engine.batch_parameters(conn, source, data_day)
     names = _institution_names(conn, data_day)
     validation = engine.Validation(batch_id)
     outcome = engine.Outcome(
@@ -95,7 +89,7 @@ def audit_batch(conn: psycopg.Connection, batch_id: str, suites_dir: Path | None
     outcome.data_docs_url = validation.build_docs(RAW_SUITE)
     engine.store(conn, outcome)
     outcome.institutions_without_data = _judge_completeness(
-        conn, batch_id, source, data_day, landed, window, names
+        conn, batch_id, source, data_day, landed, parameters["window_days"], names
     )
     if outcome.usable and outcome.institutions_without_data:
         conn.execute(

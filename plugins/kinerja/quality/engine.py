@@ -25,7 +25,7 @@ import os
 import string
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -112,6 +112,17 @@ def read_rows(conn: psycopg.Connection, query: str, params: dict | list) -> pd.D
 def registry_account_ids(conn: psycopg.Connection) -> list[str]:
     """Every account id the registry knows: the value set of the suites' account checks."""
     return [row[0] for row in conn.execute("select distinct account_id from registry.accounts order by 1")]
+
+
+def batch_parameters(conn: psycopg.Connection, source: str, data_day: date) -> dict:
+    """What every raw batch's suite is given: the registry's accounts and the days the batch may carry."""
+    window = config.audit_window_days(source)
+    return {
+        "registry_account_ids": registry_account_ids(conn),
+        "data_day": data_day,
+        "window_start": data_day - timedelta(days=window),
+        "window_days": window,
+    }
 
 
 # --- validating ---------------------------------------------------------------------------

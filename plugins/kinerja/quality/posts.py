@@ -14,12 +14,11 @@ accepted. A batch with more than half of its rows failing is rejected as a whole
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 import pandas as pd
 import psycopg
 
-from kinerja import config, platforms
+from kinerja import platforms
 from kinerja.quality import engine
 from kinerja.quality.account_days import BatchRejected
 from kinerja.sources.base import POST_METRIC_FIELDS
@@ -64,14 +63,7 @@ def audit_post_batch(conn: psycopg.Connection, batch_id: str) -> engine.Outcome:
     source, data_day, landed_day = ledger
     spec = engine.load_suite_spec(POST_SUITE)
     frame = _read_posts(conn, batch_id)
-    window = config.audit_window_days(source)
-    parameters = {
-        "registry_account_ids": engine.registry_account_ids(conn),
-        "data_day": data_day,
-        "window_start": data_day - timedelta(days=window),
-        "window_days": window,
-        "landed_day": max(landed_day, data_day),
-    }
+    parameters = engine.batch_parameters(conn, source, data_day) | {"landed_day": max(landed_day, data_day)}
     validation = engine.Validation(batch_id)
     outcome = engine.Outcome(
         batch_id, "post batch", len(frame), raw_table="raw.post_daily", run_id=validation.run_name

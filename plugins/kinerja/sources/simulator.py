@@ -54,6 +54,7 @@ from kinerja import platforms
 from kinerja.registry.history import accounts_on
 from kinerja.sources import KEY_FIELDS, METRIC_FIELDS
 from kinerja.sources.base import (
+    ACCOUNT_LEVELS,
     Harvest,
     NoValue,
     SourceProblem,
@@ -94,18 +95,8 @@ RESTATING_PLATFORMS = frozenset({"facebook", "instagram", "youtube"})
 # subscriberCount): a pull of an earlier day gives it as NOT_OBSERVED, and landing keeps the
 # value the day's own pull observed. Meta serves a daily follower series.
 LEVEL_NOW_PLATFORMS = frozenset({"x", "tiktok", "youtube"})
-# Metrics that are lower in a provisional pull; followers (a level) are not restated.
-RESTATED_METRICS = (
-    "views",
-    "reach",
-    "likes",
-    "comments",
-    "shares",
-    "saves",
-    "angry",
-    "replies",
-    "replies_24h",
-)
+# Metrics that are lower in a provisional pull; the levels (followers, posts) are not restated.
+RESTATED_METRICS = tuple(metric for metric in METRIC_FIELDS if metric not in ACCOUNT_LEVELS)
 # Facebook insights exist only for Pages with 100+ likes (followers stand in for likes here).
 FACEBOOK_INSIGHTS_THRESHOLD = 100
 FACEBOOK_INSIGHTS = ("views", "reach")

@@ -27,7 +27,7 @@ from kinerja.sources.base import NoValue, account_day_record
 from kinerja.sources.simulator import Realities
 from kinerja.warehouse import connect, ensure_database
 from kinerja.warehouse.fingerprint import table_fingerprint
-from support import SMALL_REGISTRY, daily_vars
+from support import DAILY_BUILD, SMALL_REGISTRY, daily_vars
 
 pytestmark = pytest.mark.integration
 
@@ -105,11 +105,7 @@ def _daily_build(params, data_day):
     """What kinerja_daily's dbt task group and publish task do for `data_day`."""
     _dbt(
         params,
-        "build",
-        "--select",
-        "tag:daily",
-        "--exclude",
-        "tag:reference",
+        *DAILY_BUILD,
         "--vars",
         daily_vars(data_day, TRAILING_DAYS),
     )

@@ -12,6 +12,7 @@ from kinerja import landing, publish
 from kinerja.quality import account_days as quality
 from kinerja.sources import METRIC_FIELDS, simulator
 from kinerja.sources.base import NoValue, account_day_record
+from support import DAILY_BUILD
 
 pytestmark = pytest.mark.integration
 
@@ -120,11 +121,7 @@ def _planned_daily_run(warehouse, day: date) -> tuple[dict, list[str]]:
     daily_vars = json.dumps({"days_to_build": day_plan["days_to_build"]})
     result = dbt.run_dbt(
         warehouse,
-        "build",
-        "--select",
-        "tag:daily",
-        "--exclude",
-        "tag:reference",
+        *DAILY_BUILD,
         "--vars",
         daily_vars,
         check=False,

@@ -15,7 +15,7 @@ from kinerja import dbt_commands as dbt
 from kinerja.orchestration import runner
 from kinerja.tasks import registry as registry_tasks
 from kinerja.tasks import sources
-from support import REPO, daily_vars
+from support import DAILY_BUILD, REPO, daily_vars
 
 pytestmark = pytest.mark.integration
 
@@ -211,11 +211,7 @@ def test_a_file_dropped_in_the_inbox_reaches_the_marts_as_filedrop(fresh_pipelin
     sources.land_simulated_day(FIRST_DAY)
     dbt.run_dbt(
         params,
-        "build",
-        "--select",
-        "tag:daily",
-        "--exclude",
-        "tag:reference",
+        *DAILY_BUILD,
         "--vars",
         daily_vars(FIRST_DAY),
     )
