@@ -41,7 +41,7 @@ from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from kinerja import config
-from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, TIMEZONE, data_day_of
+from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, DAILY_SCHEDULE, TIMEZONE, data_day_of
 from kinerja.orchestration.dbt_groups import dbt_task_group
 
 # dbt receives the plan's days from the plan_days task (rendered when its task runs)
@@ -52,7 +52,7 @@ ACCOUNT_DAILY = Asset(name="kinerja_fct_account_daily", uri="kinerja://marts/fct
 
 @dag(
     dag_id="kinerja_daily",
-    schedule=CronDataIntervalTimetable("0 6 * * *", timezone=TIMEZONE),
+    schedule=CronDataIntervalTimetable(DAILY_SCHEDULE, timezone=TIMEZONE),
     **DAG_DEFAULTS,
     tags=["kinerja", "daily", "landing"],
     doc_md=__doc__,

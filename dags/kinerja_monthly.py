@@ -35,7 +35,7 @@ from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from kinerja import config
-from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, TIMEZONE, month_of
+from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, MONTHLY_SCHEDULE, TIMEZONE, month_of
 from kinerja.orchestration.dbt_groups import dbt_task_group
 
 SCORECARDS = Asset(name="kinerja_scorecards_monthly", uri="kinerja://scorecards/monthly")
@@ -43,7 +43,7 @@ SCORECARDS = Asset(name="kinerja_scorecards_monthly", uri="kinerja://scorecards/
 
 @dag(
     dag_id="kinerja_monthly",
-    schedule=CronDataIntervalTimetable("0 8 1 * *", timezone=TIMEZONE),
+    schedule=CronDataIntervalTimetable(MONTHLY_SCHEDULE, timezone=TIMEZONE),
     **DAG_DEFAULTS,
     tags=["kinerja", "monthly", "scorecards"],
     doc_md=__doc__,

@@ -149,9 +149,15 @@ def bi_role() -> str | None:
     return os.environ.get(BI_ROLE_ENV) or None
 
 
-# Days before the data day that each daily build rebuilds (late and restated data) and
-# then publishes: the DAG passes it to dbt as the var trailing_days, so both always agree.
+# Days before the data day that each daily run rebuilds (late and restated data) and then
+# publishes, besides the days of batches landed late: kinerja.landing.plan plans them once.
 TRAILING_DAYS = 3
+
+# The hours (WIB) at which the daily and monthly schedules fire: the run of data day D starts
+# at D+1 06:00, after the day has ended everywhere in Indonesia; the monthly run of a month
+# on the 1st of the next at 08:00. The DAGs' schedules, `make run` and the watchdog read them.
+DAILY_RUN_HOUR = 6
+MONTHLY_RUN_HOUR = 8
 
 
 def api_trailing_days() -> int:

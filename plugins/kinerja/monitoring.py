@@ -29,8 +29,6 @@ from kinerja import config, platforms
 
 log = logging.getLogger(__name__)
 
-# kinerja_daily's schedule: the run of data day D starts at D+1 06:00 WIB.
-DAILY_RUN_HOUR = 6
 # Hours a daily run may take before its day counts as missing.
 GRACE_HOURS = 6
 # The days judged: the last day that should have landed and the ones before it.
@@ -62,7 +60,7 @@ class PlatformLanding:
 def expected_day(now: datetime) -> date:
     """The newest metric day that should have landed by `now`."""
     local = now.astimezone(ZoneInfo(config.DEFAULT_TIMEZONE))
-    return (local - timedelta(hours=DAILY_RUN_HOUR + GRACE_HOURS)).date() - timedelta(days=1)
+    return (local - timedelta(hours=config.DAILY_RUN_HOUR + GRACE_HOURS)).date() - timedelta(days=1)
 
 
 def expected_platforms() -> tuple[str, ...]:

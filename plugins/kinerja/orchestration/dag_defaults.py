@@ -30,8 +30,9 @@ DAG_DEFAULTS = {
     "default_args": DEFAULT_ARGS,
 }
 
-# The Jinja expression of a run's data day (the start of its data interval, in WIB).
-DATA_DAY_TEMPLATE = "{{ data_interval_start.in_timezone('Asia/Jakarta').strftime('%Y-%m-%d') }}"
+# The schedules: cron in WIB (TIMEZONE), at the hours config owns.
+DAILY_SCHEDULE = f"0 {config.DAILY_RUN_HOUR} * * *"
+MONTHLY_SCHEDULE = f"0 {config.MONTHLY_RUN_HOUR} 1 * *"
 
 # dbt builds never run concurrently: they would collide on the same tables.
 DBT_POOL = "dbt"

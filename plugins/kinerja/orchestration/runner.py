@@ -23,10 +23,6 @@ log = logging.getLogger(__name__)
 
 DAILY_DAG = "kinerja_daily"
 MONTHLY_DAG = "kinerja_monthly"
-# The hours at which the daily and monthly schedules fire (WIB): a manual run at that
-# hour gets the data interval that ends then, i.e. the day or month before.
-DAILY_HOUR = 6
-MONTHLY_HOUR = 8
 
 
 class DagRunFailed(RuntimeError):
@@ -113,10 +109,11 @@ def tz_datetime(day: date, hour: int) -> datetime:
 
 
 def run_daily(days: list[date], on_day_done: Callable[[date], None] | None = None) -> None:
-    """One kinerja_daily run per day, in order."""
+    """One kinerja_daily run per day, in order: each at the hour its schedule fires
+    (config.DAILY_RUN_HOUR) on the day after, which gives it the data interval of that day."""
     dag = _dag(DAILY_DAG)
     for day in days:
-        _run(dag, tz_datetime(day + timedelta(days=1), DAILY_HOUR))
+        _run(dag, tz_datetime(day + timedelta(days=1), config.DAILY_RUN_HOUR))
         if on_day_done:
             on_day_done(day)
 
@@ -124,7 +121,7 @@ def run_daily(days: list[date], on_day_done: Callable[[date], None] | None = Non
 def run_monthly(month: date) -> None:
     """The kinerja_monthly run of `month` (first day of the month)."""
     next_month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    _run(_dag(MONTHLY_DAG), tz_datetime(next_month, MONTHLY_HOUR))
+    _run(_dag(MONTHLY_DAG), tz_datetime(next_month, config.MONTHLY_RUN_HOUR))
 
 
 def days_of_month(month: date) -> list[date]:

@@ -137,6 +137,7 @@ class Validation:
     """One audit's GX context: validates frames against suites; its pages join the one Data Docs site."""
 
     def __init__(self, audit_id: str, docs_root: Path | None = None):
+        # GX reads its analytics switch when imported: a government system phones nowhere
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
         import great_expectations as gx
         from great_expectations.data_context.types.base import (

@@ -191,7 +191,7 @@ def _forget_runs(days: list[date]) -> None:
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
 
-    logical = [runner.tz_datetime(day + timedelta(days=1), runner.DAILY_HOUR) for day in days]
+    logical = [runner.tz_datetime(day + timedelta(days=1), config.DAILY_RUN_HOUR) for day in days]
     with create_session() as session:
         session.query(DagRun).filter(
             DagRun.dag_id == "kinerja_daily", DagRun.logical_date.in_(logical)
@@ -221,7 +221,7 @@ def test_a_file_dropped_in_the_inbox_reaches_the_marts_as_filedrop(fresh_pipelin
     shutil.copy(REPO / "tests" / "fixtures" / "exports" / EXPORT, folder / EXPORT)
     os.utime(folder / EXPORT, (WRITTEN.timestamp(), WRITTEN.timestamp()))
 
-    run = dag.test(logical_date=runner.tz_datetime(DATA_DAY + timedelta(days=1), runner.DAILY_HOUR))
+    run = dag.test(logical_date=runner.tz_datetime(DATA_DAY + timedelta(days=1), config.DAILY_RUN_HOUR))
 
     assert run.state == "success", [(ti.task_id, ti.state) for ti in run.get_task_instances()]
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
