@@ -2,11 +2,10 @@
     daily buckets, as the seed platforms gives it (metric_day_zone; Python reads the same
     seed through kinerja.platforms). A platform the seed does not list has no metric day (null).
 
-    A correlated lookup rather than a join, so that any expression can use it. Its cost,
-    measured on PostgreSQL 16 with a million timestamps: about 0.8 microseconds a row more than a
-    hard-coded `case` (1.3 s against 0.5 s); the daily path computes it for the few days of
-    post snapshots it reads only. The seed's columns are renamed inside, so that an
-    unqualified `platform` argument still names the caller's column.
+    A correlated lookup rather than a join, so that any expression can use it; it costs a
+    little more per row than a hard-coded `case` (docs/architecture.md, "The dbt layers").
+    The seed's columns are renamed inside, so that an unqualified `platform` argument still
+    names the caller's column.
 
     platform: SQL for the platform's name; moment: SQL for a timestamptz. -#}
 {% macro metric_day_of(platform, moment) %}

@@ -29,9 +29,9 @@ from kinerja import config
 log = logging.getLogger(__name__)
 
 SITE_NAME = "kinerja"
-# The index lists the newest this many validations: building it reads and renders each one
-# (about 3.5 ms apiece, bench/data_docs_site.py), and every audit rebuilds it. Older pages
-# stay reachable from their task logs until the retention removes them.
+# The index lists the newest this many validations: building it reads and renders each one,
+# and every audit rebuilds it (bench/data_docs_site.py). Older pages stay reachable from
+# their task logs until the retention removes them.
 INDEX_LIMIT = 500
 
 
