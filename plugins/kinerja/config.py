@@ -341,8 +341,7 @@ DBT_PROFILE_VARIABLES = {
 
 # No JIT in dbt's sessions. A daily build's queries are short, and where the planner
 # overestimates one (a range bounded by a value it cannot see before running), LLVM compiles
-# for seconds: 2.6 s against 0.1 s for fct_account_daily over 3 years of history
-# (bench/warehouse_history.py). libpq reads PGOPTIONS.
+# for longer than the query runs (docs/architecture.md). libpq reads PGOPTIONS.
 DBT_SESSION_OPTIONS = "-c jit=off"
 
 
