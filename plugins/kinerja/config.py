@@ -74,10 +74,9 @@ def task_retries() -> int:
     return int(os.environ.get("KINERJA_TASK_RETRIES", "2"))
 
 
-# The sources the daily DAG can land, and the platforms the API source harvests.
+# The sources the daily DAG can land.
 SOURCES = ("simulator", "filedrop", "api")
 DEFAULT_SOURCES = ("simulator", "filedrop")  # api is opt-in: it needs tokens and the network
-API_PLATFORMS = ("facebook", "instagram", "x", "youtube", "tiktok")
 
 
 def _names_from_env(name: str, default: tuple[str, ...], known: tuple[str, ...]) -> tuple[str, ...]:
@@ -100,8 +99,11 @@ def sources() -> tuple[str, ...]:
 
 
 def api_platforms() -> tuple[str, ...]:
-    """The platforms the API source harvests (`KINERJA_API_PLATFORMS`, default all five)."""
-    return _names_from_env("KINERJA_API_PLATFORMS", API_PLATFORMS, API_PLATFORMS)
+    """The platforms the API source harvests (`KINERJA_API_PLATFORMS`, default every platform)."""
+    from kinerja import platforms  # the platforms seed; platforms reads its path from here
+
+    covered = platforms.names()
+    return _names_from_env("KINERJA_API_PLATFORMS", covered, covered)
 
 
 def api_base_url(platform: str) -> str | None:

@@ -5,7 +5,7 @@ file and writes nothing. For each, in this order:
 
 1. its bytes are archived as received under `<archive>/<institution_id>/<sha256 prefix>__<name>`
    (the same bytes under the same name are archived once): nothing is lost, whatever follows;
-2. in one transaction its rows land as batches of source "filedrop" (`land_file_records`),
+2. in one transaction its rows land as batches of source "filedrop" (`land_file_records` below),
    the file is recorded in raw.filedrop_files and its held rows in raw.filedrop_quarantine
    (tables in warehouse/ddl_filedrop.sql); a duplicate only counts one more drop;
 3. after the commit, the file is settled in the inbox: removed, or moved to `_rejected/`.
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psycopg
 
-from kinerja.landing.harvest import land_file_records
+from kinerja.landing import batches
 from kinerja.sources.filedrop.dropped import DroppedFile, FileEntry, failed, gone
 from kinerja.sources.filedrop.inbox import SOURCE
 from kinerja.sources.filedrop.parsed import RowProblem
@@ -186,3 +186,21 @@ def quarantine_rows(
                 for p in problems
             ],
         )
+
+
+def land_file_records(
+    conn: psycopg.Connection, source: str, days: list[dict], posts: list[dict]
+) -> list[str]:
+    """Land a file's account days and posts, each as one batch of the latest day it carries; the batch ids.
+
+    Their audit follows with kinerja.landing.harvest.audit_pending, after every file of the inbox
+    has landed.
+    """
+    batch_ids = []
+    if days:
+        batch_ids.append(batches.land_batch(conn, source, max(r["metric_date"] for r in days), days).batch_id)
+    if posts:
+        batch_ids.append(
+            batches.land_posts(conn, source, max(r["as_of_date"] for r in posts), posts).batch_id
+        )
+    return batch_ids

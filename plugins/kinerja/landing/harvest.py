@@ -26,17 +26,16 @@ log = logging.getLogger(__name__)
 AUDITS = {"raw.account_daily": audit_batch, "raw.post_daily": audit_post_batch}
 
 
-def audit_all(conn: psycopg.Connection, batch_ids: Iterable[str], audit) -> tuple[list[dict], list[str]]:
-    """Audit each batch of one raw table with `audit` (one of AUDITS); (outcome per batch, sentences of
-    the rejected ones). Each audit commits its own records, whatever its outcome."""
-    outcomes, rejected = [], []
+def audit_all(conn: psycopg.Connection, batch_ids: Iterable[str], audit) -> list[dict]:
+    """Audit each batch of one raw table with `audit` (one of AUDITS); the outcome per batch.
+    Each audit commits its own records, whatever its outcome."""
+    outcomes = []
     for batch_id in batch_ids:
         try:
             result = audit(conn, batch_id)
         except BatchRejected as rejection:
             log.error("%s", rejection)
             outcomes.append({"batch_id": batch_id, "status": "rejected", "reason": str(rejection)})
-            rejected.append(str(rejection))
             continue
         log.info(result.summary())
         outcomes.append(
@@ -47,7 +46,12 @@ def audit_all(conn: psycopg.Connection, batch_ids: Iterable[str], audit) -> tupl
                 "rows_rejected": result.rows_rejected,
             }
         )
-    return outcomes, rejected
+    return outcomes
+
+
+def rejections(outcomes: Iterable[dict]) -> list[str]:
+    """Why each rejected batch of these audit outcomes was rejected."""
+    return [outcome["reason"] for outcome in outcomes if outcome["status"] == "rejected"]
 
 
 def pending_batches(conn: psycopg.Connection, source_prefix: str) -> dict[str, list[str]]:
@@ -70,25 +74,25 @@ def pending_batches(conn: psycopg.Connection, source_prefix: str) -> dict[str, l
     return pending
 
 
-def audit_pending(conn: psycopg.Connection, source_prefix: str) -> tuple[list[str], list[dict], list[str]]:
+def audit_pending(conn: psycopg.Connection, source_prefix: str) -> list[dict]:
     """Audit every batch of a source still waiting for its audit (this run's, and any a failed
-    earlier attempt left) that still holds rows; (batch ids, outcome per batch, rejected sentences)."""
-    pending = pending_batches(conn, source_prefix)
-    outcomes, rejected = [], []
-    for table, batch_ids in pending.items():
-        audited, failed = audit_all(conn, batch_ids, AUDITS[table])
+    earlier attempt left) that still holds rows; the outcome per batch."""
+    outcomes = []
+    for table, batch_ids in pending_batches(conn, source_prefix).items():
+        outcomes += audit_all(conn, batch_ids, AUDITS[table])
         conn.commit()
-        outcomes, rejected = outcomes + audited, rejected + failed
-    return sorted({b for ids in pending.values() for b in ids}), outcomes, rejected
+    return outcomes
 
 
 def land_harvest(
-    conn: psycopg.Connection, source: str, platform: str | None, name: str, data_day: date, harvest: Harvest
+    conn: psycopg.Connection, source: str, platform: str | None, data_day: date, harvest: Harvest
 ) -> dict:
-    """Archive, record and land one harvest under the source name `name`, then audit its batches.
+    """Archive, record and land one harvest, then audit its batches.
 
-    `source` and `platform` file its problems (a source without platforms records none).
+    The batches land under `source`, or `source:platform` for a source harvested per platform
+    (`api:facebook`); such a source files its problems per platform, one without platforms has none.
     """
+    name = source if platform is None else f"{source}:{platform}"
     archived = payloads.archive_payloads(conn, data_day, harvest.payloads)  # first: nothing is lost
     if platform is not None:
         payloads.record_problems(conn, data_day, source, platform, harvest.problems)
@@ -98,11 +102,10 @@ def land_harvest(
     if harvest.posts:
         landed["raw.post_daily"] = batches.land_posts(conn, name, data_day, harvest.posts).batch_id
     conn.commit()
-    audits, rejected = [], []
+    audits = []
     for table, batch_id in landed.items():
-        outcomes, failed = audit_all(conn, [batch_id], AUDITS[table])
+        audits += audit_all(conn, [batch_id], AUDITS[table])
         conn.commit()
-        audits, rejected = audits + outcomes, rejected + failed
     return {
         "batch_ids": list(landed.values()),
         "accounts_landed": sorted({record["account_id"] for record in harvest.account_days}),
@@ -110,22 +113,4 @@ def land_harvest(
         "posts": len(harvest.posts),
         "payloads": archived,
         "audits": audits,
-        "rejected": rejected,
     }
-
-
-def land_file_records(
-    conn: psycopg.Connection, source: str, days: list[dict], posts: list[dict]
-) -> list[str]:
-    """Land a file's account days and posts, each as one batch of the latest day it carries; the batch ids.
-
-    Their audit follows with `audit_pending`, after every file of the inbox has landed.
-    """
-    batch_ids = []
-    if days:
-        batch_ids.append(batches.land_batch(conn, source, max(r["metric_date"] for r in days), days).batch_id)
-    if posts:
-        batch_ids.append(
-            batches.land_posts(conn, source, max(r["as_of_date"] for r in posts), posts).batch_id
-        )
-    return batch_ids

@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from kinerja import config
-from kinerja.landing.harvest import audit_pending, land_harvest
+from kinerja.landing.harvest import audit_pending, land_harvest, rejections
 from kinerja.registry.history import accounts_on
 from kinerja.registry.load import read_accounts
 from kinerja.sources import simulator
@@ -54,7 +54,7 @@ def land_simulated_day(
         posts=[post for post in pulled.posts if post["as_of_date"] == data_day],
     )
     with connect(ensure_warehouse()) as conn:
-        outcome = land_harvest(conn, simulator.SOURCE, None, simulator.SOURCE, data_day, harvest)
+        outcome = land_harvest(conn, simulator.SOURCE, None, data_day, harvest)
     log.info(
         "landed %d account days and %d post snapshots for %s as batches %s",
         outcome["account_days"],
@@ -62,8 +62,8 @@ def land_simulated_day(
         data_day,
         ", ".join(outcome["batch_ids"]),
     )
-    if outcome["rejected"]:
-        raise SourceFailed("the simulator's batch was rejected: " + "; ".join(outcome["rejected"]))
+    if rejected := rejections(outcome["audits"]):
+        raise SourceFailed("the simulator's batch was rejected: " + "; ".join(rejected))
     return {"data_day": data_day.isoformat(), "batch_ids": outcome["batch_ids"], "audits": outcome["audits"]}
 
 
@@ -98,14 +98,16 @@ def land_file_drops(data_day: date, today: date | None = None, registry_dir: Pat
             """,
             [started],
         ).fetchall()
-        pending, audited, rejected = audit_pending(conn, FILEDROP)
+        audited = audit_pending(conn, FILEDROP)
     for message in report.messages:
         log.info("file drop: %s", message)
     if not report.messages:
         log.info("file drop: no new files in %s", inbox)
-    for sentence in rejected:
+    for sentence in rejections(audited):
         log.error("file drop: %s; the file's rows stay out of the marts, see raw.batch_ledger", sentence)
-    batch_ids = sorted({b for *_, ids in files for b in ids or []} | set(pending))
+    batch_ids = sorted(
+        {b for *_, ids in files for b in ids or []} | {outcome["batch_id"] for outcome in audited}
+    )
     return {
         "data_day": data_day.isoformat(),
         "files_landed": report.counts.get("landed", 0),
@@ -160,7 +162,7 @@ def land_api(
                 log.info("%s: no registry account on %s; nothing to harvest", platform, data_day)
                 continue
             harvest = _harvest(api, platform, data_day, mine, trailing, client_options or {})
-            outcome = land_harvest(conn, API_SOURCE, platform, f"{API_SOURCE}:{platform}", data_day, harvest)
+            outcome = land_harvest(conn, API_SOURCE, platform, data_day, harvest)
             summary["platforms"][platform] = outcome
             summary["batch_ids"] += outcome["batch_ids"]
             summary["problems"] += [p.message for p in harvest.problems]
@@ -172,7 +174,7 @@ def land_api(
                     f"{platform}: none of its {len(mine)} account(s) delivered for {data_day} "
                     f"({len(harvest.problems)} problem(s), see raw.source_problems)"
                 )
-            failures += [f"{platform}: {sentence}" for sentence in outcome.pop("rejected")]
+            failures += [f"{platform}: {sentence}" for sentence in rejections(outcome["audits"])]
             log.info(
                 "%s: %d of %d account(s) landed, %d post record(s), %d problem(s), %d new payload(s) archived",
                 platform,
