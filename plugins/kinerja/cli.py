@@ -120,14 +120,15 @@ def _pipeline(log_name: str):
 
 
 def _run_range(terminal: Console, params, days: list[date]) -> None:
-    """One kinerja_daily history run of `days`, with a progress bar of the days landed and the task running."""
+    """One kinerja_daily history run of `days`, with a progress bar of the days audited, the days
+    landed and the task running."""
     from kinerja.orchestration import runner
 
     with Progress(
         TextColumn("[bold]kinerja_daily[/]"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("days landed · {task.description}"),
+        TextColumn("days audited · {task.description}"),
         TimeElapsedColumn(),
         console=terminal,
     ) as progress:

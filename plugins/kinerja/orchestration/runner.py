@@ -130,8 +130,10 @@ def run_range(first_day: date, last_day: date) -> None:
 
 @dataclass(frozen=True)
 class RangeProgress:
-    days_landed: int  # days of the range whose simulator batches were audited during the run
+    days_landed: int  # days of the range with an account-day batch landed during the run
+    days_audited: int  # ... and audited
     running: str | None  # the task running now
+    finished: bool = False
 
 
 @contextmanager
@@ -152,7 +154,7 @@ def watching_range(
 
         def watch() -> None:
             while not stop.wait(every):
-                report(RangeProgress(_days_landed(conn, first_day, last_day, started), _running_task()))
+                report(RangeProgress(*_days_done(conn, first_day, last_day, started), _running_task()))
 
         watcher = threading.Thread(target=watch, name="kinerja-progress", daemon=True)
         watcher.start()
@@ -161,19 +163,22 @@ def watching_range(
         finally:
             stop.set()
             watcher.join()
-            report(RangeProgress(_days_landed(conn, first_day, last_day, started), None))
+            report(RangeProgress(*_days_done(conn, first_day, last_day, started), None, finished=True))
 
 
-def _days_landed(conn, first_day: date, last_day: date, since: datetime) -> int:
+def _days_done(conn, first_day: date, last_day: date, since: datetime) -> tuple[int, int]:
+    """Days of the range landed, and audited, since `since`."""
     if conn.execute("select to_regclass('raw.batch_ledger')").fetchone()[0] is None:
-        return 0  # a new warehouse: the run's first task creates the tables
+        return 0, 0  # a new warehouse: the run's first task creates the tables
     return conn.execute(
         """
-        select count(distinct data_day) from raw.batch_ledger
-        where raw_table = 'raw.account_daily' and data_day between %s and %s and audited_at >= %s
+        select count(distinct data_day) filter (where landed_at >= %(since)s),
+               count(distinct data_day) filter (where audited_at >= %(since)s)
+        from raw.batch_ledger
+        where raw_table = 'raw.account_daily' and data_day between %(first)s and %(last)s
         """,
-        [first_day, last_day, since],
-    ).fetchone()[0]
+        {"first": first_day, "last": last_day, "since": since},
+    ).fetchone()
 
 
 def _running_task() -> str | None:
