@@ -33,15 +33,15 @@ def main() -> None:
     home = args.home or Path(tempfile.mkdtemp(prefix="kinerja-bench-history-"))
     os.environ["KINERJA_HOME"] = str(home)
     os.environ["KINERJA_DBT_TARGET_PATH"] = str(home / "dbt_target")
-    from airflow.models.dagrun import DagRun
-
     from kinerja import config
     from kinerja.orchestration import runner
     from kinerja.warehouse import connect, embedded, ensure_warehouse
 
     try:
         params = ensure_warehouse()
-        runner.prepare(params)
+        runner.prepare(params)  # before anything imports Airflow: it reads its settings at import
+        from airflow.models.dagrun import DagRun
+
         load = os.getloadavg()
         started = time.perf_counter()
         runner.run_range(args.first, args.last)

@@ -132,32 +132,25 @@ def _land_in_processes(shares: list[list[date]], registry_dir: Path | None) -> l
     import json
     import subprocess
     import sys
+    from concurrent.futures import ThreadPoolExecutor
 
     extra = ["--registry-dir", str(registry_dir)] if registry_dir else []
     workers = [
-        (
-            share,
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "kinerja.tasks.land_days",
-                    *extra,
-                    *(day.isoformat() for day in share),
-                ],
-                stdout=subprocess.PIPE,
-                text=True,
-            ),
+        subprocess.Popen(
+            [sys.executable, "-m", "kinerja.tasks.land_days", *extra, *(day.isoformat() for day in share)],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for share in shares
     ]
+    # every pipe read at once: a worker whose pipe is full would wait for this process
+    with ThreadPoolExecutor(len(workers)) as readers:
+        outputs = list(readers.map(lambda worker: worker.communicate()[0], workers))
     outcomes = []
-    for share, worker in workers:
-        reported = [json.loads(line) for line in worker.stdout if line.strip()]
-        worker.wait()
-        outcomes += reported
+    for share, worker, output in zip(shares, workers, outputs, strict=True):
+        reported = [json.loads(line) for line in output.splitlines() if line.strip()]
         missing = sorted({day.isoformat() for day in share} - {outcome["data_day"] for outcome in reported})
-        outcomes += [
+        outcomes += reported + [
             {
                 "data_day": day,
                 "failure": f"{day}: its landing process ended with exit code {worker.returncode}",

@@ -26,6 +26,7 @@ RECORDS_OF_THE_RUNS = {"audit.validation_results"}
 @pytest.fixture
 def warehouses(airflow_pipeline, server, monkeypatch):
     """A function pointing the DAGs' tasks and dbt at a new warehouse of this test's own."""
+    monkeypatch.setenv("KINERJA_LANDING_WORKERS", "2")  # the days land in parallel processes
     made = []
 
     def fresh():
@@ -89,3 +90,16 @@ def test_a_history_run_leaves_the_warehouse_the_daily_runs_of_its_days_leave(war
     assert ledger == (2 * len(DAYS), 0)  # account days and posts of each day, all published
     assert {table for table in by_day if by_day[table] != at_once.get(table)} == set()
     assert by_day.keys() == at_once.keys()
+
+
+def test_every_day_of_a_range_is_tried_and_the_failures_are_named(warehouse, monkeypatch, tmp_path):
+    from kinerja.tasks.sources import SourceFailed, land_simulated_days
+
+    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", warehouse.conninfo())
+    monkeypatch.setenv("KINERJA_LANDING_WORKERS", "2")
+    with pytest.raises(SourceFailed) as failed:
+        land_simulated_days(DAYS, registry_dir=tmp_path / "no-registry")
+    message = str(failed.value)
+    assert message.startswith(f"{len(DAYS)} of {len(DAYS)} day(s) failed")
+    assert all(f"{day}: RegistryError" in message for day in DAYS)
+    assert "accounts.csv: file not found" in message
