@@ -1,7 +1,10 @@
 """
-### kinerja_daily: land, audit and model one metric day
+### kinerja_daily: land, audit and model one metric day, or a range of days (history)
 
-Each run is about one **data day** (the start of its data interval, WIB):
+Each scheduled run is about one **data day** (the start of its data interval, WIB). A run
+triggered with the params `first_day` and `last_day` lands that range instead (a history
+run, a backfill): the same tasks, each day landed as its own daily run would land it, then
+built, audited and published once.
 
 1. `sync_registry`: load the registry files (institutions, official accounts), then
    `audit_registry`: the Great Expectations suites `registry_institutions` and
@@ -11,20 +14,22 @@ Each run is about one **data day** (the start of its data interval, WIB):
    its rows (COPY, idempotent, recorded in `raw.batch_ledger`) and audits every batch with
    Great Expectations (`raw_account_daily`, `raw_post_daily`); failing rows go to
    `raw.quarantine` with their reason:
-   - `land_simulator`: every account's simulated metrics of the day and its posts.
-     Fails only when a batch as a whole is unusable.
+   - `land_simulator`: every account's simulated metrics of each day and its posts (the
+     days of a range in parallel processes, `KINERJA_LANDING_WORKERS`). Fails only when a
+     batch as a whole is unusable.
    - `land_filedrop`: every new file of the file drop inbox, archived, landed as
      source `filedrop` and audited (`raw.filedrop_files` says what became of each file;
      rejected files go to `_rejected/` with a note). A bad file never fails the task.
-   - `land_api`: every platform's accounts through the platform APIs (opt-in), with a
-     trailing window; landed as `api:<platform>` and audited. Problems go to
-     `raw.source_problems`; fails only when a platform delivered for none of its accounts.
-3. `plan_days`: the days this run covers, planned once: the data day, its trailing days
+   - `land_api`: every platform's accounts through the platform APIs (opt-in), each day
+     with a trailing window, in order; landed as `api:<platform>` and audited. Problems go
+     to `raw.source_problems`; fails only when a platform delivered for none of its accounts.
+3. `plan_days`: the days this run covers, planned once: the days landed, their trailing days
    (late and restated rows) and the days of every batch audited since it was last published
    (a file dropped for an old day). The plan goes to dbt, the build audit and publish.
-4. `dbt_daily`: staging, intermediate and marts (`tag:daily`) for the planned days; the
-   reference dimensions (`tag:reference`: calendar, platforms) are left to the monthly run.
-   They are built in `build_marts`, where dbt's tests check the planned days.
+4. `dbt_build`: one `dbt build` of staging, intermediate and marts (`tag:daily`) for the
+   planned days, models and their tests; the reference dimensions (`tag:reference`:
+   calendar, platforms) are left to the monthly run. Built in `build_marts`. Every node's
+   result is in the task log and in `ops.dbt_node_results`.
 5. `audit_build`: the Great Expectations suite `build_fct_account_daily` on the planned days
    (grain unique, counts not negative, accounts in the registry, no day after today); every
    result goes to `audit.validation_results`, Data Docs are linked from the log. A failure
@@ -34,15 +39,22 @@ Each run is about one **data day** (the start of its data interval, WIB):
    leaves what users see as it was), records the plan's batches as published and announces
    the asset `fct_account_daily` for the data day.
 
-Re-running a day, twice or concurrently, leaves the warehouse the same.
+Re-running a day or a range, twice or concurrently, leaves the warehouse the same; a range
+run leaves it as the daily runs of its days would.
 """
 
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from kinerja import config
-from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, DAILY_SCHEDULE, TIMEZONE, data_day_of
-from kinerja.orchestration.dbt_groups import dbt_task_group
+from kinerja.orchestration.dag_defaults import (
+    DAG_DEFAULTS,
+    DAILY_SCHEDULE,
+    TIMEZONE,
+    days_of_run,
+    range_params,
+)
+from kinerja.orchestration.dbt_build import dbt_build_task
 
 # dbt receives the plan's days from the plan_days task (rendered when its task runs)
 DAYS_TO_BUILD_TEMPLATE = "{{ ti.xcom_pull(task_ids='plan_days')['days_to_build'] }}"
@@ -55,6 +67,7 @@ ACCOUNT_DAILY = Asset(name="kinerja_fct_account_daily", uri="kinerja://marts/fct
     schedule=CronDataIntervalTimetable(DAILY_SCHEDULE, timezone=TIMEZONE),
     **DAG_DEFAULTS,
     tags=["kinerja", "daily", "landing"],
+    params=range_params(),
     doc_md=__doc__,
 )
 def kinerja_daily():
@@ -71,28 +84,28 @@ def kinerja_daily():
         return audit_registry()
 
     @task
-    def land_simulator(data_interval_start=None) -> dict:
-        from kinerja.tasks.sources import land_simulated_day
+    def land_simulator(data_interval_start=None, params=None) -> dict:
+        from kinerja.tasks.sources import land_simulated_days
 
-        return land_simulated_day(data_day_of(data_interval_start))
+        return land_simulated_days(days_of_run(data_interval_start, params))
 
     @task
-    def land_filedrop(data_interval_start=None) -> dict:
+    def land_filedrop(data_interval_start=None, params=None) -> dict:
         from kinerja.tasks.sources import land_file_drops
 
-        return land_file_drops(data_day_of(data_interval_start))
+        return land_file_drops(max(days_of_run(data_interval_start, params)))
 
     @task
-    def land_api(data_interval_start=None) -> dict:
-        from kinerja.tasks.sources import land_api
+    def land_api(data_interval_start=None, params=None) -> dict:
+        from kinerja.tasks.sources import land_api_days
 
-        return land_api(data_day_of(data_interval_start))
+        return land_api_days(days_of_run(data_interval_start, params))
 
     @task
-    def plan_days(data_interval_start=None) -> dict:
+    def plan_days(data_interval_start=None, params=None) -> dict:
         from kinerja.tasks.plan import plan_days
 
-        return plan_days(data_day_of(data_interval_start))
+        return plan_days(days_of_run(data_interval_start, params))
 
     @task
     def audit_build(day_plan: dict) -> dict:
@@ -121,15 +134,15 @@ def kinerja_daily():
         first.append(land_api())
         last.append(first[-1])
     # the reference dimensions (calendar, platforms) change rarely: the monthly run builds them
-    dbt_daily = dbt_task_group(
-        "dbt_daily",
+    dbt_build = dbt_build_task(
+        "dbt_build",
         select=["tag:daily"],
         exclude=["tag:reference"],
         dbt_vars={"days_to_build": DAYS_TO_BUILD_TEMPLATE},
     )
     day_plan = plan_days()
     sync_registry() >> audit_registry() >> first
-    last >> day_plan >> dbt_daily >> audit_build(day_plan) >> publish(day_plan)
+    last >> day_plan >> dbt_build >> audit_build(day_plan) >> publish(day_plan)
 
 
 kinerja_daily()

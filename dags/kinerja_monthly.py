@@ -6,10 +6,11 @@ Each run is about one **month** (its data interval, WIB):
 0. `wait_for_data_cut_off`: waits (deferred, no worker held) until the month's data
    cut-off, `TRAILING_DAYS` days after the month ends, when the daily runs have rebuilt
    the month's last day for the last time (Meta restates for up to 48 hours).
-1. `dbt_monthly`: the reference dimensions and their seeds (`tag:reference`: calendar,
-   platforms, metric definition changes), the methodology seed and the reports
-   (`tag:monthly`), among them
-   `rpt_institution_scores_monthly` (IKMS, components, rank in the peer group).
+1. `dbt_build`: one `dbt build` of the reference dimensions and their seeds
+   (`tag:reference`: calendar, platforms, metric definition changes), the methodology seed
+   and the reports (`tag:monthly`), among them `rpt_institution_scores_monthly` (IKMS,
+   components, rank in the peer group); every node's result is in the task log and in
+   `ops.dbt_node_results`.
 2. `audit_build`: the Great Expectations suite `build_rpt_institution_scores_monthly` on
    the scores in `build_reports` (one row per institution and month, IKMS and components
    within 0-100, ranks within the peer group and null exactly for "Data tidak cukup",
@@ -36,7 +37,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from kinerja import config
 from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, MONTHLY_SCHEDULE, TIMEZONE, month_of
-from kinerja.orchestration.dbt_groups import dbt_task_group
+from kinerja.orchestration.dbt_build import dbt_build_task
 
 SCORECARDS = Asset(name="kinerja_scorecards_monthly", uri="kinerja://scorecards/monthly")
 
@@ -77,8 +78,8 @@ def kinerja_monthly():
     cut_off = TimeDeltaSensor(
         task_id="wait_for_data_cut_off", delta=timedelta(days=config.TRAILING_DAYS), deferrable=True
     )
-    dbt_monthly = dbt_task_group("dbt_monthly", select=["tag:monthly", "tag:reference"])
-    cut_off >> dbt_monthly >> audit_build() >> publish() >> issue_scores() >> render_scorecards()
+    dbt_build = dbt_build_task("dbt_build", select=["tag:monthly", "tag:reference"])
+    cut_off >> dbt_build >> audit_build() >> publish() >> issue_scores() >> render_scorecards()
 
 
 kinerja_monthly()

@@ -51,44 +51,65 @@ def _month(value: str | None) -> date:
 def run(
     month: str = typer.Option(None, help="Month to run, YYYY-MM (default: the last complete month)."),
 ) -> None:
-    """Run the daily DAG for every day of a month, then the monthly DAG, through Airflow."""
+    """Land every day of a month in one history run of the daily DAG, then the monthly DAG, through Airflow."""
     from kinerja.orchestration import runner
-    from kinerja.warehouse import ensure_warehouse
 
     chosen = _month(month)
     days = runner.days_of_month(chosen)
-    log_path = config.local_dir() / "logs" / f"run-{chosen:%Y-%m}.log"
+    with _pipeline(f"run-{chosen:%Y-%m}") as (terminal, params, started):
+        terminal.print(f"Kinerja: {chosen:%Y-%m} ({len(days)} days) in one history run, then the monthly run")
+        _run_range(terminal, params, days)
+        with terminal.status(f"kinerja_monthly for {chosen:%Y-%m}: scores and scorecards..."):
+            runner.run_monthly(chosen)
+        _report(terminal, params, chosen, time.monotonic() - started)
+
+
+@app.command()
+def history(
+    first_day: Annotated[str, typer.Argument(help="The first day to land, YYYY-MM-DD.")],
+    last_day: Annotated[str, typer.Argument(help="The last day to land, YYYY-MM-DD.")],
+) -> None:
+    """Land a range of days (a backfill) in one run of the daily DAG, built, audited and published once."""
+    from kinerja.landing.plan import days_between
+
+    try:
+        days = days_between(_date(first_day), _date(last_day))
+    except ValueError as wrong:
+        raise typer.BadParameter(str(wrong)) from None
+    with _pipeline(f"history-{days[0]}-{days[-1]}") as (terminal, params, started):
+        _run_range(terminal, params, days)
+        terminal.print(
+            f"Landed, built and published {days[0]}..{days[-1]} in {time.monotonic() - started:,.0f} s."
+        )
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a day: write it as YYYY-MM-DD, e.g. 2026-10-01") from None
+
+
+@contextmanager
+def _pipeline(log_name: str):
+    """The warehouse and Airflow ready, this process's output in a log file; yields the terminal,
+    the warehouse and the start time. A failure is told on the terminal and exits 1."""
+    from kinerja.orchestration import runner
+    from kinerja.warehouse import ensure_warehouse
+
+    log_path = config.local_dir() / "logs" / f"{log_name}.log"
     started = time.monotonic()
     # Airflow, dbt and the tasks write their logs to the log file; the terminal shows progress.
     with _output_to(log_path) as terminal:
-        terminal.print(f"Kinerja: daily runs for {chosen:%Y-%m} ({len(days)} days), then the monthly run")
         terminal.print(f"  logs of every task: {log_path}")
         try:
+            embedded = config.warehouse_url() is None  # before prepare(), which sets it for the tasks
             with terminal.status("Starting the warehouse and preparing Airflow's metadata database..."):
                 params = ensure_warehouse()
                 runner.prepare(params)
-            where = "embedded PostgreSQL under .local/" if config.warehouse_url() is None else params.host
+            where = f"embedded PostgreSQL under {config.local_dir()}" if embedded else params.host
             terminal.print(f"[green]✓[/] warehouse ready ({where}); Airflow metadata database migrated")
-            with Progress(
-                TextColumn("[bold]kinerja_daily[/]"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.description}"),
-                TimeElapsedColumn(),
-                console=terminal,
-            ) as progress:
-                task = progress.add_task("", total=len(days))
-
-                def day_done(day: date) -> None:
-                    progress.update(task, advance=1, description=f"{day} done")
-                    if not terminal.is_terminal:  # a log file gets one line per day instead of a bar
-                        terminal.print(
-                            f"kinerja_daily {day} done ({progress.tasks[0].completed}/{len(days)})"
-                        )
-
-                runner.run_daily(days, on_day_done=day_done)
-            with terminal.status(f"kinerja_monthly for {chosen:%Y-%m}: scores and scorecards..."):
-                runner.run_monthly(chosen)
+            yield terminal, params, started
         except Exception as failure:  # noqa: BLE001 - the terminal must say what broke; the log keeps the traceback
             traceback.print_exc()
             terminal.print(f"[red]✗ {type(failure).__name__}: {failure}[/]", highlight=False)
@@ -96,7 +117,34 @@ def run(
                 terminal.print("  Check KINERJA_WAREHOUSE_URL, or unset it to use the embedded server.")
             terminal.print(f"  The full story is in {log_path}.")
             raise typer.Exit(1) from None
-        _report(terminal, params, chosen, time.monotonic() - started)
+
+
+def _run_range(terminal: Console, params, days: list[date]) -> None:
+    """One kinerja_daily history run of `days`, with a progress bar of the days audited, the days
+    landed and the task running."""
+    from kinerja.orchestration import runner
+
+    with Progress(
+        TextColumn("[bold]kinerja_daily[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days audited · {task.description}"),
+        TimeElapsedColumn(),
+        console=terminal,
+    ) as progress:
+        bar = progress.add_task("starting", total=len(days))
+        told: list[str | None] = []
+
+        def show(now: runner.RangeProgress) -> None:
+            progress.update(bar, completed=now.days_landed, description=now.running or "")
+            if not terminal.is_terminal and now.running not in told:  # a log file: one line per task
+                told.append(now.running)
+                terminal.print(
+                    f"kinerja_daily: {now.days_landed}/{len(days)} days landed, {now.running or 'done'}"
+                )
+
+        with runner.watching_range(params, days[0], days[-1], show):
+            runner.run_range(days[0], days[-1])
 
 
 @contextmanager

@@ -53,6 +53,11 @@ def dbt_target_dir() -> Path:
     return _path_from_env("KINERJA_DBT_TARGET_PATH", dbt_project_dir() / "target")
 
 
+def cosmos_cache_dir() -> Path:
+    """Where Cosmos keeps dbt's partial-parse file between dbt tasks."""
+    return local_dir() / "cosmos-cache"
+
+
 def dbt_manifest_path() -> Path:
     return dbt_target_dir() / "manifest.json"
 
@@ -67,6 +72,16 @@ def scorecards_dir() -> Path:
 
 def dags_dir() -> Path:
     return PROJECT_ROOT / "dags"
+
+
+def landing_workers() -> int:
+    """How many days of a history run land at once (`KINERJA_LANDING_WORKERS`, default: one per CPU)."""
+    value = os.environ.get("KINERJA_LANDING_WORKERS", "").strip()
+    if not value:
+        return os.cpu_count() or 1
+    if not value.isdigit() or int(value) < 1:
+        raise SettingError(f"KINERJA_LANDING_WORKERS={value!r}: give a whole number of processes, 1 or more")
+    return int(value)
 
 
 def task_retries() -> int:
@@ -432,7 +447,7 @@ def airflow_environment(metadata_url: str, home: Path | None = None) -> dict[str
         # Cosmos keeps dbt's partial-parse file between tasks: only the first dbt task of a
         # run parses the whole project (measured: bench/RESULTS.md)
         "AIRFLOW__COSMOS__ENABLE_CACHE": "True",
-        "AIRFLOW__COSMOS__CACHE_DIR": str(local_dir() / "cosmos-cache"),
+        "AIRFLOW__COSMOS__CACHE_DIR": str(cosmos_cache_dir()),
         "AIRFLOW__COSMOS__PROPAGATE_LOGS": "False",
     }
 

@@ -85,9 +85,15 @@ def audit_pending(conn: psycopg.Connection, source_prefix: str) -> list[dict]:
 
 
 def land_harvest(
-    conn: psycopg.Connection, source: str, platform: str | None, data_day: date, harvest: Harvest
+    conn: psycopg.Connection,
+    source: str,
+    platform: str | None,
+    data_day: date,
+    harvest: Harvest,
+    audit: bool = True,
 ) -> dict:
-    """Archive, record and land one harvest, then audit its batches.
+    """Archive, record and land one harvest, then audit its batches (unless `audit` is false:
+    the caller then audits `batches` itself, in the order of their days; see `audit_landed`).
 
     The batches land under `source`, or `source:platform` for a source harvested per platform
     (`api:facebook`); such a source files its problems per platform, one without platforms has none.
@@ -102,15 +108,26 @@ def land_harvest(
     if harvest.posts:
         landed["raw.post_daily"] = batches.land_posts(conn, name, data_day, harvest.posts).batch_id
     conn.commit()
-    audits = []
-    for table, batch_id in landed.items():
-        audits += audit_all(conn, [batch_id], AUDITS[table])
-        conn.commit()
     return {
+        "batches": landed,
         "batch_ids": list(landed.values()),
         "accounts_landed": sorted({record["account_id"] for record in harvest.account_days}),
         "account_days": len(harvest.account_days),
         "posts": len(harvest.posts),
         "payloads": archived,
-        "audits": audits,
+        "audits": audit_landed(conn, landed) if audit else [],
     }
+
+
+def audit_landed(conn: psycopg.Connection, landed: dict[str, str]) -> list[dict]:
+    """Audit the batches one harvest landed (raw table -> batch id), account days first.
+
+    An audit reads what earlier audits accepted (the last follower count, the usual coverage,
+    the provisional days it judges again): the batches of several days are audited in the
+    order of their days, as the daily runs would.
+    """
+    audits = []
+    for table, batch_id in landed.items():
+        audits += audit_all(conn, [batch_id], AUDITS[table])
+        conn.commit()
+    return audits

@@ -3,6 +3,8 @@
 A daily run rebuilds, tests, audits and publishes the same days: its data day and the
 trailing days before it (late and restated rows), and every day of the batches audited since
 they were last published (a file dropped for a day months back, a batch whose publish failed).
+A history run lands a range of days at once; its plan is the range with the trailing days
+before its first day, and the same batches due: the rule is the same, the window wider.
 This module is the one owner of that rule. The plan goes forward as a value: to dbt as the
 var `days_to_build` (what the incremental models rebuild and what their tests read), to the
 build audit and to publish, which records the plan's batches as published.
@@ -30,11 +32,16 @@ FACT_POSTS = "marts.fct_posts"
 class DayPlan:
     """The days one daily run covers and the batches that brought the days beyond its window."""
 
-    data_day: date
+    data_day: date  # the last day landed
     trailing_days: int
     days: tuple[date, ...]  # sorted, without repeats
     batch_ids: tuple[str, ...]  # batches audited since last published, recorded as published by publish
     planned_at: datetime  # the warehouse's clock at planning: later landings or audits stay due
+    first_day: date | None = None  # the first day landed (a history run's range); default: the data day
+
+    def __post_init__(self) -> None:
+        if self.first_day is None:
+            object.__setattr__(self, "first_day", self.data_day)
 
     def dbt_var(self) -> str:
         """The days for dbt's var `days_to_build`."""
@@ -48,6 +55,7 @@ class DayPlan:
             "days_to_build": self.dbt_var(),
             "batch_ids": list(self.batch_ids),
             "planned_at": self.planned_at.isoformat(),
+            "first_day": self.first_day.isoformat(),
         }
 
     @classmethod
@@ -58,10 +66,11 @@ class DayPlan:
             days=tuple(date.fromisoformat(day) for day in value["days"]),
             batch_ids=tuple(value["batch_ids"]),
             planned_at=datetime.fromisoformat(value["planned_at"]),
+            first_day=date.fromisoformat(value["first_day"]) if value.get("first_day") else None,
         )
 
     def describe(self) -> str:
-        first = self.data_day - timedelta(days=self.trailing_days)
+        first = self.first_day - timedelta(days=self.trailing_days)
         beyond = [day for day in self.days if day < first]
         text = f"{len(self.days)} day(s) {self.days[0]}..{self.days[-1]}"
         if beyond:
@@ -69,24 +78,35 @@ class DayPlan:
         return text
 
 
-def window(data_day: date, trailing_days: int) -> list[date]:
-    """The data day and the trailing days before it."""
-    return [data_day - timedelta(days=back) for back in range(trailing_days, -1, -1)]
+def days_between(first_day: date, last_day: date) -> list[date]:
+    """Every day from `first_day` to `last_day`, both included: the days a history run lands."""
+    if last_day < first_day:
+        raise ValueError(f"the range {first_day}..{last_day} ends before it starts: swap the two days")
+    return [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
 
 
-def days_covered(data_day: date, trailing_days: int, landed_days: Iterable[date]) -> tuple[date, ...]:
+def window(data_day: date, trailing_days: int, first_day: date | None = None) -> list[date]:
+    """The days landed (the data day, or `first_day`..`data_day`) and the trailing days before them."""
+    return days_between((first_day or data_day) - timedelta(days=trailing_days), data_day)
+
+
+def days_covered(
+    data_day: date, trailing_days: int, landed_days: Iterable[date], first_day: date | None = None
+) -> tuple[date, ...]:
     """The trailing window and the days of the batches due, sorted and without repeats."""
-    return tuple(sorted({*window(data_day, trailing_days), *landed_days}))
+    return tuple(sorted({*window(data_day, trailing_days, first_day), *landed_days}))
 
 
-def plan_days(conn: psycopg.Connection, data_day: date, trailing_days: int) -> DayPlan:
-    """Plan a daily run: the trailing window and the days of every batch due for publishing."""
+def plan_days(
+    conn: psycopg.Connection, data_day: date, trailing_days: int, first_day: date | None = None
+) -> DayPlan:
+    """Plan a run: the trailing window (of `first_day`..`data_day` for a history run) and the
+    days of every batch due for publishing."""
     planned_at = conn.execute("select clock_timestamp()").fetchone()[0]
     due = batches_due(conn, planned_at)
     landed = _account_days_of(conn, due) | _post_days_of(conn, due)
-    return DayPlan(
-        data_day, trailing_days, days_covered(data_day, trailing_days, landed), tuple(due), planned_at
-    )
+    days = days_covered(data_day, trailing_days, landed, first_day)
+    return DayPlan(data_day, trailing_days, days, tuple(due), planned_at, first_day)
 
 
 def batches_due(conn: psycopg.Connection, until: datetime) -> list[str]:

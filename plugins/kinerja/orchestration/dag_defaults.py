@@ -1,4 +1,4 @@
-"""What the DAG files share: defaults, schedules' time zone, the data day of a run.
+"""What the DAG files share: defaults, schedules' time zone, the days of a run.
 
 DAG files read these at parse time, so nothing here opens a file or a connection.
 """
@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 import pendulum
 
 from kinerja import config
+from kinerja.landing.plan import days_between
 
 TIMEZONE = pendulum.timezone(config.DEFAULT_TIMEZONE)
 START_DATE = datetime(2026, 1, 1, tzinfo=TIMEZONE)
@@ -41,6 +42,31 @@ DBT_POOL = "dbt"
 def data_day_of(data_interval_start: datetime) -> date:
     """The metric day a daily run is about: its data interval's start, in WIB."""
     return pendulum.instance(data_interval_start).in_timezone(config.DEFAULT_TIMEZONE).date()
+
+
+def range_params() -> dict:
+    """The daily DAG's params: a triggered run may ask for a range of days (history) instead of its data day."""
+    from airflow.sdk import Param
+
+    def day(description: str) -> Param:
+        return Param(None, type=["null", "string"], format="date", description=description)
+
+    return {
+        "first_day": day("History: the first day to land (YYYY-MM-DD). Leave both empty for the data day."),
+        "last_day": day("History: the last day to land (YYYY-MM-DD), at the latest yesterday in WIB."),
+    }
+
+
+def days_of_run(data_interval_start: datetime | None, params: dict | None) -> list[date]:
+    """The data days a daily run lands: the range its trigger asked for, else its data day."""
+    first, last = (params or {}).get("first_day"), (params or {}).get("last_day")
+    if first or last:
+        if not (first and last):
+            raise ValueError(f"a history run needs both first_day and last_day (got {first!r}, {last!r})")
+        return days_between(date.fromisoformat(str(first)), date.fromisoformat(str(last)))
+    if data_interval_start is None:
+        raise ValueError("a run without a logical date must give first_day and last_day")
+    return [data_day_of(data_interval_start)]
 
 
 def month_of(data_interval_start: datetime) -> date:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from kinerja import config
@@ -74,9 +76,9 @@ def _dag(dag_id: str):
     return bag.get_dag(dag_id)
 
 
-def _run(dag, logical_date: datetime) -> None:
+def _run(dag, logical_date: datetime, conf: dict | None = None) -> None:
     with _old_objects_frozen():
-        dag_run = dag.test(logical_date=logical_date)
+        dag_run = dag.test(logical_date=logical_date, run_conf=conf)
     if dag_run.state != "success":
         failed = [ti.task_id for ti in dag_run.get_task_instances() if ti.state == "failed"]
         raise DagRunFailed(
@@ -116,6 +118,80 @@ def run_daily(days: list[date], on_day_done: Callable[[date], None] | None = Non
         _run(dag, tz_datetime(day + timedelta(days=1), config.DAILY_RUN_HOUR))
         if on_day_done:
             on_day_done(day)
+
+
+def run_range(first_day: date, last_day: date) -> None:
+    """One kinerja_daily history run that lands `first_day`..`last_day` and builds, audits and
+    publishes them once. Its logical date is that of the scheduled run of `last_day`."""
+    dag = _dag(DAILY_DAG)
+    conf = {"first_day": first_day.isoformat(), "last_day": last_day.isoformat()}
+    _run(dag, tz_datetime(last_day + timedelta(days=1), config.DAILY_RUN_HOUR), conf)
+
+
+@dataclass(frozen=True)
+class RangeProgress:
+    days_landed: int  # days of the range with an account-day batch landed during the run
+    days_audited: int  # ... and audited
+    running: str | None  # the task running now
+    finished: bool = False
+
+
+@contextmanager
+def watching_range(
+    params: PgParams,
+    first_day: date,
+    last_day: date,
+    report: Callable[[RangeProgress], None],
+    every: float = 1.0,
+) -> Iterator[None]:
+    """While the block runs a history run, call `report` every `every` seconds from a thread with
+    how far it got: read from the ledger and from Airflow's task instances, as the UI would."""
+    from kinerja.warehouse import connect
+
+    stop = threading.Event()
+    with connect(params, autocommit=True) as conn:
+        started = conn.execute("select clock_timestamp()").fetchone()[0]
+
+        def watch() -> None:
+            while not stop.wait(every):
+                report(RangeProgress(*_days_done(conn, first_day, last_day, started), _running_task()))
+
+        watcher = threading.Thread(target=watch, name="kinerja-progress", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            watcher.join()
+            report(RangeProgress(*_days_done(conn, first_day, last_day, started), None, finished=True))
+
+
+def _days_done(conn, first_day: date, last_day: date, since: datetime) -> tuple[int, int]:
+    """Days of the range landed, and audited, since `since`."""
+    if conn.execute("select to_regclass('raw.batch_ledger')").fetchone()[0] is None:
+        return 0, 0  # a new warehouse: the run's first task creates the tables
+    return conn.execute(
+        """
+        select count(distinct data_day) filter (where landed_at >= %(since)s),
+               count(distinct data_day) filter (where audited_at >= %(since)s)
+        from raw.batch_ledger
+        where raw_table = 'raw.account_daily' and data_day between %(first)s and %(last)s
+        """,
+        {"first": first_day, "last": last_day, "since": since},
+    ).fetchone()
+
+
+def _running_task() -> str | None:
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        running = (
+            session.query(TaskInstance.task_id)
+            .filter(TaskInstance.dag_id == DAILY_DAG, TaskInstance.state == "running")
+            .first()
+        )
+    return running[0] if running else None
 
 
 def run_monthly(month: date) -> None:

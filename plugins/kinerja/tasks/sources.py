@@ -9,13 +9,13 @@ and audited with the same `audit_pending`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from kinerja import config
-from kinerja.landing.harvest import audit_pending, land_harvest, rejections
+from kinerja.landing.harvest import audit_landed, audit_pending, land_harvest, rejections
 from kinerja.registry.history import accounts_on
 from kinerja.registry.load import read_accounts
 from kinerja.sources import simulator
@@ -35,7 +35,10 @@ def local_today() -> date:
 
 
 def land_simulated_day(
-    data_day: date, registry_dir: Path | None = None, trailing_days: int = config.TRAILING_DAYS
+    data_day: date,
+    registry_dir: Path | None = None,
+    trailing_days: int = config.TRAILING_DAYS,
+    audit: bool = True,
 ) -> dict:
     """Land and audit the simulator's metrics of every registry account for `data_day`, and its posts.
 
@@ -44,7 +47,8 @@ def land_simulated_day(
     that day sees them; so a post's totals grow over the runs that see it. Only the as-of day
     `data_day` is landed: a later run's window no longer holds the oldest posts, and landing
     its snapshots of earlier as-of days would replace those days' partitions without them.
-    Both batches are audited; raises SourceFailed when one of them is rejected as a whole.
+    Both batches are audited (unless `audit` is false: `land_simulated_days` audits them
+    itself); raises SourceFailed when one of them is rejected as a whole.
     """
     accounts = read_accounts(registry_dir or config.registry_dir())
     # without realities the posts agree with simulate_day: as many per day as its `posts`
@@ -54,7 +58,7 @@ def land_simulated_day(
         posts=[post for post in pulled.posts if post["as_of_date"] == data_day],
     )
     with connect(ensure_warehouse()) as conn:
-        outcome = land_harvest(conn, simulator.SOURCE, None, data_day, harvest)
+        outcome = land_harvest(conn, simulator.SOURCE, None, data_day, harvest, audit=audit)
     log.info(
         "landed %d account days and %d post snapshots for %s as batches %s",
         outcome["account_days"],
@@ -64,7 +68,96 @@ def land_simulated_day(
     )
     if rejected := rejections(outcome["audits"]):
         raise SourceFailed("the simulator's batch was rejected: " + "; ".join(rejected))
-    return {"data_day": data_day.isoformat(), "batch_ids": outcome["batch_ids"], "audits": outcome["audits"]}
+    return {
+        "data_day": data_day.isoformat(),
+        "batches": outcome["batches"],
+        "batch_ids": outcome["batch_ids"],
+        "audits": outcome["audits"],
+    }
+
+
+def land_simulated_days(days: Sequence[date], registry_dir: Path | None = None) -> dict:
+    """Land and audit the simulator's days (`land_simulated_day`), landing several at once for a
+    history run.
+
+    Each day's batches are partitions of their own, so the days land in any order: a range is
+    shared out over `config.landing_workers()` processes, each a fresh interpreter running
+    `python -m kinerja.tasks.land_days` (not a fork: a task's process holds Airflow's and the
+    warehouse's connections and threads). The audits then run here, in the order of the days
+    (kinerja.landing.harvest.audit_landed). Every day is tried; raises SourceFailed afterwards,
+    naming the days that failed.
+    """
+    workers = min(len(days), config.landing_workers())
+    if workers <= 1:
+        outcomes = [_day_or_failure(land_simulated_day, day, registry_dir) for day in days]
+    else:
+        log.info("landing %d days in %d processes, then auditing them in order", len(days), workers)
+        outcomes = _land_in_processes([list(days[n::workers]) for n in range(workers)], registry_dir)
+        with connect(ensure_warehouse()) as conn:
+            for outcome in outcomes:
+                if "batches" in outcome:
+                    outcome["audits"] = audit_landed(conn, outcome["batches"])
+                    if rejected := rejections(outcome["audits"]):
+                        outcome["failure"] = f"{outcome['data_day']}: " + "; ".join(rejected)
+    failures = [outcome["failure"] for outcome in outcomes if "failure" in outcome]
+    if failures:
+        raise SourceFailed(f"{len(failures)} of {len(days)} day(s) failed: " + "; ".join(failures))
+    return {
+        "days": [day.isoformat() for day in days],
+        "batch_ids": [batch for outcome in outcomes for batch in outcome["batch_ids"]],
+        "audits": [audit for outcome in outcomes for audit in outcome["audits"]],
+    }
+
+
+def _day_or_failure(land, day: date, *args, **kwargs) -> dict:
+    """One day of a range: a day that fails is reported, so that the other days still land."""
+    try:
+        return land(day, *args, **kwargs)
+    except Exception as failure:
+        log.exception("%s failed", day)
+        return {"data_day": day.isoformat(), "failure": f"{day}: {type(failure).__name__}: {failure}"}
+
+
+def land_simulated_day_unaudited(day: date, registry_dir: Path | None = None) -> dict:
+    """A history run's worker: the day landed, its audit left to `land_simulated_days`."""
+    return _day_or_failure(land_simulated_day, day, registry_dir, audit=False)
+
+
+def _land_in_processes(shares: list[list[date]], registry_dir: Path | None) -> list[dict]:
+    """Each share of days landed (not audited) by a process of its own; their outcomes, in day order.
+
+    A worker writes one JSON line per day to its stdout; its log goes to this process's stderr
+    (the task log). A worker that dies is a failure of the days it did not report.
+    """
+    import json
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    extra = ["--registry-dir", str(registry_dir)] if registry_dir else []
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "kinerja.tasks.land_days", *extra, *(day.isoformat() for day in share)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for share in shares
+    ]
+    # every pipe read at once: a worker whose pipe is full would wait for this process
+    with ThreadPoolExecutor(len(workers)) as readers:
+        outputs = list(readers.map(lambda worker: worker.communicate()[0], workers))
+    outcomes = []
+    for share, worker, output in zip(shares, workers, outputs, strict=True):
+        reported = [json.loads(line) for line in output.splitlines() if line.strip()]
+        missing = sorted({day.isoformat() for day in share} - {outcome["data_day"] for outcome in reported})
+        outcomes += reported + [
+            {
+                "data_day": day,
+                "failure": f"{day}: its landing process ended with exit code {worker.returncode}",
+            }
+            for day in missing
+        ]
+    return sorted(outcomes, key=lambda outcome: outcome["data_day"])
 
 
 # --- the file drop ------------------------------------------------------------------------
@@ -131,6 +224,16 @@ def land_file_drops(data_day: date, today: date | None = None, registry_dir: Pat
 
 
 # --- the platform APIs --------------------------------------------------------------------
+
+
+def land_api_days(days: Sequence[date], **options) -> dict:
+    """`land_api` for each day of a run, in order: a later pull restates an earlier one's days."""
+    summaries = [land_api(day, **options) for day in sorted(days)]
+    return {
+        "days": [summary["data_day"] for summary in summaries],
+        "batch_ids": [batch for summary in summaries for batch in summary["batch_ids"]],
+        "problems": [problem for summary in summaries for problem in summary["problems"]],
+    }
 
 
 def land_api(

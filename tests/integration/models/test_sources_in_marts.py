@@ -117,7 +117,7 @@ def _planned_daily_run(warehouse, day: date) -> tuple[dict, list[str]]:
     from kinerja.tasks import publish as publish_tasks
 
     sources.land_simulated_day(day)
-    day_plan = plan.plan_days(day)
+    day_plan = plan.plan_days([day])
     daily_vars = json.dumps({"days_to_build": day_plan["days_to_build"]})
     result = dbt.run_dbt(
         warehouse,

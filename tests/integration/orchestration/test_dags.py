@@ -51,19 +51,20 @@ def test_each_dag_follows_the_conventions(dag_bag, dag_id):
 
 def test_the_daily_dag_lands_before_it_audits_before_it_models(dag_bag):
     dag = dag_bag.get_dag("kinerja_daily")
-    # land_simulator lands and audits its batches (kinerja.landing.harvest)
-    audit, publish = dag.get_task("land_simulator"), dag.get_task("publish")
-    fact = dag.get_task("dbt_daily.fct_account_daily_model_build")
-    assert audit.task_id in fact.upstream_list[0].get_flat_relative_ids(upstream=True) | {
-        t.task_id for t in fact.upstream_list
-    }
+    # land_simulator lands and audits its batches (kinerja.landing.harvest), then the days are
+    # planned once and built in one dbt build
+    build, publish = dag.get_task("dbt_build"), dag.get_task("publish")
+    assert build.upstream_task_ids == {"plan_days"}
+    assert "land_simulator" in dag.get_task("plan_days").upstream_task_ids
+    assert build.select == ["tag:daily"] and build.exclude == ["tag:reference"]
+    assert "plan_days" in build.vars["days_to_build"]  # the plan's days, from XCom
     # write-audit-publish: the GX audit of the build schema sits between dbt and publish, and
     # both take the days of the one plan made before dbt
     assert publish.upstream_task_ids == {"audit_build", "plan_days"}
-    audit_build = dag.get_task("audit_build").upstream_task_ids - {"plan_days"}
-    assert "plan_days" in dag.get_task("audit_build").upstream_task_ids
-    assert audit_build and all(t.startswith("dbt_daily.") for t in audit_build)
+    assert dag.get_task("audit_build").upstream_task_ids == {"dbt_build", "plan_days"}
     assert [o.name for o in publish.outlets] == ["kinerja_fct_account_daily"]
+    # a history run is the same DAG triggered with a range
+    assert set(dag.params) == {"first_day", "last_day"}
 
 
 def test_the_monthly_dag_audits_the_build_before_it_publishes(dag_bag):
@@ -72,15 +73,9 @@ def test_the_monthly_dag_audits_the_build_before_it_publishes(dag_bag):
     # the scorecards are rendered from the issue, which freezes what was published
     assert dag.get_task("issue_scores").upstream_task_ids == {"publish"}
     assert dag.get_task("render_scorecards").upstream_task_ids == {"issue_scores"}
-    upstream = dag.get_task("audit_build").upstream_task_ids
-    assert upstream and all(t.startswith("dbt_monthly.") for t in upstream)
+    assert dag.get_task("audit_build").upstream_task_ids == {"dbt_build"}
     # nothing is built before the month's data cut-off
-    first = [
-        t
-        for t in dag.tasks
-        if t.task_id.startswith("dbt_monthly.") and not t.upstream_task_ids - {"wait_for_data_cut_off"}
-    ]
-    assert first and all(t.upstream_task_ids == {"wait_for_data_cut_off"} for t in first)
+    assert dag.get_task("dbt_build").upstream_task_ids == {"wait_for_data_cut_off"}
 
 
 def test_no_plugin_import_errors_and_the_package_is_not_a_plugin(airflow_pipeline):
@@ -105,26 +100,13 @@ def _daily_dag():
     return bag.get_dag("kinerja_daily")
 
 
-def _dbt_roots(dag) -> set[str]:
-    """The first dbt tasks: those with an upstream task outside the dbt group."""
-    return {
-        t.task_id
-        for t in dag.tasks
-        if t.task_id.startswith("dbt_daily.")
-        and any(not u.startswith("dbt_daily.") for u in t.upstream_task_ids)
-    }
-
-
 def test_the_daily_dag_lands_each_configured_source_in_parallel_before_dbt(airflow_pipeline, monkeypatch):
     monkeypatch.delenv("KINERJA_SOURCES", raising=False)
     dag = _daily_dag()
     assert {"land_simulator", "land_filedrop"} <= set(dag.task_ids) and "land_api" not in dag.task_ids
-    roots = _dbt_roots(dag)
-    assert roots
     # every source lands and audits before the run's days are planned, and dbt follows the plan
     assert {"land_simulator", "land_filedrop"} == dag.get_task("plan_days").upstream_task_ids
-    for root in roots:
-        assert dag.get_task(root).upstream_task_ids == {"plan_days"}
+    assert dag.get_task("dbt_build").upstream_task_ids == {"plan_days"}
     assert dag.get_task("audit_registry").upstream_task_ids == {"sync_registry"}
     for task_id in ("land_simulator", "land_filedrop"):
         assert dag.get_task(task_id).upstream_task_ids == {"audit_registry"}

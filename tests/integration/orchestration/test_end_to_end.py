@@ -8,8 +8,6 @@ import pytest
 
 from kinerja import config
 from kinerja.orchestration import runner
-from kinerja.tasks import registry as registry_tasks
-from kinerja.tasks import sources
 from kinerja.warehouse import connect
 from kinerja.warehouse.fingerprint import warehouse_fingerprints
 from network_guard import OutsideConnectionRefused, only_local_network
@@ -18,8 +16,6 @@ pytestmark = pytest.mark.integration
 
 MONTH = date(2026, 9, 1)
 DAYS = runner.days_of_month(MONTH)
-# Days run as DAG runs; the others land through the same task functions, to keep the suite fast.
-DAG_DAYS = DAYS[-3:]
 
 
 def test_the_guard_refuses_outside_connections():
@@ -37,12 +33,10 @@ def test_the_guard_refuses_outside_connections():
 
 @pytest.fixture(scope="module")
 def month_run(airflow_pipeline):
-    """A month landed and scored, the last days and the month through real DAG runs."""
+    """A month landed and scored the way `make run` does it: one history run of the daily DAG
+    over the month's days, then the monthly run, both real DAG runs."""
     with only_local_network() as refused:
-        registry_tasks.sync_registry()
-        for day in DAYS[: -len(DAG_DAYS)]:
-            sources.land_simulated_day(day)
-        runner.run_daily(DAG_DAYS)
+        runner.run_range(DAYS[0], DAYS[-1])
         runner.run_monthly(MONTH)
     return airflow_pipeline, refused
 
@@ -55,12 +49,29 @@ def test_no_library_tried_to_reach_the_network(month_run):
 def test_the_dag_runs_are_recorded_in_airflow(month_run):
     from airflow.models.dagrun import DagRun
 
-    daily = DagRun.find(dag_id="kinerja_daily")
-    from kinerja.orchestration.dag_defaults import data_day_of
-
-    assert sorted(data_day_of(run.data_interval_start) for run in daily if run.state == "success") == DAG_DAYS
+    history = [run for run in DagRun.find(dag_id="kinerja_daily") if run.conf.get("first_day")]
+    assert [(run.conf, run.state) for run in history] == [
+        ({"first_day": "2026-09-01", "last_day": "2026-09-30"}, "success")
+    ]
     monthly = DagRun.find(dag_id="kinerja_monthly")
     assert [run.state for run in monthly] == ["success"]
+
+
+def test_every_node_of_the_dbt_builds_is_recorded_with_its_rows(month_run, small_accounts):
+    params, _ = month_run
+    with connect(params) as conn:
+        builds = conn.execute(
+            "select dag_id, count(*), count(*) filter (where status not in ('success', 'pass'))"
+            " from ops.dbt_node_results where task_id = 'dbt_build' group by 1 order by 1"
+        ).fetchall()
+        fact = conn.execute(
+            "select status, rows_affected from ops.dbt_node_results"
+            " where dag_id = 'kinerja_daily' and unique_id = 'model.kinerja.fct_account_daily'"
+        ).fetchall()
+    assert [dag_id for dag_id, *_ in builds] == ["kinerja_daily", "kinerja_monthly"]
+    assert all(nodes > 20 and not failed for _, nodes, failed in builds)
+    # the history run built every day of the month at once
+    assert fact == [("success", len(DAYS) * len(small_accounts))]
 
 
 def test_every_day_of_every_account_is_in_the_warehouse(month_run, small_accounts):
@@ -115,14 +126,17 @@ def test_the_daily_asset_is_published(month_run):
             .filter(AssetModel.name == "kinerja_fct_account_daily")
             .all()
         )
-        assert sorted(event.extra["data_day"] for event in events) == [d.isoformat() for d in DAG_DAYS]
+        assert [(event.extra["data_day"], event.extra["days"][-1]) for event in events] == [
+            ("2026-09-30",) * 2
+        ]
 
 
-def test_running_a_day_and_the_month_again_changes_nothing(month_run):
+def test_running_the_month_again_changes_nothing(month_run):
     params, _ = month_run
     with connect(params) as conn:
         before = warehouse_fingerprints(conn)
-    runner.run_daily(DAG_DAYS[-1:])
+    # `make run` again (test_history.py compares a history run with the daily runs of its days)
+    runner.run_range(DAYS[0], DAYS[-1])
     runner.run_monthly(MONTH)
     with connect(params) as conn:
         assert warehouse_fingerprints(conn) == before

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from kinerja.landing.plan import DayPlan, days_covered, window
+import pytest
+
+from kinerja.landing.plan import DayPlan, days_between, days_covered, window
 
 DAY = date(2026, 10, 15)
 
@@ -48,3 +50,33 @@ def test_the_plan_says_how_many_days_lie_before_the_window():
         DayPlan(DAY, 1, (date(2026, 10, 14), DAY), (), plan.planned_at).describe()
         == "2 day(s) 2026-10-14..2026-10-15"
     )
+
+
+def test_a_history_run_covers_its_range_and_the_trailing_days_before_it():
+    first = date(2026, 10, 1)
+    assert window(DAY, 2, first_day=first) == days_between(date(2026, 9, 29), DAY)
+    assert days_covered(DAY, 2, [date(2026, 7, 1)], first_day=first)[:2] == (
+        date(2026, 7, 1),
+        date(2026, 9, 29),
+    )
+
+
+def test_a_range_is_every_day_from_first_to_last_and_refuses_a_reversed_one():
+    assert days_between(DAY, DAY) == [DAY]
+    assert len(days_between(date(2026, 1, 1), date(2026, 12, 31))) == 365
+    with pytest.raises(ValueError, match="ends before it starts"):
+        days_between(DAY, date(2026, 10, 14))
+
+
+def test_a_history_plan_keeps_its_first_day_through_xcom():
+    plan = DayPlan(
+        DAY,
+        3,
+        tuple(window(DAY, 3, date(2026, 10, 1))),
+        (),
+        datetime(2026, 10, 16, tzinfo=UTC),
+        date(2026, 10, 1),
+    )
+    assert DayPlan.from_xcom(plan.to_xcom()) == plan
+    assert plan.describe() == "18 day(s) 2026-09-28..2026-10-15"
+    assert DayPlan(DAY, 3, (DAY,), (), plan.planned_at).first_day == DAY
