@@ -14,7 +14,7 @@ A crash before the commit leaves the file in the inbox, to be read again by the 
 The archive is landing's, as the platforms' payloads are (kinerja.landing.payloads): the
 source hands over the bytes as received and keeps nothing itself, so reading the inbox
 writes nowhere and only landing knows where files are kept.
-The batches are audited afterwards, all at once (kinerja.landing.harvest.audit_pending).
+The batches are audited afterwards, each on its own (`audit_dropped_batches`).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import psycopg
 
-from kinerja.landing import batches
-from kinerja.sources.filedrop.dropped import DroppedFile, FileEntry, failed, gone
-from kinerja.sources.filedrop.inbox import SOURCE
+from kinerja.landing import batches, harvest
+from kinerja.sources.filedrop.dropped import DroppedFile, FileEntry, gone
+from kinerja.sources.filedrop.inbox import SOURCE, WAREHOUSE_GONE
 from kinerja.sources.filedrop.parsed import RowProblem
 
 log = logging.getLogger(__name__)
@@ -61,25 +61,37 @@ def land_dropped_files(
 def land_dropped_file(conn: psycopg.Connection, dropped: DroppedFile, archive: Path) -> tuple[str, str]:
     """Archive, land and record one file, commit, then settle it in the inbox; (status, sentence).
 
-    A fault of ours leaves the file in the inbox (`failed`) and the other files go on.
+    A fault in one file (a bug of ours, a value the warehouse refuses) rolls back what it
+    wrote, records the file as `failed` with why, moves it to `_rejected/`, and the other
+    files go on. Only a warehouse that cannot be reached stops the run.
     """
     try:
-        if dropped.entry is not None:  # bytes read: kept first, whatever follows
-            dropped.entry.archive_path = str(archive_file(archive, dropped))
-        with conn.transaction():
-            _write(conn, dropped)
-        if not conn.autocommit:
-            conn.commit()  # the reads of the file drop opened a transaction: the block was its savepoint
-        dropped.settle()  # only now may the file leave the inbox
+        _land(conn, dropped, archive)
     except FileNotFoundError:
         return gone(dropped.drop)
-    except psycopg.Error:
-        raise  # the warehouse is unusable: no other file would fare better
-    except Exception as error:  # a bug of ours in one file must not stop the other files
+    except WAREHOUSE_GONE:
+        raise  # no other file would fare better
+    except Exception as error:  # a fault in one file must not stop the other files
         log.exception("file drop failed to land %s", dropped.drop.shown_name)
-        return failed(dropped.drop, error)
+        if isinstance(error, psycopg.Error) and not conn.autocommit:
+            conn.rollback()
+        dropped.fail(error)
+        try:
+            _land(conn, dropped, archive)
+        except FileNotFoundError:
+            return gone(dropped.drop)
     _log(dropped)
     return dropped.status, dropped.note
+
+
+def _land(conn: psycopg.Connection, dropped: DroppedFile, archive: Path) -> None:
+    if dropped.data is not None and not dropped.entry.archive_path:  # bytes read: kept first
+        dropped.entry.archive_path = str(archive_file(archive, dropped))
+    with conn.transaction():
+        _write(conn, dropped)
+    if not conn.autocommit:
+        conn.commit()  # the reads of the file drop opened a transaction: the block was its savepoint
+    dropped.settle()  # only now may the file leave the inbox
 
 
 def archive_file(archive: Path, dropped: DroppedFile) -> Path:
@@ -103,7 +115,7 @@ def _write(conn: psycopg.Connection, dropped: DroppedFile) -> None:
         entry.batch_ids = land_file_records(conn, SOURCE, harvest.account_days, harvest.posts)
         record_file(conn, entry)
         quarantine_rows(conn, entry, dropped.held, dropped.account_of_line)
-    elif dropped.status == "rejected":
+    elif dropped.status in ("rejected", "failed"):
         record_file(conn, entry)
     elif dropped.status == "duplicate":
         count_redrop(conn, entry.institution_id, entry.sha256)
@@ -112,6 +124,8 @@ def _write(conn: psycopg.Connection, dropped: DroppedFile) -> None:
 def _log(dropped: DroppedFile) -> None:
     if dropped.status == "rejected":
         log.warning("file drop rejected %s: %s", dropped.drop.shown_name, dropped.entry.message)
+    elif dropped.status == "failed":
+        log.error("file drop %s", dropped.note)
     elif dropped.status in ("landed", "duplicate"):
         log.info("file drop %s", dropped.note)
 
@@ -193,7 +207,7 @@ def land_file_records(
 ) -> list[str]:
     """Land a file's account days and posts, each as one batch of the latest day it carries; the batch ids.
 
-    Their audit follows with kinerja.landing.harvest.audit_pending, after every file of the inbox
+    Their audit follows with `audit_dropped_batches`, after every file of the inbox
     has landed.
     """
     batch_ids = []
@@ -204,3 +218,24 @@ def land_file_records(
             batches.land_posts(conn, source, max(r["as_of_date"] for r in posts), posts).batch_id
         )
     return batch_ids
+
+
+def audit_dropped_batches(conn: psycopg.Connection) -> list[dict]:
+    """Audit every batch of the file drop still waiting for its audit, each on its own.
+
+    A fault in the audit of one batch (status `failed`, with why) never stops the audit of
+    the others; the batch stays waiting and the next run audits it again.
+    """
+    outcomes = []
+    for table, batch_ids in harvest.pending_batches(conn, SOURCE).items():
+        for batch_id in batch_ids:
+            try:
+                outcomes += harvest.audit_all(conn, [batch_id], harvest.AUDITS[table])
+            except WAREHOUSE_GONE:
+                raise
+            except Exception as error:  # one batch's audit must not stop the others'
+                log.exception("the audit of batch %s failed", batch_id)
+                conn.rollback()
+                outcomes.append({"batch_id": batch_id, "status": "failed", "reason": f"{batch_id}: {error}"})
+            conn.commit()
+    return outcomes

@@ -238,7 +238,9 @@ def test_files_outside_an_institution_folder_or_in_an_unknown_one_are_rejected(c
     assert landed(conn) == []
 
 
-def test_a_fault_in_one_file_leaves_it_in_the_inbox_and_the_others_land(conn, folders, registry, monkeypatch):
+def test_a_fault_in_one_file_is_recorded_and_moved_aside_and_the_others_land(
+    conn, folders, registry, monkeypatch
+):
     from kinerja.sources.filedrop import inbox
 
     real_parse = inbox.parse_export
@@ -253,12 +255,51 @@ def test_a_fault_in_one_file_leaves_it_in_the_inbox_and_the_others_land(conn, fo
     drop(folders[0], "kab-5102", "totals.csv", TOTALS)
     report = run(conn, folders, registry)
     assert dict(report.counts) == {"failed": 1, "landed": 1}
-    assert stuck.exists() and {r[0] for r in landed(conn)} == {"demo-kab-5102-youtube"}
+    assert not stuck.exists() and {r[0] for r in landed(conn)} == {"demo-kab-5102-youtube"}
+    record = conn.execute(
+        "select status, message from raw.filedrop_files where institution_id = 'kab-5101'"
+    ).fetchone()
+    assert record[0] == "failed" and "RuntimeError: a parser bug" in record[1]
+    aside = folders[0] / "_rejected" / "kab-5101"
+    note = (aside / "tiktok_overview_sample_en.csv.error.txt").read_text(encoding="utf-8")
+    assert "fault on our side" in note and "parser bug" not in note  # the sender is not shown our internals
+    # once the fault is fixed, the data team moves the file back and it lands
     monkeypatch.setattr(inbox, "parse_export", real_parse)
+    (aside / "tiktok_overview_sample_en.csv").replace(stuck)
     assert dict(run(conn, folders, registry).counts) == {"landed": 1}
     assert conn.execute(
         "select min(metric_date) from raw.account_daily where platform = 'tiktok'"
     ).fetchone() == (date(2026, 4, 12),)
+    assert conn.execute(
+        "select status from raw.filedrop_files where institution_id = 'kab-5101'"
+    ).fetchone() == ("landed",)
+
+
+def test_a_value_the_warehouse_refuses_fails_only_its_file(conn, folders, registry, monkeypatch):
+    from kinerja.sources.filedrop import cells
+
+    # let the count past the parser's own bound, so that the warehouse itself refuses it (bigint)
+    monkeypatch.setattr(cells, "LARGEST_COUNT", 10**30)
+    broken = drop(folders[0], "kab-5101", "a_totals.csv", TOTALS.replace(",200", ",99999999999999999999"))
+    drop(folders[0], "kab-5102", "b_totals.csv", TOTALS)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"failed": 1, "landed": 1}
+    assert not broken.exists() and {r[0] for r in landed(conn)} == {"demo-kab-5102-youtube"}
+    status, message = conn.execute(
+        "select status, message from raw.filedrop_files where original_name = 'a_totals.csv'"
+    ).fetchone()
+    assert status == "failed" and "NumericValueOutOfRange" in message
+
+
+def test_a_count_beyond_any_column_is_held_with_its_row_and_column(conn, folders, registry):
+    drop(folders[0], "kab-5101", "totals.csv", TOTALS.replace(",200", ",99999999999999999999"))
+    report = run(conn, folders, registry)
+    assert "1 held" in report.messages[0]
+    assert [r[2] for r in landed(conn)] == [100, 300]
+    line, column, reason = conn.execute(
+        "select line_number, column_name, reason from raw.filedrop_quarantine"
+    ).fetchone()
+    assert (line, column) == (3, "Views") and "larger than any count" in reason
 
 
 def test_days_outside_the_accounts_registered_period_are_held(conn, folders, registry):
@@ -286,7 +327,9 @@ def test_reading_the_inbox_writes_nothing(conn, folders, registry):
     assert kept.exists() and bad.exists() and not folders[1].exists()
 
 
-def test_a_file_whose_landing_fails_stays_in_the_inbox_unrecorded(conn, folders, registry, monkeypatch):
+def test_a_file_whose_landing_fails_is_recorded_failed_and_lands_nothing(
+    conn, folders, registry, monkeypatch
+):
     from kinerja.landing import filedrop
 
     def breaks(*_):
@@ -295,7 +338,9 @@ def test_a_file_whose_landing_fails_stays_in_the_inbox_unrecorded(conn, folders,
     monkeypatch.setattr(filedrop, "land_file_records", breaks)
     path = drop(folders[0], "kab-5101", "totals.csv", TOTALS)
     assert dict(run(conn, folders, registry).counts) == {"failed": 1}
-    assert path.exists() and landed(conn) == []
-    assert conn.execute("select count(*) from raw.filedrop_files").fetchone() == (0,)
+    assert not path.exists() and landed(conn) == []
+    assert conn.execute("select status, rows_landed from raw.filedrop_files").fetchall() == [("failed", 0)]
+    assert conn.execute("select count(*) from raw.batch_ledger").fetchone() == (0,)
     monkeypatch.undo()
+    (folders[0] / "_rejected" / "kab-5101" / "totals.csv").replace(path)
     assert dict(run(conn, folders, registry).counts) == {"landed": 1} and not path.exists()

@@ -33,6 +33,12 @@ _PLAIN_COUNT = re.compile(r"\d+")
 # Integers grouped by thousands: "15,000" (English) or "15.000" (Indonesian). Counts are
 # whole numbers, so a dot between groups of three digits cannot be a decimal point.
 _GROUPED_COUNT = re.compile(r"\d{1,3}(?:,\d{3})+|\d{1,3}(?:\.\d{3})+")
+# The largest count a cell may hold. The raw columns are bigint, and the marts add a month of
+# an account's days and all accounts of an institution: counts far below bigint's limit keep
+# those sums from overflowing. No platform has counted anything near a quadrillion.
+LARGEST_COUNT = 10**15
+# How much of a cell a message quotes: enough to find it, never a whole line of the file.
+QUOTED_CHARACTERS = 40
 
 
 class CellError(ValueError):
@@ -56,12 +62,27 @@ def to_count(text: str) -> int:
     """A non-negative whole number; thousands separators allowed."""
     value = text.strip()
     if _PLAIN_COUNT.fullmatch(value):
-        return int(value)
+        return _in_range(int(value), value)
     if _GROUPED_COUNT.fullmatch(value):
-        return int(value.replace(",", "").replace(".", ""))
+        return _in_range(int(value.replace(",", "").replace(".", "")), value)
     if re.fullmatch(r"-\s*[\d.,]+", value):
-        raise CellError(f"negative count {value!r}: a count cannot be below zero")
-    raise CellError(f"not a whole number: {value!r}")
+        raise CellError(f"negative count {quoted(value)}: a count cannot be below zero")
+    raise CellError(f"not a whole number: {quoted(value)}")
+
+
+def _in_range(count: int, text: str) -> int:
+    if count > LARGEST_COUNT:
+        raise CellError(
+            f"{quoted(text)} is larger than any count can be (at most {LARGEST_COUNT:,}): "
+            "check the cell, it was probably edited or pasted by mistake"
+        )
+    return count
+
+
+def quoted(text: str) -> str:
+    """A cell as a message quotes it: in quotes, cut short, control characters shown escaped."""
+    shown = text if len(text) <= QUOTED_CHARACTERS else text[:QUOTED_CHARACTERS] + "…"
+    return repr(shown)
 
 
 def to_iso_date(text: str) -> date:
@@ -70,7 +91,7 @@ def to_iso_date(text: str) -> date:
     try:
         return date.fromisoformat(value[:10]) if len(value) >= 10 else date.fromisoformat(value)
     except ValueError:
-        raise CellError(f"not a date like 2025-06-13: {value!r}") from None
+        raise CellError(f"not a date like 2025-06-13: {quoted(value)}") from None
 
 
 def to_day_month_year(text: str) -> date:
@@ -78,7 +99,7 @@ def to_day_month_year(text: str) -> date:
     try:
         return datetime.strptime(text.strip(), "%d-%m-%Y").date()
     except ValueError:
-        raise CellError(f"not a date like 13-06-2025 (day-month-year): {text.strip()!r}") from None
+        raise CellError(f"not a date like 13-06-2025 (day-month-year): {quoted(text.strip())}") from None
 
 
 def month_day_year(text: str) -> tuple[int, int, int | None]:
@@ -93,7 +114,9 @@ def month_day_year(text: str) -> tuple[int, int, int | None]:
     days = [n for n in numbers if 1 <= n <= 31]
     years = [n for n in numbers if n >= 1000]
     if len(months) != 1 or len(days) != 1 or len(years) > 1 or len(words) != 1 + len(days) + len(years):
-        raise CellError(f"not a date with a month name (like 'Aug 28, 2025' or '12 April'): {text.strip()!r}")
+        raise CellError(
+            f"not a date with a month name (like 'Aug 28, 2025' or '12 April'): {quoted(text.strip())}"
+        )
     return months[0], days[0], (years[0] if years else None)
 
 
@@ -101,7 +124,7 @@ def to_named_month_date(text: str) -> date:
     """A date with a month name and a year ("Aug 28, 2025", "Tue, Feb 18, 2025")."""
     month, day, year = month_day_year(text)
     if year is None:
-        raise CellError(f"the date {text.strip()!r} has no year")
+        raise CellError(f"the date {quoted(text.strip())} has no year")
     return _checked_date(year, month, day, text)
 
 
@@ -121,7 +144,9 @@ def to_date_before(text: str, latest: date) -> date:
             continue  # 29 February of a year that has none
         if candidate <= latest:
             return candidate
-    raise CellError(f"{text.strip()!r} is no day of the year before the export day {latest.isoformat()}")
+    raise CellError(
+        f"{quoted(text.strip())} is no day of the year before the export day {latest.isoformat()}"
+    )
 
 
 def to_local_minute(text: str, fmt: str, zone: ZoneInfo) -> datetime:
@@ -130,11 +155,11 @@ def to_local_minute(text: str, fmt: str, zone: ZoneInfo) -> datetime:
         return datetime.strptime(text.strip(), fmt).replace(tzinfo=zone)
     except ValueError:
         example = datetime(2026, 3, 27, 6, 8).strftime(fmt)
-        raise CellError(f"not a time like {example!r}: {text.strip()!r}") from None
+        raise CellError(f"not a time like {example!r}: {quoted(text.strip())}") from None
 
 
 def _checked_date(year: int, month: int, day: int, text: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise CellError(f"no such day: {text.strip()!r}") from None
+        raise CellError(f"no such day: {quoted(text.strip())}") from None

@@ -8,6 +8,8 @@ and `settle`, what becomes of the file in the inbox once landing has committed i
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -27,7 +29,7 @@ class FileEntry:
     sha256: str
     original_name: str
     archive_path: str = ""  # set by landing, which keeps the bytes
-    status: str = "rejected"  # landed, rejected: set when the file has been dealt with
+    status: str = "rejected"  # landed, rejected, failed: set when the file has been dealt with
     message: str = ""
     export_format: str | None = None
     platform: str | None = None
@@ -60,8 +62,9 @@ class DroppedFile:
     """One file as the file drop read it, and what to do with it.
 
     `status` says what landing does: `landed` lands `harvest` and records `entry` and `held`;
-    `rejected` records `entry`; `duplicate` counts one more drop of bytes landed before;
-    `failed` and `gone` write nothing and leave the file where it is.
+    `rejected` records `entry` (and the held rows that explain it); `duplicate` counts one more
+    drop of bytes landed before; `failed` (a fault of ours) records `entry` with the fault;
+    `gone` writes nothing.
     """
 
     drop: Drop
@@ -76,13 +79,29 @@ class DroppedFile:
     def settle(self) -> None:
         """Take the file out of the inbox; only once landing has committed what it did with it.
 
-        A landed or duplicate file is removed (its bytes are in the archive); a rejected one
-        moves to `_rejected/` with a note for its sender; a failed one stays for the next run.
+        A landed or duplicate file is removed (its bytes are in the archive); a rejected or
+        failed one moves to `_rejected/` with a note for its sender, so that it never stops a
+        later run: the data team moves a failed file back into the inbox once the fault is fixed.
         """
         if self.status in ("landed", "duplicate"):
             self.drop.path.unlink(missing_ok=True)
-        elif self.status == "rejected":
+        elif self.status in ("rejected", "failed"):
             self._move_to_rejected()
+
+    def fail(self, error: BaseException) -> None:
+        """This file met a fault of ours: nothing of it lands, its entry says why."""
+        self.status, self.note = failed(self.drop, error)
+        self.harvest, self.held = Harvest(), []
+        if self.entry is None:
+            try:
+                self.data = read_bytes(self.drop.path)
+                sha256 = hashlib.sha256(self.data).hexdigest()
+            except OSError:
+                sha256 = unread_sha256(self.drop)
+            self.entry = FileEntry(self.drop.folder, sha256, self.drop.path.name)
+        self.entry.status, self.entry.message = "failed", failure_reason(error)
+        self.entry.rows_landed = self.entry.rows_quarantined = 0
+        self.entry.batch_ids = []
 
     def _move_to_rejected(self) -> None:
         drop = self.drop
@@ -92,16 +111,31 @@ class DroppedFile:
         (folder / f"{drop.path.name}.error.txt").write_text(self._error_text(), encoding="utf-8")
 
     def _error_text(self) -> str:
-        assert self.entry is not None  # a file is only rejected once its bytes were read
-        return (
-            "Kinerja file drop: this file was not accepted. Nothing of it was landed.\n\n"
+        assert self.entry is not None  # a rejected or failed file always has its entry
+        header = (
             f"File:     {self.drop.shown_name}\n"
             f"Received: {self.drop.today.isoformat()}\n"
             f"SHA-256:  {self.entry.sha256}\n\n"
-            f"Problem:  {self.entry.message}\n\n"
+        )
+        if self.status == "failed":
+            return (
+                "Kinerja file drop: this file could not be processed because of a fault on our side, "
+                "not in your file. Nothing of it was landed yet.\n\n"
+                + header
+                + "What to do: nothing. The data team has been told; once the fault is fixed they process\n"
+                "the file again. The file as received is kept, so nothing is lost.\n"
+            )
+        return (
+            "Kinerja file drop: this file was not accepted. Nothing of it was landed.\n\n"
+            + header
+            + f"Problem:  {self.entry.message}\n\n"
             "What to do: fix what is named above and drop the file into your institution's folder again.\n"
             "The file as received is kept in the archive, so nothing is lost.\n"
         )
+
+
+# How much of a fault's text the file's record keeps: enough to find the bug.
+FAULT_CHARACTERS = 300
 
 
 def gone(drop: Drop) -> tuple[str, str]:
@@ -109,6 +143,26 @@ def gone(drop: Drop) -> tuple[str, str]:
     return "gone", f"{drop.shown_name}: taken away while being read (another run, or its sender)"
 
 
-def failed(drop: Drop, error: Exception) -> tuple[str, str]:
-    """(status, sentence) of a fault of ours in one file: it stays in the inbox for the next run."""
-    return "failed", f"{drop.shown_name}: failed ({error!r}); it stays in the inbox for the next run"
+def failure_reason(error: BaseException) -> str:
+    """The record of a fault of ours: its kind and its first words, for the data team."""
+    text = " ".join(str(error).split())
+    text = text if len(text) <= FAULT_CHARACTERS else text[:FAULT_CHARACTERS] + "…"
+    return f"a fault in Kinerja, not in the file ({type(error).__name__}: {text}); once fixed, move the file from _rejected/ back into its folder"
+
+
+def failed(drop: Drop, error: BaseException) -> tuple[str, str]:
+    """(status, sentence) of a fault of ours in one file: it is recorded and moved to `_rejected/`."""
+    return "failed", f"{drop.shown_name}: failed: {failure_reason(error)}"
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a file of the inbox, never through a link: a link put there after the
+    inbox was listed fails here (ELOOP) instead of reading what it points at."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(descriptor, "rb") as file:
+        return file.read()
+
+
+def unread_sha256(drop: Drop) -> str:
+    """The key of a file whose bytes were not (or could not be) read: a hash of its place, marked as such."""
+    return "unread:" + hashlib.sha256(drop.shown_name.encode("utf-8", "surrogateescape")).hexdigest()

@@ -32,7 +32,7 @@ from kinerja.registry.history import is_valid_on
 from kinerja.sources.base import Harvest
 from kinerja.sources.filedrop import lookups
 from kinerja.sources.filedrop.accounts import AccountError, latest_day, resolve_accounts
-from kinerja.sources.filedrop.dropped import REJECTED_FOLDER, Drop, DroppedFile, FileEntry, failed, gone
+from kinerja.sources.filedrop.dropped import REJECTED_FOLDER, Drop, DroppedFile, FileEntry, gone, read_bytes
 from kinerja.sources.filedrop.parsed import AccountHint, ParsedFile, RowProblem
 from kinerja.sources.filedrop.parsers import parse_export
 from kinerja.sources.filedrop.plausibility import implausible_rows
@@ -41,6 +41,9 @@ from kinerja.sources.filedrop.table import UnreadableFile
 log = logging.getLogger(__name__)
 
 SOURCE = "filedrop"
+# Errors that mean the warehouse itself is gone (the server stopped, the connection broke):
+# every other file would meet them too. Any other error is a fault in one file.
+WAREHOUSE_GONE = (psycopg.OperationalError, psycopg.InterfaceError)
 
 # Files still being written by a browser or a copy, and our own notes: not exports.
 _NOT_EXPORTS = (".part", ".crdownload", ".tmp", ".error.txt")
@@ -55,7 +58,7 @@ def read_inbox(
     """Every new file of the inbox as read, in name order, one at a time; nothing is written.
 
     `conn` is only read (kinerja.sources.filedrop.lookups). A fault of ours in one file
-    yields it as `failed`, left in the inbox, and the other files go on.
+    yields it as `failed` (landing records it and moves it aside), and the other files go on.
     """
     rows = list(registry_rows)
     for path, institution_id in new_files(Path(inbox)):
@@ -64,11 +67,14 @@ def read_inbox(
             dropped = read_file(conn, drop, rows)
         except FileNotFoundError:
             dropped = DroppedFile(drop, *gone(drop))
-        except psycopg.Error:
-            raise  # the warehouse is unusable: no other file would fare better
-        except Exception as error:  # a bug of a parser must not stop the other institutions' files
+        except WAREHOUSE_GONE:
+            raise  # the warehouse cannot be reached: no other file would fare better
+        except Exception as error:  # a fault in one file must not stop the other institutions' files
             log.exception("file drop failed on %s", drop.shown_name)
-            dropped = DroppedFile(drop, *failed(drop, error))
+            if isinstance(error, psycopg.Error):
+                conn.rollback()  # a failed statement aborts the reads' transaction
+            dropped = DroppedFile(drop, "failed", "")
+            dropped.fail(error)
         yield dropped
 
 
@@ -89,7 +95,7 @@ def _is_export(path: Path) -> bool:
 
 def read_file(conn: psycopg.Connection, drop: Drop, registry_rows: list[dict[str, Any]]) -> DroppedFile:
     """One file: a duplicate of bytes landed before, rejected with the reason, or its records to land."""
-    data = drop.path.read_bytes()
+    data = read_bytes(drop.path)
     entry = FileEntry(drop.folder, hashlib.sha256(data).hexdigest(), drop.path.name)
     # Only a landed file is final: a rejection may be cured without touching the bytes (the
     # account gets registered, the file is renamed after its handle), so those are read again.

@@ -243,7 +243,7 @@ def parse_meta_posts(table: Table, drop_day: date) -> ParsedFile:
         if period.casefold() != "lifetime":
             row.problem(
                 "date",
-                f"Date is {period!r}, not 'Lifetime': this row holds the values of one period, not "
+                f"Date is {c.quoted(period)}, not 'Lifetime': this row holds the values of one period, not "
                 "the post's totals; export the posts again with the period set to Lifetime",
             )
         published = row.read(
@@ -375,9 +375,15 @@ def detect_format(table: Table) -> ExportFormat:
             return fmt
     known = "; ".join(f.description for f in FORMATS)
     raise UnknownFormat(
-        f"{table.name}: the headers {table.headers} match no export we know. "
+        f"{table.name}: the headers {_shown_headers(table.headers)} match no export we know. "
         f"We read: {known}. Drop the export as the tool downloads it, without editing it"
     )
+
+
+def _shown_headers(headers: list[str], most: int = 12) -> str:
+    """The headers as a message quotes them: each cut short, at most `most` of them."""
+    shown = ", ".join(c.quoted(h) for h in headers[:most])
+    return f"[{shown}{', …' if len(headers) > most else ''}]"
 
 
 def parse_export(data: bytes, name: str, drop_day: date) -> ParsedFile:

@@ -78,6 +78,10 @@ def _decoded(data: bytes, encoding: str, name: str) -> str:
 def read_table(data: bytes, name: str) -> Table:
     """The table of a dropped file: preamble lines (`sep=,`, a one-cell title) set apart."""
     text, encoding = decode(data, name)
+    if "\x00" in text:
+        raise UnreadableFile(
+            f"{name} holds NUL characters, so it is no text export: download the CSV export again"
+        )
     lines = text.splitlines(keepends=True)
     if not any(line.strip() for line in lines):
         raise UnreadableFile(f"{name} is empty: download the export again")
