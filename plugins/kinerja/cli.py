@@ -341,7 +341,14 @@ def _what_to_do_on_failure():
 
 
 _WIB = ZoneInfo(config.DEFAULT_TIMEZONE)
-_STATUS_STYLE = {"landed": "green", "duplicate": "cyan", "rejected": "red", "failed": "red", "gone": "yellow"}
+_STATUS_STYLE = {
+    "landed": "green",
+    "partly_held": "yellow",
+    "duplicate": "cyan",
+    "rejected": "red",
+    "failed": "red",
+    "gone": "yellow",
+}
 
 
 @filedrop_app.command("process")
@@ -362,19 +369,20 @@ def filedrop_process(
         summary = land_file_drops(received - timedelta(days=1), today=received)
     inbox = config.filedrop_inbox()
     if not summary["messages"]:
-        console.print(f"No new files in {inbox}. An admin drops an export into {inbox}/<institution_id>/.")
+        console.print(
+            Text(f"No new files in {inbox}. An admin drops an export into {inbox}/<institution_id>/.")
+        )
         return
-    table = Table(title=f"File drop: {inbox}")
+    table = Table(title=Text(f"File drop: {inbox}"))
     for column in ("institution", "file", "status", "rows landed", "held"):
         table.add_column(
             column, justify="right" if column in ("rows landed", "held") else "left", overflow="fold"
         )
-    for row in summary["file_rows"]:
-        style = _STATUS_STYLE.get(row["status"], "")
+    for row in summary["file_rows"]:  # names as Text: a file name is never read as markup
         table.add_row(
-            row["institution_id"],
-            row["file"],
-            f"[{style}]{row['status']}[/]",
+            Text(row["institution_id"]),
+            Text(row["file"]),
+            Text(row["status"], style=_STATUS_STYLE.get(row["status"], "")),
             str(row["rows_landed"]),
             str(row["rows_quarantined"]),
         )
@@ -386,8 +394,10 @@ def filedrop_process(
             console.print(Text("✗ ", style="red") + Text(audit["reason"]), soft_wrap=True)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary["files"].items()))
     console.print(
-        f"{counts}. Rejected files are in {inbox / '_rejected'}/<institution_id>/ with a note "
-        "saying what was wrong; rows held back are in raw.filedrop_quarantine."
+        Text(
+            f"{counts}. Rejected files are in {inbox / '_rejected'}/<institution_id>/ with a note "
+            "saying what was wrong; rows held back are in raw.filedrop_quarantine."
+        )
     )
 
 
@@ -415,7 +425,9 @@ def filedrop_status(
         ).fetchall()
     if not rows:
         where = f" from {institution}" if institution else ""
-        console.print(f"No files dropped yet{where}. Process the inbox with `kinerja filedrop process`.")
+        console.print(
+            Text(f"No files dropped yet{where}. Process the inbox with `kinerja filedrop process`.")
+        )
         return
     table = Table(title="Files dropped (raw.filedrop_files), latest first")
     for column in (
@@ -432,13 +444,12 @@ def filedrop_status(
         numeric = column in ("landed", "held", "drops")
         table.add_column(column, justify="right" if numeric else "left", overflow="fold")
     for institution_id, name, status, fmt, accounts, landed, held, drops, last, _ in rows:
-        style = _STATUS_STYLE.get(status, "")
-        table.add_row(
-            institution_id,
-            name,
-            f"[{style}]{status}[/]",
-            fmt or "",
-            accounts or "",
+        table.add_row(  # names as Text: a file name is never read as markup
+            Text(institution_id),
+            Text(name),
+            Text(status, style=_STATUS_STYLE.get(status, "")),
+            Text(fmt or ""),
+            Text(accounts or ""),
             str(landed),
             str(held),
             str(drops),

@@ -3,8 +3,9 @@
 The file drop (kinerja.sources.filedrop.inbox.read_inbox) yields one `DroppedFile` per new
 file and writes nothing. For each, in this order:
 
-1. its bytes are archived as received under `<archive>/<institution_id>/<sha256 prefix>__<name>`
-   (the same bytes under the same name are archived once): nothing is lost, whatever follows;
+1. its bytes are archived as received under `<archive>/<institution_id>/<sha256>.<extension>`
+   (made of ids, never of the sender's file name; the same bytes are archived once): nothing
+   is lost, whatever follows;
 2. in one transaction its rows land as batches of source "filedrop" (`land_file_records` below),
    the file is recorded in raw.filedrop_files and its held rows in raw.filedrop_quarantine
    (tables in warehouse/ddl_filedrop.sql); a duplicate only counts one more drop;
@@ -20,6 +21,7 @@ The batches are audited afterwards, each on its own (`audit_dropped_batches`).
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,7 +36,8 @@ from kinerja.sources.filedrop.parsed import RowProblem
 
 log = logging.getLogger(__name__)
 
-SHA_PREFIX = 16
+# The extension an archived file keeps, when its name ends in one of these; else `.bin`.
+_KEPT_EXTENSION = re.compile(r"\.([a-z0-9]{1,5})$", re.IGNORECASE)
 
 
 @dataclass
@@ -80,6 +83,10 @@ def land_dropped_file(conn: psycopg.Connection, dropped: DroppedFile, archive: P
             _land(conn, dropped, archive)
         except FileNotFoundError:
             return gone(dropped.drop)
+        except WAREHOUSE_GONE:
+            raise
+        except Exception:  # even recording the fault failed: the file stays where it is, the log says why
+            log.exception("file drop could not record the fault of %s", dropped.drop.shown_name)
     _log(dropped)
     return dropped.status, dropped.note
 
@@ -95,16 +102,25 @@ def _land(conn: psycopg.Connection, dropped: DroppedFile, archive: Path) -> None
 
 
 def archive_file(archive: Path, dropped: DroppedFile) -> Path:
-    """The file as received, once: the same bytes are archived under the same name."""
+    """The file as received, once, under a name made of ids: `<institution_id>/<sha256>.<extension>`.
+
+    The name the sender gave is never part of a path (it is recorded in raw.filedrop_files);
+    the same bytes of one institution are archived once.
+    """
     assert dropped.entry is not None and dropped.data is not None
     entry = dropped.entry
-    target = archive / entry.institution_id / f"{entry.sha256[:SHA_PREFIX]}__{entry.original_name}"
+    target = archive / entry.institution_id / f"{entry.sha256}.{archive_extension(entry.original_name)}"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
         partial.write_bytes(dropped.data)
         partial.replace(target)  # atomic: the archive never holds half a file
     return target
+
+
+def archive_extension(name: str) -> str:
+    found = _KEPT_EXTENSION.search(name)
+    return found.group(1).lower() if found else "bin"
 
 
 def _write(conn: psycopg.Connection, dropped: DroppedFile) -> None:

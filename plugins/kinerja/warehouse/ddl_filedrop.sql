@@ -8,9 +8,9 @@ create schema if not exists raw;
 -- since what rejected them (an unregistered account, a file name) may have been fixed.
 create table if not exists raw.filedrop_files (
     institution_id     text not null,          -- the inbox folder the file was dropped in
-    sha256             text not null,          -- of the bytes as received
+    sha256             text not null,          -- of the bytes as received ('unread:<hash of its place>' if refused unread)
     original_name      text not null,
-    archive_path       text not null,          -- <archive>/<institution_id>/<sha256 prefix>__<name>
+    archive_path       text not null,          -- <archive>/<institution_id>/<sha256>.<extension>; '' if unread
     export_format      text,                   -- youtube_totals, x_content, meta_posts, ... (null: unreadable)
     platform           text,
     account_ids        text[],                 -- the registry accounts its rows belong to

@@ -70,3 +70,14 @@ def test_status_lists_the_files_dropped_so_far(inbox):
     assert "✗ kab-5102/notes.csv:" in result.output  # a rejected file says why
     only = runner.invoke(app, ["filedrop", "status", "--institution", "kab-5101"])
     assert "kab-5102" not in only.output and "kab-5101" in only.output
+
+
+def test_markup_in_a_file_name_is_shown_as_written(inbox):
+    name = "[bold red]LANDED[link=https:x]y.csv"  # a file name cannot hold a closing tag's /
+    drop(inbox, "kab-5102", name, "Tanggal,Catatan\n2026-06-01,rapat\n")
+    processed = runner.invoke(app, ["filedrop", "process", "--day", "2026-06-13"])
+    assert processed.exit_code == 0, processed.output
+    status = runner.invoke(app, ["filedrop", "status"])
+    for output in (processed.output, status.output):
+        table_rows = [line for line in output.splitlines() if line.startswith("│")]
+        assert any(name in row for row in table_rows), output  # as written: the markup styles nothing

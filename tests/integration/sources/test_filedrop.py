@@ -72,7 +72,7 @@ def test_an_export_lands_as_filedrop_rows_and_is_archived_as_received(conn, fold
     ).fetchone()
     assert (views, reason) == (22792, "not_in_export")
     sha = hashlib.sha256(received).hexdigest()
-    archived = folders[1] / "kab-5101" / f"{sha[:16]}__youtube_studio_totals_sample.csv"
+    archived = folders[1] / "kab-5101" / f"{sha}.csv"  # named by ids, never by the sender's name
     assert archived.read_bytes() == received and not path.exists()
     ledger = conn.execute(
         "select status, rows_landed, account_ids, export_format from raw.filedrop_files"
@@ -234,7 +234,7 @@ def test_files_outside_an_institution_folder_or_in_an_unknown_one_are_rejected(c
     report = run(conn, folders, registry)
     assert dict(report.counts) == {"rejected": 2}
     assert any("outside any institution folder" in m for m in report.messages)
-    assert any("kab-9999 is no institution" in m for m in report.messages)
+    assert any("'kab-9999' is no institution" in m for m in report.messages)
     assert landed(conn) == []
 
 
@@ -344,3 +344,62 @@ def test_a_file_whose_landing_fails_is_recorded_failed_and_lands_nothing(
     monkeypatch.undo()
     (folders[0] / "_rejected" / "kab-5101" / "totals.csv").replace(path)
     assert dict(run(conn, folders, registry).counts) == {"landed": 1} and not path.exists()
+
+
+# --- nothing is followed out of the inbox ------------------------------------------------------
+
+
+def test_a_linked_file_is_refused_unread_and_what_it_points_at_is_untouched(
+    conn, folders, registry, tmp_path
+):
+    secret = tmp_path / "outside" / "secrets.csv"
+    secret.parent.mkdir()
+    secret.write_text("Date,Views\npassword=hunter2,token=abc123\n")
+    folder = folders[0] / "kab-5101"
+    folder.mkdir(parents=True)
+    (folder / "export.csv").symlink_to(secret)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 1}
+    note = (folders[0] / "_rejected" / "kab-5101" / "export.csv.error.txt").read_text(encoding="utf-8")
+    assert "is a link" in note
+    assert all(leak not in note + report.messages[0] for leak in ("hunter2", "abc123", str(secret)))
+    assert secret.read_text().startswith("Date,Views")  # nothing outside the inbox is moved or deleted
+    assert not os.path.lexists(folder / "export.csv")  # the link itself is gone
+    assert not folders[1].exists() or not any(folders[1].rglob("*.*"))  # nothing archived
+    assert conn.execute(
+        "select status, archive_path, sha256 like 'unread:%' from raw.filedrop_files"
+    ).fetchall() == [("rejected", "", True)]
+
+
+def test_a_linked_institution_folder_is_never_entered(conn, folders, registry, tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "totals.csv").write_text(TOTALS)
+    folders[0].mkdir(parents=True)
+    (folders[0] / "kab-5101").symlink_to(outside, target_is_directory=True)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 1} and "is a link" in report.messages[0]
+    assert landed(conn) == [] and (outside / "totals.csv").read_text() == TOTALS
+    assert not os.path.lexists(folders[0] / "kab-5101")
+
+
+def test_hidden_files_and_sub_folders_are_reported_not_ignored(conn, folders, registry):
+    drop(folders[0], "kab-5101", ".totals.csv", TOTALS)
+    (folders[0] / "kab-5101" / "more").mkdir()
+    drop(folders[0], "kab-5101", "more/totals.csv", TOTALS)
+    drop(folders[0], "kab-5101", "totals.csv.part", TOTALS)  # still being written: waits
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 2}
+    aside = folders[0] / "_rejected" / "kab-5101"
+    assert "starting with a dot" in (aside / ".totals.csv.error.txt").read_text(encoding="utf-8")
+    assert "sub-folders" in (aside / "more.error.txt").read_text(encoding="utf-8")
+    assert (aside / "more" / "totals.csv").exists() and (folders[0] / "kab-5101" / "totals.csv.part").exists()
+    assert landed(conn) == []
+
+
+def test_a_folder_not_named_like_an_institution_id_is_kept_under_unsorted(conn, folders, registry):
+    drop(folders[0], "[red]Kab Jembrana", "totals.csv", TOTALS)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 1}
+    assert (folders[0] / "_rejected" / "_unsorted" / "totals.csv.error.txt").exists()
+    assert [p.parent.name for p in folders[1].rglob("*.csv")] == ["_unsorted"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,7 +19,10 @@ from kinerja.sources.base import Harvest
 from kinerja.sources.filedrop.parsed import RowProblem
 
 REJECTED_FOLDER = "_rejected"
-UNSORTED = "_unsorted"  # archive folder of files dropped outside any institution folder
+UNSORTED = "_unsorted"  # where files go that lie outside any folder named like an institution id
+# What an institution id looks like (kab-5101, kem-komdigi): only such a folder name is ever
+# used to build a path of the archive or of `_rejected/`.
+INSTITUTION_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
 @dataclass
@@ -50,7 +54,10 @@ class Drop:
 
     @property
     def folder(self) -> str:
-        return self.institution_id or UNSORTED
+        """The institution id the file is kept under: its folder's name when it is one."""
+        if self.institution_id and INSTITUTION_ID.fullmatch(self.institution_id):
+            return self.institution_id
+        return UNSORTED
 
     @property
     def shown_name(self) -> str:
@@ -107,7 +114,10 @@ class DroppedFile:
         drop = self.drop
         folder = drop.inbox / REJECTED_FOLDER / drop.folder
         folder.mkdir(parents=True, exist_ok=True)
-        drop.path.replace(folder / drop.path.name)
+        if drop.path.is_symlink():
+            drop.path.unlink()  # removes the link itself, never what it points at
+        else:
+            drop.path.replace(folder / drop.path.name)
         (folder / f"{drop.path.name}.error.txt").write_text(self._error_text(), encoding="utf-8")
 
     def _error_text(self) -> str:

@@ -17,9 +17,11 @@ next: the plausibility check of a file sees the follower counts of the files lan
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,8 @@ from kinerja.registry.history import is_valid_on
 from kinerja.sources.base import Harvest
 from kinerja.sources.filedrop import lookups
 from kinerja.sources.filedrop.accounts import AccountError, latest_day, resolve_accounts
-from kinerja.sources.filedrop.dropped import REJECTED_FOLDER, Drop, DroppedFile, FileEntry, gone, read_bytes
+from kinerja.sources.filedrop.cells import quoted
+from kinerja.sources.filedrop.dropped import Drop, DroppedFile, FileEntry, gone, read_bytes, unread_sha256
 from kinerja.sources.filedrop.parsed import AccountHint, ParsedFile, RowProblem
 from kinerja.sources.filedrop.parsers import parse_export
 from kinerja.sources.filedrop.plausibility import implausible_rows
@@ -45,8 +48,32 @@ SOURCE = "filedrop"
 # every other file would meet them too. Any other error is a fault in one file.
 WAREHOUSE_GONE = (psycopg.OperationalError, psycopg.InterfaceError)
 
-# Files still being written by a browser or a copy, and our own notes: not exports.
-_NOT_EXPORTS = (".part", ".crdownload", ".tmp", ".error.txt")
+# Files still being written by a browser or a copy: taken once they are complete.
+_IN_PROGRESS = (".part", ".crdownload", ".tmp")
+# Folders of the inbox that are ours, not institutions' (`_rejected/`): never read.
+_OURS = "_"
+
+LINK_REFUSED = (
+    "is a link, not a file: the inbox takes only files put into it, never links to elsewhere, "
+    "so nothing of it was read. Copy the export itself into your institution's folder"
+)
+HIDDEN_REFUSED = (
+    "has a name starting with a dot, which marks a hidden file, so it was not read. If it is an "
+    "export, rename it without the leading dot and drop it again"
+)
+NOT_A_FILE_REFUSED = (
+    "is a folder (or another thing that is no file), so it was not read. Put each export directly "
+    "into your institution's folder, without sub-folders"
+)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One entry of the inbox to deal with: a file to read, or a thing refused unread, and why."""
+
+    path: Path
+    institution_id: str | None  # the folder it lies in; None: the inbox itself
+    refusal: str | None = None  # why it is refused without being read
 
 
 def read_inbox(
@@ -61,10 +88,10 @@ def read_inbox(
     yields it as `failed` (landing records it and moves it aside), and the other files go on.
     """
     rows = list(registry_rows)
-    for path, institution_id in new_files(Path(inbox)):
-        drop = Drop(path, institution_id, Path(inbox), today)
+    for waiting in new_files(Path(inbox)):
+        drop = Drop(waiting.path, waiting.institution_id, Path(inbox), today)
         try:
-            dropped = read_file(conn, drop, rows)
+            dropped = refused(drop, waiting.refusal) if waiting.refusal else read_file(conn, drop, rows)
         except FileNotFoundError:
             dropped = DroppedFile(drop, *gone(drop))
         except WAREHOUSE_GONE:
@@ -78,24 +105,59 @@ def read_inbox(
         yield dropped
 
 
-def new_files(inbox: Path) -> Iterator[tuple[Path, str | None]]:
-    """(file, institution folder) of every file waiting in the inbox, in name order."""
-    for entry in sorted(inbox.iterdir()) if inbox.exists() else ():
-        if entry.name.startswith((".", REJECTED_FOLDER)):
+def new_files(inbox: Path) -> Iterator[Waiting]:
+    """Every entry waiting in the inbox, in name order; links and hidden or odd entries refused.
+
+    Nothing is followed out of the inbox: a link (to a file or a folder) is refused without
+    being read, and an institution folder that is a link is never entered.
+    """
+    for entry in _entries(inbox):
+        if entry.name.startswith(_OURS):
             continue
-        if entry.is_dir():
-            yield from ((f, entry.name) for f in sorted(entry.iterdir()) if _is_export(f))
-        elif _is_export(entry):
-            yield entry, None
+        if entry.is_symlink():
+            yield Waiting(entry, None, LINK_REFUSED)
+        elif entry.is_dir():
+            for inner in _entries(entry):
+                if refusal := _refusal(inner):
+                    yield Waiting(inner, entry.name, refusal)
+                elif not inner.name.endswith(_IN_PROGRESS):
+                    yield Waiting(inner, entry.name)
+        elif refusal := _refusal(entry):
+            yield Waiting(entry, None, refusal)
+        elif not entry.name.endswith(_IN_PROGRESS):
+            yield Waiting(entry, None)
 
 
-def _is_export(path: Path) -> bool:
-    return path.is_file() and not path.name.startswith(".") and not path.name.endswith(_NOT_EXPORTS)
+def _entries(folder: Path) -> list[Path]:
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def _refusal(path: Path) -> str | None:
+    """Why an entry of an institution folder is refused unread, or None for a file to read."""
+    if path.is_symlink():
+        return LINK_REFUSED
+    if path.name.startswith("."):
+        return HIDDEN_REFUSED
+    if not path.is_file():
+        return NOT_A_FILE_REFUSED
+    return None
+
+
+def refused(drop: Drop, reason: str) -> DroppedFile:
+    """A thing of the inbox refused without reading it: recorded by its place, never its content."""
+    entry = FileEntry(drop.folder, unread_sha256(drop), drop.path.name, status="rejected")
+    entry.message = f"{drop.path.name} {reason}"
+    return DroppedFile(drop, "rejected", f"{drop.shown_name}: rejected: {entry.message}", None, entry)
 
 
 def read_file(conn: psycopg.Connection, drop: Drop, registry_rows: list[dict[str, Any]]) -> DroppedFile:
     """One file: a duplicate of bytes landed before, rejected with the reason, or its records to land."""
-    data = read_bytes(drop.path)
+    try:
+        data = read_bytes(drop.path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # became a link after the inbox was listed
+            return refused(drop, LINK_REFUSED)
+        raise
     entry = FileEntry(drop.folder, hashlib.sha256(data).hexdigest(), drop.path.name)
     # Only a landed file is final: a rejection may be cured without touching the bytes (the
     # account gets registered, the file is renamed after its handle), so those are read again.
@@ -122,11 +184,11 @@ def _read_and_attribute(
     if drop.institution_id is None:
         raise AccountError(
             f"{drop.path.name} was dropped outside any institution folder: put it in your institution's "
-            f"folder, {drop.inbox}/<institution_id>/"
+            "folder of the inbox, <institution_id>/ (e.g. kab-5101/)"
         )
     if not any(row["institution_id"] == drop.institution_id for row in registry_rows):
         raise AccountError(
-            f"the folder {drop.institution_id} is no institution with registered accounts: drop the file in "
+            f"the folder {quoted(drop.institution_id)} is no institution with registered accounts: drop the file in "
             "your institution's own folder (its registry id, e.g. kab-5101), or ask the data team to register it"
         )
     day = drop_day(drop.path, drop.today)
