@@ -42,7 +42,8 @@ _KEPT_EXTENSION = re.compile(r"\.([a-z0-9]{1,5})$", re.IGNORECASE)
 
 @dataclass
 class InboxReport:
-    counts: Counter[str] = field(default_factory=Counter)  # landed, duplicate, rejected, failed, gone
+    # landed, partly_held, duplicate, rejected, failed, gone
+    counts: Counter[str] = field(default_factory=Counter)
     messages: list[str] = field(default_factory=list)
 
     def add(self, status: str, message: str) -> None:
@@ -88,7 +89,14 @@ def land_dropped_file(conn: psycopg.Connection, dropped: DroppedFile, archive: P
         except Exception:  # even recording the fault failed: the file stays where it is, the log says why
             log.exception("file drop could not record the fault of %s", dropped.drop.shown_name)
     _log(dropped)
-    return dropped.status, dropped.note
+    return outcome(dropped), dropped.note
+
+
+def outcome(dropped: DroppedFile) -> str:
+    """What became of a file: the status of its record (landed, partly_held, rejected, failed), or
+    duplicate, gone."""
+    recorded = dropped.entry is not None and dropped.status in ("landed", "rejected", "failed")
+    return dropped.entry.status if recorded else dropped.status
 
 
 def _land(conn: psycopg.Connection, dropped: DroppedFile, archive: Path) -> None:
@@ -133,6 +141,7 @@ def _write(conn: psycopg.Connection, dropped: DroppedFile) -> None:
         quarantine_rows(conn, entry, dropped.held, dropped.account_of_line)
     elif dropped.status in ("rejected", "failed"):
         record_file(conn, entry)
+        quarantine_rows(conn, entry, dropped.held, dropped.account_of_line)  # why no row could land
     elif dropped.status == "duplicate":
         count_redrop(conn, entry.institution_id, entry.sha256)
 
@@ -193,29 +202,37 @@ def quarantine_rows(
     problems: Iterable[RowProblem],
     account_of_line: dict[int, str],
 ) -> None:
-    with conn.cursor() as cur:
-        cur.executemany(
-            """
-            insert into raw.filedrop_quarantine (institution_id, sha256, file_name, line_number, column_name,
-                check_name, reason, platform, account_id)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-            on conflict do nothing
-            """,
-            [
-                (
-                    entry.institution_id,
-                    entry.sha256,
-                    entry.original_name,
-                    p.line,
-                    p.column,
-                    p.check,
-                    p.reason,
-                    entry.platform,
-                    account_of_line.get(p.line),
-                )
-                for p in problems
-            ],
+    """The file's held rows, replacing any recorded for the same bytes before (COPY: a file may
+    hold many)."""
+    rows = {
+        (p.line, p.column, p.check): (
+            entry.institution_id,
+            entry.sha256,
+            entry.original_name,
+            p.line,
+            p.column,
+            p.check,
+            p.reason,
+            entry.platform,
+            account_of_line.get(p.line),
         )
+        for p in problems
+    }
+    conn.execute(
+        "delete from raw.filedrop_quarantine where institution_id = %s and sha256 = %s",
+        [entry.institution_id, entry.sha256],
+    )
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            """
+        copy raw.filedrop_quarantine (institution_id, sha256, file_name, line_number, column_name,
+            check_name, reason, platform, account_id) from stdin
+        """
+        ) as copy,
+    ):
+        for row in rows.values():
+            copy.write_row(row)
 
 
 def land_file_records(

@@ -113,7 +113,7 @@ def land_file_drops(data_day: date, today: date | None = None, registry_dir: Pat
     )
     return {
         "data_day": data_day.isoformat(),
-        "files_landed": report.counts.get("landed", 0),
+        "files_landed": report.counts.get("landed", 0) + report.counts.get("partly_held", 0),
         "files_rejected": report.counts.get("rejected", 0),
         "files": dict(report.counts),
         "batch_ids": batch_ids,

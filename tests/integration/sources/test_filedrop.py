@@ -105,7 +105,8 @@ def test_a_corrected_file_replaces_the_days_it_carries(conn, folders, registry):
 def test_a_bad_row_is_quarantined_with_its_reason_and_the_rest_lands(conn, folders, registry):
     drop(folders[0], "kab-5101", "totals.csv", TOTALS.replace("02-06-2026,200", "02-06-2026,-200"))
     report = run(conn, folders, registry)
-    assert dict(report.counts) == {"landed": 1} and "1 held" in report.messages[0]
+    assert dict(report.counts) == {"partly_held": 1} and "1 held" in report.messages[0]
+    assert "line 3, Views: negative count" in report.messages[0]  # the sender's sentence names the cell
     assert [r[2] for r in landed(conn)] == [100, 300]
     quarantined = conn.execute(
         "select file_name, line_number, column_name, check_name, reason, account_id from raw.filedrop_quarantine"
@@ -193,7 +194,8 @@ def test_an_implausible_follower_jump_is_held_back(conn, folders, registry):
     landing.land_batch(conn, "simulator", date(2026, 2, 28), [earlier])
     drop(folders[0], "prov-51", "meta_page_daily_facebook.csv")
     report = run(conn, folders, registry)
-    assert "3 held" in report.messages[0]
+    # every row held: nothing could land, so the file is rejected, its rows' reasons recorded
+    assert dict(report.counts) == {"rejected": 1} and "none of its 3 rows could land" in report.messages[0]
     reasons = conn.execute(
         "select line_number, check_name, column_name, reason from raw.filedrop_quarantine order by 1"
     ).fetchall()
@@ -245,10 +247,10 @@ def test_a_fault_in_one_file_is_recorded_and_moved_aside_and_the_others_land(
 
     real_parse = inbox.parse_export
 
-    def breaks_on_tiktok(data, name, drop_day):
+    def breaks_on_tiktok(data, name, drop_day, max_rows=None):
         if "tiktok" in name:
             raise RuntimeError("a parser bug")
-        return real_parse(data, name, drop_day)
+        return real_parse(data, name, drop_day, max_rows)
 
     monkeypatch.setattr(inbox, "parse_export", breaks_on_tiktok)
     stuck = drop(folders[0], "kab-5101", "tiktok_overview_sample_en.csv")
@@ -310,7 +312,7 @@ def test_days_outside_the_accounts_registered_period_are_held(conn, folders, reg
         for r in registry
     ]
     drop(folders[0], "kab-5101", "totals.csv", TOTALS)
-    assert dict(run(conn, folders, late).counts) == {"landed": 1}
+    assert dict(run(conn, folders, late).counts) == {"partly_held": 1}
     assert [r[1] for r in landed(conn)] == [date(2026, 6, 2), date(2026, 6, 3)]
     held = conn.execute("select line_number, check_name, reason from raw.filedrop_quarantine").fetchall()
     assert [h[:2] for h in held] == [(2, "account_period")] and "@demo_kab5101_yt" in held[0][2]
@@ -403,3 +405,74 @@ def test_a_folder_not_named_like_an_institution_id_is_kept_under_unsorted(conn, 
     assert dict(report.counts) == {"rejected": 1}
     assert (folders[0] / "_rejected" / "_unsorted" / "totals.csv.error.txt").exists()
     assert [p.parent.name for p in folders[1].rglob("*.csv")] == ["_unsorted"]
+
+
+# --- limits, repeats, and a record that tells the truth -----------------------------------------
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(conn, folders, registry, monkeypatch):
+    monkeypatch.setenv("KINERJA_FILEDROP_MAX_BYTES", "1000")
+    path = drop(folders[0], "kab-5101", "totals.csv", TOTALS + "04-06-2026,1\n" * 100)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 1} and "larger than the 1,000 bytes" in report.messages[0]
+    assert landed(conn) == [] and (folders[0] / "_rejected" / "kab-5101" / path.name).exists()
+
+
+def test_a_file_over_the_row_limit_is_refused_whole(conn, folders, registry, monkeypatch):
+    monkeypatch.setenv("KINERJA_FILEDROP_MAX_ROWS", "2")
+    drop(folders[0], "kab-5101", "totals.csv", TOTALS)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 1} and "more than 2 data rows" in report.messages[0]
+    assert landed(conn) == []
+
+
+def test_a_repeated_day_is_counted_once_and_a_contradicting_one_is_held_whole(conn, folders, registry):
+    repeated = TOTALS + "04-06-2026,400\n05-06-2026,500\n" + "02-06-2026,200\n" + "03-06-2026,999\n"
+    drop(folders[0], "kab-5101", "totals.csv", repeated)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"partly_held": 1}
+    # day 3 held: 300 or 999?
+    assert [(r[1].day, r[2]) for r in landed(conn)] == [(1, 100), (2, 200), (4, 400), (5, 500)]
+    held = conn.execute(
+        "select line_number, check_name, reason from raw.filedrop_quarantine order by 1"
+    ).fetchall()
+    assert [h[:2] for h in held] == [(4, "duplicate"), (7, "duplicate"), (8, "duplicate")]
+    assert "counted once" in held[1][2] and "neither landed" in held[0][2]
+    assert conn.execute("select rows_landed, rows_quarantined from raw.filedrop_files").fetchone() == (4, 3)
+
+
+def test_a_file_mostly_held_is_rejected_whole(conn, folders, registry):
+    drop(folders[0], "kab-5101", "totals.csv", TOTALS + "02-06-2026,200\n" * 4)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 1} and "4 of its 7 rows could not land" in report.messages[0]
+    assert "more than half, so none landed" in report.messages[0] and landed(conn) == []
+
+
+def test_a_header_only_file_is_rejected_not_landed_with_no_rows(conn, folders, registry):
+    drop(folders[0], "kab-5101", "totals.csv", "Date,Views\n")
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 1} and "header but no data rows" in report.messages[0]
+    assert conn.execute("select status, rows_landed from raw.filedrop_files").fetchone() == ("rejected", 0)
+    assert not conn.execute("select 1 from raw.batch_ledger").fetchall()
+
+
+def test_a_day_after_the_drop_day_is_held(conn, folders, registry):
+    drop(folders[0], "kab-5101", "totals.csv", TOTALS + "14-06-2026,5\n")
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"partly_held": 1}
+    reason = conn.execute("select reason from raw.filedrop_quarantine where check_name = 'date_after_drop'")
+    assert "after 2026-06-13, the day the file was received" in reason.fetchone()[0]
+
+
+def test_a_file_with_every_row_held_can_be_corrected_and_dropped_again(conn, folders, registry):
+    broken = TOTALS.replace(",100", ",x").replace(",200", ",y").replace(",300", ",z")
+    drop(folders[0], "kab-5101", "totals.csv", broken)
+    assert dict(run(conn, folders, registry).counts) == {"rejected": 1}
+    note = (folders[0] / "_rejected" / "kab-5101" / "totals.csv.error.txt").read_text(encoding="utf-8")
+    assert "line 2, Views: not a whole number: 'x'" in note
+    drop(folders[0], "kab-5101", "totals.csv", TOTALS)
+    assert dict(run(conn, folders, registry).counts) == {"landed": 1}
+    assert [r[2] for r in landed(conn)] == [100, 200, 300]
+    # the same rejected bytes again are read again, never taken for landed ones
+    drop(folders[0], "kab-5101", "totals.csv", broken)
+    assert dict(run(conn, folders, registry).counts) == {"rejected": 1}

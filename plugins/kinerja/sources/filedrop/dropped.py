@@ -165,12 +165,22 @@ def failed(drop: Drop, error: BaseException) -> tuple[str, str]:
     return "failed", f"{drop.shown_name}: failed: {failure_reason(error)}"
 
 
-def read_bytes(path: Path) -> bytes:
-    """The bytes of a file of the inbox, never through a link: a link put there after the
-    inbox was listed fails here (ELOOP) instead of reading what it points at."""
+class TooLarge(ValueError):
+    """The file holds more bytes than the file drop reads."""
+
+
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of a file of the inbox, never through a link, never more than `limit` of them.
+
+    A link put there after the inbox was listed fails here (ELOOP) instead of reading what it
+    points at; a file larger than `limit` raises `TooLarge` after reading `limit` + 1 bytes.
+    """
     descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
     with os.fdopen(descriptor, "rb") as file:
-        return file.read()
+        data = file.read() if limit is None else file.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise TooLarge(path.name)
+    return data
 
 
 def unread_sha256(drop: Drop) -> str:

@@ -35,8 +35,16 @@ from kinerja.sources.base import Harvest
 from kinerja.sources.filedrop import lookups
 from kinerja.sources.filedrop.accounts import AccountError, latest_day, resolve_accounts
 from kinerja.sources.filedrop.cells import quoted
-from kinerja.sources.filedrop.dropped import Drop, DroppedFile, FileEntry, gone, read_bytes, unread_sha256
-from kinerja.sources.filedrop.parsed import AccountHint, ParsedFile, RowProblem
+from kinerja.sources.filedrop.dropped import (
+    Drop,
+    DroppedFile,
+    FileEntry,
+    TooLarge,
+    gone,
+    read_bytes,
+    unread_sha256,
+)
+from kinerja.sources.filedrop.parsed import AccountDayRow, AccountHint, ParsedFile, PostRow, RowProblem
 from kinerja.sources.filedrop.parsers import parse_export
 from kinerja.sources.filedrop.plausibility import implausible_rows
 from kinerja.sources.filedrop.table import UnreadableFile
@@ -143,6 +151,13 @@ def _refusal(path: Path) -> str | None:
     return None
 
 
+def too_large(limit: int) -> str:
+    return (
+        f"is larger than the {limit:,} bytes the file drop takes from one file, so it was not read: "
+        "export a shorter period (at most the last three months) or one account at a time"
+    )
+
+
 def refused(drop: Drop, reason: str) -> DroppedFile:
     """A thing of the inbox refused without reading it: recorded by its place, never its content."""
     entry = FileEntry(drop.folder, unread_sha256(drop), drop.path.name, status="rejected")
@@ -152,16 +167,19 @@ def refused(drop: Drop, reason: str) -> DroppedFile:
 
 def read_file(conn: psycopg.Connection, drop: Drop, registry_rows: list[dict[str, Any]]) -> DroppedFile:
     """One file: a duplicate of bytes landed before, rejected with the reason, or its records to land."""
+    limit = config.filedrop_max_bytes()
     try:
-        data = read_bytes(drop.path)
+        data = read_bytes(drop.path, limit)
     except OSError as error:
         if error.errno == errno.ELOOP:  # became a link after the inbox was listed
             return refused(drop, LINK_REFUSED)
         raise
+    except TooLarge:
+        return refused(drop, too_large(limit))
     entry = FileEntry(drop.folder, hashlib.sha256(data).hexdigest(), drop.path.name)
     # Only a landed file is final: a rejection may be cured without touching the bytes (the
     # account gets registered, the file is renamed after its handle), so those are read again.
-    if lookups.file_status(conn, drop.folder, entry.sha256) == "landed":
+    if lookups.file_status(conn, drop.folder, entry.sha256) in lookups.FINAL_STATUSES:
         note = f"{drop.shown_name}: the same bytes were landed before; nothing new"
         return DroppedFile(drop, "duplicate", note, data, entry)
     try:
@@ -192,7 +210,7 @@ def _read_and_attribute(
             "your institution's own folder (its registry id, e.g. kab-5101), or ask the data team to register it"
         )
     day = drop_day(drop.path, drop.today)
-    parsed = parse_export(data, drop.path.name, day)
+    parsed = parse_export(data, drop.path.name, day, config.filedrop_max_rows())
     return parsed, resolve_accounts(parsed, drop.institution_id, registry_rows, latest_day(parsed, day))
 
 
@@ -204,23 +222,81 @@ def _to_land(
     parsed: ParsedFile,
     accounts: dict[AccountHint, dict],
 ) -> DroppedFile:
-    """The file's records to land, less the rows held back: bad, outside the account's period, implausible."""
+    """The file's records to land, less the rows held back: bad, after the drop day, outside the
+    account's period, repeated, implausible."""
     account_of = {row.line: accounts[row.hint]["account_id"] for row in parsed.rows}
     if len(accounts) == 1:  # rows that did not parse belong to the file's one account too
         sole = next(iter(accounts.values()))["account_id"]
         account_of |= {p.line: sole for p in parsed.problems}
-    outside = _outside_account_period(parsed, accounts)
-    days = [(row.line, row.record(parsed.platform, account_of[row.line])) for row in parsed.account_days]
+    held = {
+        **_after_drop_day(parsed, drop_day(drop.path, drop.today)),
+        **_outside_account_period(parsed, accounts),
+    }
+    held |= repeated_rows([row for row in parsed.rows if row.line not in held], account_of)
+    days = [
+        (row.line, row.record(parsed.platform, account_of[row.line]))
+        for row in parsed.account_days
+        if row.line not in held
+    ]
     posts = [
-        row.record(parsed.platform, account_of[row.line]) for row in parsed.posts if row.line not in outside
+        row.record(parsed.platform, account_of[row.line]) for row in parsed.posts if row.line not in held
     ]
     implausible = implausible_rows(days, lookups.last_known_followers(conn))
-    held_lines = {problem.line for problem in implausible} | set(outside)
-    harvest = Harvest(account_days=[record for line, record in days if line not in held_lines], posts=posts)
-    held = [*parsed.problems, *outside.values(), *implausible]
-    _describe(entry, parsed, accounts, len(harvest.account_days) + len(harvest.posts), len(held))
-    note = f"{drop.shown_name}: {entry.message}"
-    return DroppedFile(drop, "landed", note, data, entry, harvest, held, account_of)
+    implausible_lines = {problem.line for problem in implausible}
+    harvest = Harvest(
+        account_days=[record for line, record in days if line not in implausible_lines], posts=posts
+    )
+    problems = sorted([*parsed.problems, *held.values(), *implausible], key=lambda p: p.line)
+    _describe(entry, parsed, accounts, len(harvest.account_days) + len(harvest.posts), problems)
+    status = "rejected" if entry.status == "rejected" else "landed"
+    note = f"{drop.shown_name}: {'rejected: ' if status == 'rejected' else ''}{entry.message}"
+    return DroppedFile(drop, status, note, data, entry, harvest, problems, account_of)
+
+
+def _after_drop_day(parsed: ParsedFile, latest: date) -> dict[int, RowProblem]:
+    """Rows of days after the file was received: no export holds a day that has not come yet."""
+    return {
+        row.line: RowProblem(
+            row.line,
+            "Date",
+            f"{row.data_day} is after {latest}, the day the file was received: no export holds a day "
+            "that has not come yet; check the dates (the year) and export again",
+            check="date_after_drop",
+        )
+        for row in parsed.rows
+        if row.data_day > latest
+    }
+
+
+def repeated_rows(rows: list[AccountDayRow | PostRow], account_of: dict[int, str]) -> dict[int, RowProblem]:
+    """Rows that repeat the key of an earlier row of the file (an account's day, a post's as-of day).
+
+    A repeat with the same values is counted once (the repeat is held, the first lands); when
+    the values differ, which is right cannot be told, so every row of that key is held.
+    """
+    first: dict[tuple, AccountDayRow | PostRow] = {}
+    held: dict[int, RowProblem] = {}
+    for row in rows:
+        key = (account_of[row.line], getattr(row, "post_id", None), row.data_day)
+        earlier = first.setdefault(key, row)
+        if earlier is row:
+            continue
+        what = f"{row.data_day}" + (f" of post {quoted(row.post_id)}" if isinstance(row, PostRow) else "")
+        if (earlier.values, earlier.missing) == (row.values, row.missing):
+            held[row.line] = RowProblem(
+                row.line,
+                "Date",
+                f"{what} repeats line {earlier.line} with the same values: counted once",
+                check="duplicate",
+            )
+        else:
+            reason = (
+                f"{what} appears on line {earlier.line} and line {row.line} with different values; which is "
+                "right cannot be told, so neither landed: export the period again"
+            )
+            held[earlier.line] = RowProblem(earlier.line, "Date", reason, check="duplicate")
+            held[row.line] = RowProblem(row.line, "Date", reason, check="duplicate")
+    return held
 
 
 def _outside_account_period(parsed: ParsedFile, accounts: dict[AccountHint, dict]) -> dict[int, RowProblem]:
@@ -237,14 +313,45 @@ def _outside_account_period(parsed: ParsedFile, accounts: dict[AccountHint, dict
     return outside
 
 
-def _describe(entry: FileEntry, parsed: ParsedFile, accounts: dict, landed: int, quarantined: int) -> None:
-    """Fill in the entry of a file to land, and its sentence for the sender."""
-    entry.status = "landed"  # recorded only in the transaction that lands the rows
+# How many held rows a file's message names one by one; raw.filedrop_quarantine has them all.
+NAMED_PROBLEMS = 3
+
+
+def _describe(
+    entry: FileEntry, parsed: ParsedFile, accounts: dict, landed: int, held: list[RowProblem]
+) -> None:
+    """Fill in the entry of a file read whole, and its sentence for the sender.
+
+    `landed` when every row lands, `partly_held` when some are held, `rejected` when no row
+    can land (a file of only a header, or every row held) or more than half are held: the
+    message says why.
+    """
     entry.export_format, entry.platform = parsed.format, parsed.platform
     entry.account_ids = sorted({a["account_id"] for a in accounts.values()})
-    entry.rows_landed, entry.rows_quarantined = landed, quarantined
-    held = (
-        f", {quarantined} held in raw.filedrop_quarantine (file, line, column, reason)" if quarantined else ""
-    )
-    entry.message = f"{parsed.format} of {', '.join(entry.account_ids)}: {landed} rows landed{held}"
+    entry.rows_landed, entry.rows_quarantined = landed, len(held)
+    what = f"{parsed.format} of {', '.join(entry.account_ids)}"
+    if landed == 0 and not held:
+        entry.status = "rejected"
+        entry.message = f"{what}: the file has a header but no data rows: export a period with data"
+    elif landed == 0:
+        entry.status = "rejected"
+        entry.message = f"{what}: none of its {len(held)} rows could land: {_named(held)}"
+    elif len(held) > landed:  # as the audit judges a batch: mostly wrong is no file to build on
+        entry.status, entry.rows_landed = "rejected", 0
+        entry.message = (
+            f"{what}: {len(held)} of its {landed + len(held)} rows could not land, more than half, so none "
+            f"landed: {_named(held)}"
+        )
+    else:
+        entry.status = "partly_held" if held else "landed"
+        entry.message = f"{what}: {landed} rows landed"
+        if held:
+            entry.message += (
+                f", {len(held)} held (file, line, column, reason in raw.filedrop_quarantine): {_named(held)}"
+            )
     entry.message += "".join(f"; {note}" for note in parsed.notes)
+
+
+def _named(held: list[RowProblem]) -> str:
+    named = "; ".join(f"line {p.line}, {p.column}: {p.reason}" for p in held[:NAMED_PROBLEMS])
+    return named + (f"; and {len(held) - NAMED_PROBLEMS} more" if len(held) > NAMED_PROBLEMS else "")

@@ -386,7 +386,9 @@ def _shown_headers(headers: list[str], most: int = 12) -> str:
     return f"[{shown}{', …' if len(headers) > most else ''}]"
 
 
-def parse_export(data: bytes, name: str, drop_day: date) -> ParsedFile:
-    """The parsed content of a dropped file; `drop_day` is the day it was exported, at the latest."""
-    table = read_table(data, name)
+def parse_export(data: bytes, name: str, drop_day: date, max_rows: int | None = None) -> ParsedFile:
+    """The parsed content of a dropped file; `drop_day` is the day it was exported, at the latest.
+
+    A file of more than `max_rows` data rows is refused (`UnreadableFile`)."""
+    table = read_table(data, name, max_rows)
     return detect_format(table).parse(table, drop_day)

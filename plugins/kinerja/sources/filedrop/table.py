@@ -75,8 +75,12 @@ def _decoded(data: bytes, encoding: str, name: str) -> str:
         ) from None
 
 
-def read_table(data: bytes, name: str) -> Table:
-    """The table of a dropped file: preamble lines (`sep=,`, a one-cell title) set apart."""
+def read_table(data: bytes, name: str, max_rows: int | None = None) -> Table:
+    """The table of a dropped file: preamble lines (`sep=,`, a one-cell title) set apart.
+
+    A file with more than `max_rows` data rows is refused whole, as soon as the row past the
+    limit is read.
+    """
     text, encoding = decode(data, name)
     if "\x00" in text:
         raise UnreadableFile(
@@ -101,6 +105,11 @@ def read_table(data: bytes, name: str) -> Table:
             headers = [c.strip() for c in cells]
         else:
             rows.append((first_line, [c.strip() for c in cells]))
+            if max_rows is not None and len(rows) > max_rows:
+                raise UnreadableFile(
+                    f"{name} holds more than {max_rows:,} data rows, more than the file drop takes from one "
+                    "file: export a shorter period (at most the last three months) or one account at a time"
+                )
     if headers is None:
         raise UnreadableFile(f"{name} has no header row: download the export again")
     return Table(name, headers, rows, preamble, encoding)
