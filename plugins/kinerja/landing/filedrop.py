@@ -272,3 +272,48 @@ def audit_dropped_batches(conn: psycopg.Connection) -> list[dict]:
                 outcomes.append({"batch_id": batch_id, "status": "failed", "reason": f"{batch_id}: {error}"})
             conn.commit()
     return outcomes
+
+
+def file_statuses(conn: psycopg.Connection, institution: str | None = None, limit: int = 50) -> list[dict]:
+    """Every recorded file, latest first, with what its audit made of the rows that landed.
+
+    `audit` is the status of its batches in raw.batch_ledger (accepted, rejected, waiting for
+    the audit; several when they differ), `rows_audit_rejected` the rows the audit quarantined,
+    `audit_summary` why a batch was rejected.
+    """
+    rows = conn.execute(
+        """
+        select files.institution_id, files.original_name, files.status, files.export_format,
+               array_to_string(files.account_ids, ', ') as accounts, files.rows_landed, files.rows_quarantined,
+               audit.statuses, coalesce(audit.rows_rejected, 0), audit.summary, files.drop_count,
+               files.last_dropped_at, files.message
+        from raw.filedrop_files as files
+        left join lateral (
+            select string_agg(distinct replace(ledger.status, 'landed', 'waiting'), ', ') as statuses,
+                   sum(ledger.rows_rejected) as rows_rejected,
+                   string_agg(ledger.summary, '; ') filter (where ledger.status = 'rejected') as summary
+            from raw.batch_ledger as ledger
+            where ledger.batch_id = any(files.batch_ids)
+        ) as audit on true
+        where %(institution)s::text is null or files.institution_id = %(institution)s
+        order by files.last_dropped_at desc, files.institution_id, files.original_name
+        limit %(limit)s
+        """,
+        {"institution": institution, "limit": limit},
+    ).fetchall()
+    keys = (
+        "institution_id",
+        "file",
+        "status",
+        "format",
+        "accounts",
+        "rows_landed",
+        "rows_held",
+        "audit",
+        "rows_audit_rejected",
+        "audit_summary",
+        "drops",
+        "last_dropped_at",
+        "message",
+    )
+    return [dict(zip(keys, row, strict=True)) for row in rows]

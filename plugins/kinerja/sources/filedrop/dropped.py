@@ -19,6 +19,7 @@ from kinerja.sources.base import Harvest
 from kinerja.sources.filedrop.parsed import RowProblem
 
 REJECTED_FOLDER = "_rejected"
+OUTBOX_FOLDER = "_outbox"  # a note for the sender of every file recorded: landed, held, refused, failed
 UNSORTED = "_unsorted"  # where files go that lie outside any folder named like an institution id
 # What an institution id looks like (kab-5101, kem-komdigi): only such a folder name is ever
 # used to build a path of the archive or of `_rejected/`.
@@ -87,13 +88,16 @@ class DroppedFile:
         """Take the file out of the inbox; only once landing has committed what it did with it.
 
         A landed or duplicate file is removed (its bytes are in the archive); a rejected or
-        failed one moves to `_rejected/` with a note for its sender, so that it never stops a
-        later run: the data team moves a failed file back into the inbox once the fault is fixed.
+        failed one moves to `_rejected/` with a note for its sender beside it, so that it never
+        stops a later run: the data team moves a failed file back into the inbox once the fault is
+        fixed. Every recorded file's note also goes to `_outbox/<institution_id>/`, where the
+        sender (and later, e-mail) finds it.
         """
         if self.status in ("landed", "duplicate"):
             self.drop.path.unlink(missing_ok=True)
         elif self.status in ("rejected", "failed"):
             self._move_to_rejected()
+        self.write_note(self.drop.inbox / OUTBOX_FOLDER)
 
     def fail(self, error: BaseException) -> None:
         """This file met a fault of ours: nothing of it lands, its entry says why."""
@@ -121,7 +125,11 @@ class DroppedFile:
         (folder / f"{drop.path.name}.error.txt").write_text(self._error_text(), encoding="utf-8")
 
     def _error_text(self) -> str:
-        assert self.entry is not None  # a rejected or failed file always has its entry
+        return self.note_text()
+
+    def note_text(self) -> str:
+        """The note for the file's sender: what became of the file, each held row, what to do."""
+        assert self.entry is not None  # a recorded file always has its entry
         header = (
             f"File:     {self.drop.shown_name}\n"
             f"Received: {self.drop.today.isoformat()}\n"
@@ -135,15 +143,55 @@ class DroppedFile:
                 + "What to do: nothing. The data team has been told; once the fault is fixed they process\n"
                 "the file again. The file as received is kept, so nothing is lost.\n"
             )
+        if self.status == "rejected":
+            return (
+                "Kinerja file drop: this file was not accepted. Nothing of it was landed.\n\n"
+                + header
+                + f"Problem:  {self.entry.message}\n\n"
+                + self._held_text()
+                + "What to do: fix what is named above and drop the file into your institution's folder again.\n"
+                "The file as received is kept, so nothing is lost.\n"
+            )
+        what_to_do = (
+            "What to do: correct the rows named above and drop the whole corrected file again; the rows\n"
+            "that landed are replaced by the corrected ones. The same file unchanged adds nothing.\n"
+            if self.held
+            else "Nothing to do.\n"
+        )
         return (
-            "Kinerja file drop: this file was not accepted. Nothing of it was landed.\n\n"
+            f"Kinerja file drop: this file was received and {self.entry.rows_landed} of its rows landed.\n\n"
             + header
-            + f"Problem:  {self.entry.message}\n\n"
-            "What to do: fix what is named above and drop the file into your institution's folder again.\n"
-            "The file as received is kept in the archive, so nothing is lost.\n"
+            + f"Result:   {self.entry.message}\n\n"
+            + self._held_text()
+            + what_to_do
         )
 
+    def _held_text(self) -> str:
+        if not self.held:
+            return ""
+        shown = self.held[:NOTE_ROWS]
+        lines = [f"  line {p.line}, column {p.column}: {p.reason}" for p in shown]
+        if len(self.held) > NOTE_ROWS:
+            lines.append(
+                f"  ... and {len(self.held) - NOTE_ROWS} more rows (the data team has the full list)"
+            )
+        return "Rows held back (not landed):\n" + "\n".join(lines) + "\n\n"
 
+    def write_note(self, outbox: Path) -> Path | None:
+        """The note for the sender, in `<outbox>/<institution_id>/` under a name made of ids; None
+        when the file was not recorded (a duplicate, gone)."""
+        if self.entry is None or self.status not in ("landed", "rejected", "failed"):
+            return None
+        folder = outbox / self.drop.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        key = self.entry.sha256.rpartition(":")[2][:16]
+        path = folder / f"{self.drop.today.isoformat()}__{key}__{self.entry.status}.txt"
+        path.write_text(self.note_text(), encoding="utf-8")
+        return path
+
+
+# How many held rows a note lists one by one; raw.filedrop_quarantine has them all.
+NOTE_ROWS = 50
 # How much of a fault's text the file's record keeps: enough to find the bug.
 FAULT_CHARACTERS = 300
 
