@@ -133,10 +133,35 @@ def parse_x_overview(table: Table, drop_day: date) -> ParsedFile:
 
 
 def parse_tiktok_overview(table: Table, drop_day: date) -> ParsedFile:
-    """TikTok Studio overview: dates without a year ("April 12", "12 Mei"), year from the drop day."""
-    return _account_days(
-        table, "tiktok_overview", "tiktok", lambda text: c.to_date_before(text, drop_day), TIKTOK_COLUMNS
-    )
+    """TikTok Studio overview: dates without a year ("April 12", "12 Mei"), placed as one window.
+
+    The year comes from the export's own window of days, ending by the drop day
+    (`cells.place_in_window`); the note says which days the dates were read as.
+    """
+    parsed = ParsedFile(table.name, "tiktok_overview", "tiktok")
+    read = []
+    for row in _reader(table):
+        written = row.require(c.month_day_year, "date")
+        values, missing = row.metrics(TIKTOK_COLUMNS, METRIC_FIELDS)
+        if row.problems:
+            parsed.problems += row.problems
+        elif written is not None:
+            read.append((row, written, values, missing))
+    placed = c.place_in_window({(m, d) for _, (m, d, year), *_ in read if year is None}, drop_day)
+    for row, (month, day, year), values, missing in read:
+        on = c.to_named_month_date(row.cells["date"]) if year is not None else placed.get((month, day))
+        if on is None:
+            row.problem("date", f"{c.quoted(row.cells['date'])} has no date in the year up to {drop_day}")
+            parsed.problems += row.problems
+        else:
+            parsed.account_days.append(AccountDayRow(row.line, on, values, missing))
+    if placed:
+        first, last = min(placed.values()), max(placed.values())
+        parsed.notes.append(
+            f"its dates print no year and were read as {first} to {last} (the run of days ending by the day "
+            "the file was received); if the export is older, export it again with the year shown"
+        )
+    return parsed
 
 
 def parse_youtube_table(table: Table, drop_day: date) -> ParsedFile:
