@@ -70,7 +70,7 @@ def land_dropped_file(conn: psycopg.Connection, dropped: DroppedFile, archive: P
     files go on. Only a warehouse that cannot be reached stops the run.
     """
     try:
-        _land(conn, dropped, archive)
+        _record(conn, dropped, archive)
     except FileNotFoundError:
         return gone(dropped.drop)
     except WAREHOUSE_GONE:
@@ -81,14 +81,20 @@ def land_dropped_file(conn: psycopg.Connection, dropped: DroppedFile, archive: P
             conn.rollback()
         dropped.fail(error)
         try:
-            _land(conn, dropped, archive)
-        except FileNotFoundError:
-            return gone(dropped.drop)
+            _record(conn, dropped, archive)
         except WAREHOUSE_GONE:
             raise
         except Exception:  # even recording the fault failed: the file stays where it is, the log says why
             log.exception("file drop could not record the fault of %s", dropped.drop.shown_name)
+            return "failed", dropped.note
     _log(dropped)
+    try:
+        dropped.settle()  # only now, after the commit, may the file leave the inbox
+    except FileNotFoundError:
+        pass  # taken away meanwhile: it was recorded all the same
+    except OSError as error:  # recorded, but it stays: the next run settles it (it is a duplicate then)
+        log.exception("file drop could not take %s out of the inbox", dropped.drop.shown_name)
+        return outcome(dropped), f"{dropped.note} (it stays in the inbox: {error.strerror})"
     return outcome(dropped), dropped.note
 
 
@@ -99,14 +105,14 @@ def outcome(dropped: DroppedFile) -> str:
     return dropped.entry.status if recorded else dropped.status
 
 
-def _land(conn: psycopg.Connection, dropped: DroppedFile, archive: Path) -> None:
+def _record(conn: psycopg.Connection, dropped: DroppedFile, archive: Path) -> None:
+    """Archive the bytes, write what the file's status asks of the warehouse, and commit."""
     if dropped.data is not None and not dropped.entry.archive_path:  # bytes read: kept first
         dropped.entry.archive_path = str(archive_file(archive, dropped))
     with conn.transaction():
         _write(conn, dropped)
     if not conn.autocommit:
         conn.commit()  # the reads of the file drop opened a transaction: the block was its savepoint
-    dropped.settle()  # only now may the file leave the inbox
 
 
 def archive_file(archive: Path, dropped: DroppedFile) -> Path:

@@ -476,3 +476,23 @@ def test_a_file_with_every_row_held_can_be_corrected_and_dropped_again(conn, fol
     # the same rejected bytes again are read again, never taken for landed ones
     drop(folders[0], "kab-5101", "totals.csv", broken)
     assert dict(run(conn, folders, registry).counts) == {"rejected": 1}
+
+
+def test_a_file_that_cannot_leave_the_inbox_keeps_its_record_and_is_a_duplicate_next_time(
+    conn, folders, registry, monkeypatch
+):
+    from kinerja.sources.filedrop.dropped import DroppedFile
+
+    real_settle = DroppedFile.settle
+
+    def stuck(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(DroppedFile, "settle", stuck)
+    path = drop(folders[0], "kab-5101", "totals.csv", TOTALS)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"landed": 1} and "it stays in the inbox" in report.messages[0]
+    assert path.exists() and [r[2] for r in landed(conn)] == [100, 200, 300]
+    monkeypatch.setattr(DroppedFile, "settle", real_settle)
+    assert dict(run(conn, folders, registry).counts) == {"duplicate": 1} and not path.exists()
+    assert conn.execute("select status from raw.filedrop_files").fetchall() == [("landed",)]

@@ -5,9 +5,14 @@ Layout: `<inbox>/<institution_id>/<file>`, one folder per institution. `read_inb
 entry for raw.filedrop_files, its account days and posts (source "filedrop", self-reported),
 and its bad rows held back with file, line, column and reason while the rest of the file
 lands. The same bytes landed before are a `duplicate`: nothing new. A file that cannot be
-used at all is `rejected`: once landing has recorded it, `settle` moves it to
-`<inbox>/_rejected/<institution_id>/` with `<name>.error.txt` beside it saying what was
-wrong and what to do.
+used at all (or mostly not) is `rejected`: once landing has recorded it, `settle` moves it
+to `<inbox>/_rejected/<institution_id>/` with `<name>.error.txt` beside it saying what was
+wrong and what to do. A fault of ours in one file makes it `failed`, never a stop.
+
+Nothing is followed out of the inbox: a link (to a file or a folder) is refused unread, and
+files are opened without following links; hidden files, sub-folders and oversized files are
+refused unread too, each with a note. Only a folder named like an institution id ever
+becomes part of a path.
 
 Landing (kinerja.landing.filedrop) archives, lands and records each file in one transaction
 and settles it in the inbox only after the commit, so a crash leaves every file either fully
@@ -177,8 +182,9 @@ def read_file(conn: psycopg.Connection, drop: Drop, registry_rows: list[dict[str
     except TooLarge:
         return refused(drop, too_large(limit))
     entry = FileEntry(drop.folder, hashlib.sha256(data).hexdigest(), drop.path.name)
-    # Only a landed file is final: a rejection may be cured without touching the bytes (the
-    # account gets registered, the file is renamed after its handle), so those are read again.
+    # Only a landed file (whole or in part) is final: a rejection may be cured without touching
+    # the bytes (the account gets registered, the file is renamed after its handle), so those
+    # are read again.
     if lookups.file_status(conn, drop.folder, entry.sha256) in lookups.FINAL_STATUSES:
         note = f"{drop.shown_name}: the same bytes were landed before; nothing new"
         return DroppedFile(drop, "duplicate", note, data, entry)
@@ -192,7 +198,7 @@ def read_file(conn: psycopg.Connection, drop: Drop, registry_rows: list[dict[str
 
 def drop_day(path: Path, today: date) -> date:
     """The latest day the export can have been made: when the file was written, or today."""
-    written = datetime.fromtimestamp(path.stat().st_mtime, ZoneInfo(config.DEFAULT_TIMEZONE)).date()
+    written = datetime.fromtimestamp(path.lstat().st_mtime, ZoneInfo(config.DEFAULT_TIMEZONE)).date()
     return min(written, today)
 
 
