@@ -352,9 +352,7 @@ def _describe(
         entry.status = "partly_held" if held else "landed"
         entry.message = f"{what}: {landed} rows landed"
         if held:
-            entry.message += (
-                f", {len(held)} held (file, line, column, reason in raw.filedrop_quarantine): {_named(held)}"
-            )
+            entry.message += f", {len(held)} held back: {_named(held)}"
     entry.message += "".join(f"; {note}" for note in parsed.notes)
 
 
