@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,23 +44,21 @@ def write_export(path: Path, rows: int, days: int) -> int:
     ]
     with path.open("w", encoding="utf-8") as file:
         file.write("Date,Views,Watch time (hours),Subscribers\n")
-        block = "".join(lines) * 1000
-        for _ in range(rows // (days * 1000)):
-            file.write(block)
-        file.writelines(lines[i % days] for i in range(rows % (days * 1000)))
-    os.utime(path, (time.time(), time.time()))
+        for start in range(0, rows, 10_000):
+            file.writelines(lines[i % days] for i in range(start, min(rows, start + 10_000)))
     return path.stat().st_size
 
 
-def phase(rows: int, days: int, raise_limits: bool) -> dict:
-    """One measured run in this process; the result as a dict."""
+def phase(export: Path, rows: int, raise_limits: bool) -> dict:
+    """One measured run in this process on a copy of `export`; the result as a dict."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from landing_throughput import throwaway_warehouse
 
     with tempfile.TemporaryDirectory(prefix="kinerja-filedrop-bench-") as folder:
         inbox, archive = Path(folder) / "inbox", Path(folder) / "archive"
         (inbox / "kab-5101").mkdir(parents=True)
-        size = write_export(inbox / "kab-5101" / "totals.csv", rows, days)
+        shutil.copyfile(export, inbox / "kab-5101" / "totals.csv")
+        size = export.stat().st_size
         if raise_limits:
             os.environ["KINERJA_FILEDROP_MAX_BYTES"] = str(size + 1)
             os.environ["KINERJA_FILEDROP_MAX_ROWS"] = str(rows + 1)
@@ -101,24 +100,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_500_000)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--phase", choices=("default", "raised"), help=argparse.SUPPRESS)
+    parser.add_argument("--export", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
-        print(json.dumps(phase(args.rows, args.days, args.phase == "raised")))
+        print(json.dumps(phase(args.export, args.rows, args.phase == "raised")))
         return
     print(f"load before: {os.getloadavg()}", flush=True)
-    for name in ("default", "raised"):
-        command = [
-            sys.executable,
-            __file__,
-            "--rows",
-            str(args.rows),
-            "--days",
-            str(args.days),
-            "--phase",
-            name,
-        ]
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        print(json.dumps(json.loads(output.strip().splitlines()[-1]), indent=1), flush=True)
+    with tempfile.TemporaryDirectory(prefix="kinerja-filedrop-export-") as folder:
+        export = Path(folder) / "totals.csv"
+        write_export(export, args.rows, args.days)  # here, so that a phase's memory is the file drop's
+        for name in ("default", "raised"):
+            command = [sys.executable, __file__, "--rows", str(args.rows), "--export", str(export)]
+            output = subprocess.run([*command, "--phase", name], check=True, capture_output=True, text=True)
+            print(json.dumps(json.loads(output.stdout.strip().splitlines()[-1]), indent=1), flush=True)
     print(f"load after: {os.getloadavg()}", flush=True)
 
 

@@ -7,7 +7,7 @@ The file drop reads and writes nothing: landing archives each file, lands its ro
 it and only then settles it in the inbox (tasks.sources.land_file_drops does the above).
 
 - `table` reads the bytes (UTF-8, UTF-8 with BOM, UTF-16 with `sep=,`) into header and rows,
-  refusing a file of more rows than `config.filedrop_max_rows()`;
+  refusing a file of more rows than it is given (`KINERJA_FILEDROP_MAX_ROWS`);
 - `parsers` detects the export format from its headers and reads it into canonical rows
   (`parsed`), one problem per bad cell with its line and column (`rows`, `cells`: counts up to
   a bound, month names from CLDR, a year-less export placed as one window of days);
