@@ -392,6 +392,8 @@ def filedrop_process(
     for audit in summary["audits"]:
         if audit["status"] == "rejected":
             console.print(Text("✗ ", style="red") + Text(audit["reason"]), soft_wrap=True)
+        elif audit["status"] == "failed":  # a fault in the audit: the next run audits the batch again
+            console.print(Text("✗ the audit failed: ", style="red") + Text(audit["reason"]), soft_wrap=True)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary["files"].items()))
     console.print(
         Text(
