@@ -100,3 +100,18 @@ def test_repeated_rows_count_a_copy_once_and_hold_a_contradiction_whole():
     assert repeated_rows([row(2, 10), row(3, 10)], {2: "a", 3: "b"}) == {}
     posts = [PostRow(n, f"p{n}", day, None, None, {"views": 1}, {}) for n in (2, 3)]
     assert repeated_rows(posts, {2: "a", 3: "a"}) == {}
+
+
+def test_a_refused_folder_never_replaces_one_refused_before(tmp_path):
+    from kinerja.sources.filedrop.dropped import DroppedFile, FileEntry
+
+    inbox = tmp_path / "inbox"
+    for round_ in (1, 2):
+        (inbox / "kab-5101" / "sub").mkdir(parents=True)
+        (inbox / "kab-5101" / "sub" / "a.csv").write_text(str(round_))
+        drop = Drop(inbox / "kab-5101" / "sub", "kab-5101", inbox, date(2026, 6, 13))
+        entry = FileEntry("kab-5101", "unread:x", "sub", message="a folder")
+        DroppedFile(drop, "rejected", "", None, entry).settle()
+    aside = inbox / "_rejected" / "kab-5101"
+    assert (aside / "sub" / "a.csv").read_text() == "1" and (aside / "sub~2" / "a.csv").read_text() == "2"
+    assert (aside / "sub~2.error.txt").exists()

@@ -118,11 +118,18 @@ class DroppedFile:
         drop = self.drop
         folder = drop.inbox / REJECTED_FOLDER / drop.folder
         folder.mkdir(parents=True, exist_ok=True)
+        name = drop.path.name
         if drop.path.is_symlink():
             drop.path.unlink()  # removes the link itself, never what it points at
         else:
-            drop.path.replace(folder / drop.path.name)
-        (folder / f"{drop.path.name}.error.txt").write_text(self._error_text(), encoding="utf-8")
+            # a file of the same name replaces the one rejected before (that one is archived); a
+            # folder cannot replace a folder, so it gets a name of its own
+            copies = 1
+            while drop.path.is_dir() and (folder / name).exists():
+                copies += 1
+                name = f"{drop.path.name}~{copies}"
+            drop.path.replace(folder / name)
+        (folder / f"{name}.error.txt").write_text(self._error_text(), encoding="utf-8")
 
     def _error_text(self) -> str:
         return self.note_text()
