@@ -389,7 +389,14 @@ def _what_to_do_on_failure():
 
 
 _WIB = ZoneInfo(config.DEFAULT_TIMEZONE)
-_STATUS_STYLE = {"landed": "green", "duplicate": "cyan", "rejected": "red", "failed": "red", "gone": "yellow"}
+_STATUS_STYLE = {
+    "landed": "green",
+    "partly_held": "yellow",
+    "duplicate": "cyan",
+    "rejected": "red",
+    "failed": "red",
+    "gone": "yellow",
+}
 
 
 @filedrop_app.command("process")
@@ -410,19 +417,20 @@ def filedrop_process(
         summary = land_file_drops(received - timedelta(days=1), today=received)
     inbox = config.filedrop_inbox()
     if not summary["messages"]:
-        console.print(f"No new files in {inbox}. An admin drops an export into {inbox}/<institution_id>/.")
+        console.print(
+            Text(f"No new files in {inbox}. An admin drops an export into {inbox}/<institution_id>/.")
+        )
         return
-    table = Table(title=f"File drop: {inbox}")
+    table = Table(title=Text(f"File drop: {inbox}"))
     for column in ("institution", "file", "status", "rows landed", "held"):
         table.add_column(
             column, justify="right" if column in ("rows landed", "held") else "left", overflow="fold"
         )
-    for row in summary["file_rows"]:
-        style = _STATUS_STYLE.get(row["status"], "")
+    for row in summary["file_rows"]:  # names as Text: a file name is never read as markup
         table.add_row(
-            row["institution_id"],
-            row["file"],
-            f"[{style}]{row['status']}[/]",
+            Text(row["institution_id"]),
+            Text(row["file"]),
+            Text(row["status"], style=_STATUS_STYLE.get(row["status"], "")),
             str(row["rows_landed"]),
             str(row["rows_quarantined"]),
         )
@@ -432,10 +440,14 @@ def filedrop_process(
     for audit in summary["audits"]:
         if audit["status"] == "rejected":
             console.print(Text("✗ ", style="red") + Text(audit["reason"]), soft_wrap=True)
+        elif audit["status"] == "failed":  # a fault in the audit: the next run audits the batch again
+            console.print(Text("✗ the audit failed: ", style="red") + Text(audit["reason"]), soft_wrap=True)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary["files"].items()))
     console.print(
-        f"{counts}. Rejected files are in {inbox / '_rejected'}/<institution_id>/ with a note "
-        "saying what was wrong; rows held back are in raw.filedrop_quarantine."
+        Text(
+            f"{counts}. Rejected files are in {inbox / '_rejected'}/<institution_id>/ with a note "
+            "saying what was wrong; rows held back are in raw.filedrop_quarantine."
+        )
     )
 
 
@@ -447,56 +459,51 @@ def filedrop_status(
     limit: int = typer.Option(50, help="Show at most this many files, the latest first."),
 ) -> None:
     """List the files dropped so far (raw.filedrop_files): what became of each, and why."""
+    from kinerja.landing.filedrop import file_statuses
     from kinerja.warehouse import connect, ensure_warehouse
 
     with _what_to_do_on_failure(), connect(ensure_warehouse()) as conn:
-        rows = conn.execute(
-            """
-            select institution_id, original_name, status, export_format, array_to_string(account_ids, ', '),
-                   rows_landed, rows_quarantined, drop_count, last_dropped_at, message
-            from raw.filedrop_files
-            where %(institution)s::text is null or institution_id = %(institution)s
-            order by last_dropped_at desc, institution_id, original_name
-            limit %(limit)s
-            """,
-            {"institution": institution, "limit": limit},
-        ).fetchall()
-    if not rows:
+        files = file_statuses(conn, institution, limit)
+    if not files:
         where = f" from {institution}" if institution else ""
-        console.print(f"No files dropped yet{where}. Process the inbox with `kinerja filedrop process`.")
+        console.print(
+            Text(f"No files dropped yet{where}. Process the inbox with `kinerja filedrop process`.")
+        )
         return
     table = Table(title="Files dropped (raw.filedrop_files), latest first")
-    for column in (
-        "institution",
-        "file",
-        "status",
-        "format",
-        "accounts",
-        "landed",
-        "held",
-        "drops",
-        "last dropped",
-    ):
-        numeric = column in ("landed", "held", "drops")
-        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
-    for institution_id, name, status, fmt, accounts, landed, held, drops, last, _ in rows:
-        style = _STATUS_STYLE.get(status, "")
+    numeric = ("landed", "held", "audit held", "drops")
+    columns = ("institution", "file", "status", "format", "accounts", "landed", "held", "audit", "audit held")
+    for column in (*columns, "drops", "last dropped"):
+        table.add_column(column, justify="right" if column in numeric else "left", overflow="fold")
+    for f in files:  # names as Text: a file name is never read as markup
         table.add_row(
-            institution_id,
-            name,
-            f"[{style}]{status}[/]",
-            fmt or "",
-            accounts or "",
-            str(landed),
-            str(held),
-            str(drops),
-            f"{last.astimezone(_WIB):%Y-%m-%d %H:%M} WIB",
+            Text(f["institution_id"]),
+            Text(f["file"]),
+            Text(f["status"], style=_STATUS_STYLE.get(f["status"], "")),
+            Text(f["format"] or ""),
+            Text(f["accounts"] or ""),
+            str(f["rows_landed"]),
+            str(f["rows_held"]),
+            Text(f["audit"] or "", style="red" if "rejected" in (f["audit"] or "") else ""),
+            str(f["rows_audit_rejected"]),
+            str(f["drops"]),
+            f"{f['last_dropped_at'].astimezone(_WIB):%Y-%m-%d %H:%M} WIB",
         )
     console.print(table)
-    for institution_id, name, status, *_, message in rows:
-        if status != "landed":
+    for f in files:  # whole sentences, never cut by the table's width
+        shown = f"{f['institution_id']}/{f['file']}: "
+        if f["status"] != "landed":  # partly held, rejected, failed: say why
+            console.print(Text(f"✗ {shown}", style="red") + Text(f["message"] or ""), soft_wrap=True)
+        if f["audit_summary"]:
             console.print(
-                Text(f"✗ {institution_id}/{name}: ", style="red") + Text(message or ""), soft_wrap=True
+                Text(f"✗ {shown}the audit rejected it: ", style="red") + Text(f["audit_summary"]),
+                soft_wrap=True,
+            )
+        elif f["rows_audit_rejected"]:
+            console.print(
+                Text(f"! {shown}", style="yellow")
+                + Text(f"the audit held {f['rows_audit_rejected']} of its landed rows (raw.quarantine)"),
+                soft_wrap=True,
             )
 
 

@@ -484,3 +484,34 @@ def data_docs_retention_days() -> int:
     return int(
         os.environ.get("KINERJA_DATA_DOCS_RETENTION_DAYS", "").strip() or DEFAULT_DATA_DOCS_RETENTION_DAYS
     )
+
+
+# --- the file drop: limits of one dropped file
+# The largest exports institutions download are YouTube Studio's per-video chart data (a few
+# hundred videos by a quarter's days: some 50,000 rows, a few MB). The limits leave ample room
+# above that and refuse, before reading a row, what no export of one institution can be.
+DEFAULT_FILEDROP_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_FILEDROP_MAX_ROWS = 200_000
+
+
+def _positive_int_from_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise SettingError(f"{name}={raw!r}: write a whole number above zero, e.g. {default}")
+    return value
+
+
+def filedrop_max_bytes() -> int:
+    """The largest file the file drop reads (`KINERJA_FILEDROP_MAX_BYTES`); larger ones are refused unread."""
+    return _positive_int_from_env("KINERJA_FILEDROP_MAX_BYTES", DEFAULT_FILEDROP_MAX_BYTES)
+
+
+def filedrop_max_rows() -> int:
+    """The most data rows a dropped file may hold (`KINERJA_FILEDROP_MAX_ROWS`); more are refused whole."""
+    return _positive_int_from_env("KINERJA_FILEDROP_MAX_ROWS", DEFAULT_FILEDROP_MAX_ROWS)

@@ -3,8 +3,9 @@
 The file drop (kinerja.sources.filedrop.inbox.read_inbox) yields one `DroppedFile` per new
 file and writes nothing. For each, in this order:
 
-1. its bytes are archived as received under `<archive>/<institution_id>/<sha256 prefix>__<name>`
-   (the same bytes under the same name are archived once): nothing is lost, whatever follows;
+1. its bytes are archived as received under `<archive>/<institution_id>/<sha256>.<extension>`
+   (made of ids, never of the sender's file name; the same bytes are archived once): nothing
+   is lost, whatever follows;
 2. in one transaction its rows land as batches of source "filedrop" (`land_file_records` below),
    the file is recorded in raw.filedrop_files and its held rows in raw.filedrop_quarantine
    (tables in warehouse/ddl_filedrop.sql); a duplicate only counts one more drop;
@@ -14,12 +15,13 @@ A crash before the commit leaves the file in the inbox, to be read again by the 
 The archive is landing's, as the platforms' payloads are (kinerja.landing.payloads): the
 source hands over the bytes as received and keeps nothing itself, so reading the inbox
 writes nowhere and only landing knows where files are kept.
-The batches are audited afterwards, all at once (kinerja.landing.harvest.audit_pending).
+The batches are audited afterwards, each on its own (`audit_dropped_batches`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,19 +29,21 @@ from pathlib import Path
 
 import psycopg
 
-from kinerja.landing import batches
-from kinerja.sources.filedrop.dropped import DroppedFile, FileEntry, failed, gone
-from kinerja.sources.filedrop.inbox import SOURCE
+from kinerja.landing import batches, harvest
+from kinerja.sources.filedrop.dropped import DroppedFile, FileEntry, gone
+from kinerja.sources.filedrop.inbox import SOURCE, WAREHOUSE_GONE
 from kinerja.sources.filedrop.parsed import RowProblem
 
 log = logging.getLogger(__name__)
 
-SHA_PREFIX = 16
+# The extension an archived file keeps, when its name ends in one of these; else `.bin`.
+_KEPT_EXTENSION = re.compile(r"\.([a-z0-9]{1,5})$", re.IGNORECASE)
 
 
 @dataclass
 class InboxReport:
-    counts: Counter[str] = field(default_factory=Counter)  # landed, duplicate, rejected, failed, gone
+    # landed, partly_held, duplicate, rejected, failed, gone
+    counts: Counter[str] = field(default_factory=Counter)
     messages: list[str] = field(default_factory=list)
 
     def add(self, status: str, message: str) -> None:
@@ -61,38 +65,76 @@ def land_dropped_files(
 def land_dropped_file(conn: psycopg.Connection, dropped: DroppedFile, archive: Path) -> tuple[str, str]:
     """Archive, land and record one file, commit, then settle it in the inbox; (status, sentence).
 
-    A fault of ours leaves the file in the inbox (`failed`) and the other files go on.
+    A fault in one file (a bug of ours, a value the warehouse refuses) rolls back what it
+    wrote, records the file as `failed` with why, moves it to `_rejected/`, and the other
+    files go on. Only a warehouse that cannot be reached stops the run.
     """
     try:
-        if dropped.entry is not None:  # bytes read: kept first, whatever follows
-            dropped.entry.archive_path = str(archive_file(archive, dropped))
-        with conn.transaction():
-            _write(conn, dropped)
-        if not conn.autocommit:
-            conn.commit()  # the reads of the file drop opened a transaction: the block was its savepoint
-        dropped.settle()  # only now may the file leave the inbox
+        _record(conn, dropped, archive)
     except FileNotFoundError:
         return gone(dropped.drop)
-    except psycopg.Error:
-        raise  # the warehouse is unusable: no other file would fare better
-    except Exception as error:  # a bug of ours in one file must not stop the other files
+    except WAREHOUSE_GONE:
+        raise  # no other file would fare better
+    except Exception as error:  # a fault in one file must not stop the other files
         log.exception("file drop failed to land %s", dropped.drop.shown_name)
-        return failed(dropped.drop, error)
+        if isinstance(error, psycopg.Error) and not conn.autocommit:
+            conn.rollback()
+        dropped.fail(error)
+        try:
+            _record(conn, dropped, archive)
+        except WAREHOUSE_GONE:
+            raise
+        except Exception:  # even recording the fault failed: the file stays where it is, the log says why
+            log.exception("file drop could not record the fault of %s", dropped.drop.shown_name)
+            return "failed", dropped.note
     _log(dropped)
-    return dropped.status, dropped.note
+    try:
+        dropped.settle()  # only now, after the commit, may the file leave the inbox
+    except FileNotFoundError:
+        pass  # taken away meanwhile: it was recorded all the same
+    except OSError as error:  # recorded, but it stays: the next run settles it (it is a duplicate then)
+        log.exception("file drop could not take %s out of the inbox", dropped.drop.shown_name)
+        return outcome(dropped), f"{dropped.note} (it stays in the inbox: {error.strerror})"
+    return outcome(dropped), dropped.note
+
+
+def outcome(dropped: DroppedFile) -> str:
+    """What became of a file: the status of its record (landed, partly_held, rejected, failed), or
+    duplicate, gone."""
+    recorded = dropped.entry is not None and dropped.status in ("landed", "rejected", "failed")
+    return dropped.entry.status if recorded else dropped.status
+
+
+def _record(conn: psycopg.Connection, dropped: DroppedFile, archive: Path) -> None:
+    """Archive the bytes, write what the file's status asks of the warehouse, and commit."""
+    if dropped.data is not None and not dropped.entry.archive_path:  # bytes read: kept first
+        dropped.entry.archive_path = str(archive_file(archive, dropped))
+    with conn.transaction():
+        _write(conn, dropped)
+    if not conn.autocommit:
+        conn.commit()  # the reads of the file drop opened a transaction: the block was its savepoint
 
 
 def archive_file(archive: Path, dropped: DroppedFile) -> Path:
-    """The file as received, once: the same bytes are archived under the same name."""
+    """The file as received, once, under a name made of ids: `<institution_id>/<sha256>.<extension>`.
+
+    The name the sender gave is never part of a path (it is recorded in raw.filedrop_files);
+    the same bytes of one institution are archived once.
+    """
     assert dropped.entry is not None and dropped.data is not None
     entry = dropped.entry
-    target = archive / entry.institution_id / f"{entry.sha256[:SHA_PREFIX]}__{entry.original_name}"
+    target = archive / entry.institution_id / f"{entry.sha256}.{archive_extension(entry.original_name)}"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
         partial.write_bytes(dropped.data)
         partial.replace(target)  # atomic: the archive never holds half a file
     return target
+
+
+def archive_extension(name: str) -> str:
+    found = _KEPT_EXTENSION.search(name)
+    return found.group(1).lower() if found else "bin"
 
 
 def _write(conn: psycopg.Connection, dropped: DroppedFile) -> None:
@@ -103,8 +145,9 @@ def _write(conn: psycopg.Connection, dropped: DroppedFile) -> None:
         entry.batch_ids = land_file_records(conn, SOURCE, harvest.account_days, harvest.posts)
         record_file(conn, entry)
         quarantine_rows(conn, entry, dropped.held, dropped.account_of_line)
-    elif dropped.status == "rejected":
+    elif dropped.status in ("rejected", "failed"):
         record_file(conn, entry)
+        quarantine_rows(conn, entry, dropped.held, dropped.account_of_line)  # why no row could land
     elif dropped.status == "duplicate":
         count_redrop(conn, entry.institution_id, entry.sha256)
 
@@ -112,6 +155,8 @@ def _write(conn: psycopg.Connection, dropped: DroppedFile) -> None:
 def _log(dropped: DroppedFile) -> None:
     if dropped.status == "rejected":
         log.warning("file drop rejected %s: %s", dropped.drop.shown_name, dropped.entry.message)
+    elif dropped.status == "failed":
+        log.error("file drop %s", dropped.note)
     elif dropped.status in ("landed", "duplicate"):
         log.info("file drop %s", dropped.note)
 
@@ -163,29 +208,37 @@ def quarantine_rows(
     problems: Iterable[RowProblem],
     account_of_line: dict[int, str],
 ) -> None:
-    with conn.cursor() as cur:
-        cur.executemany(
-            """
-            insert into raw.filedrop_quarantine (institution_id, sha256, file_name, line_number, column_name,
-                check_name, reason, platform, account_id)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-            on conflict do nothing
-            """,
-            [
-                (
-                    entry.institution_id,
-                    entry.sha256,
-                    entry.original_name,
-                    p.line,
-                    p.column,
-                    p.check,
-                    p.reason,
-                    entry.platform,
-                    account_of_line.get(p.line),
-                )
-                for p in problems
-            ],
+    """The file's held rows, replacing any recorded for the same bytes before (COPY: a file may
+    hold many)."""
+    rows = {
+        (p.line, p.column, p.check): (
+            entry.institution_id,
+            entry.sha256,
+            entry.original_name,
+            p.line,
+            p.column,
+            p.check,
+            p.reason,
+            entry.platform,
+            account_of_line.get(p.line),
         )
+        for p in problems
+    }
+    conn.execute(
+        "delete from raw.filedrop_quarantine where institution_id = %s and sha256 = %s",
+        [entry.institution_id, entry.sha256],
+    )
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            """
+        copy raw.filedrop_quarantine (institution_id, sha256, file_name, line_number, column_name,
+            check_name, reason, platform, account_id) from stdin
+        """
+        ) as copy,
+    ):
+        for row in rows.values():
+            copy.write_row(row)
 
 
 def land_file_records(
@@ -193,7 +246,7 @@ def land_file_records(
 ) -> list[str]:
     """Land a file's account days and posts, each as one batch of the latest day it carries; the batch ids.
 
-    Their audit follows with kinerja.landing.harvest.audit_pending, after every file of the inbox
+    Their audit follows with `audit_dropped_batches`, after every file of the inbox
     has landed.
     """
     batch_ids = []
@@ -204,3 +257,69 @@ def land_file_records(
             batches.land_posts(conn, source, max(r["as_of_date"] for r in posts), posts).batch_id
         )
     return batch_ids
+
+
+def audit_dropped_batches(conn: psycopg.Connection) -> list[dict]:
+    """Audit every batch of the file drop still waiting for its audit, each on its own.
+
+    A fault in the audit of one batch (status `failed`, with why) never stops the audit of
+    the others; the batch stays waiting and the next run audits it again.
+    """
+    outcomes = []
+    for table, batch_ids in harvest.pending_batches(conn, SOURCE).items():
+        for batch_id in batch_ids:
+            try:
+                outcomes += harvest.audit_all(conn, [batch_id], harvest.AUDITS[table])
+            except WAREHOUSE_GONE:
+                raise
+            except Exception as error:  # one batch's audit must not stop the others'
+                log.exception("the audit of batch %s failed", batch_id)
+                conn.rollback()
+                outcomes.append({"batch_id": batch_id, "status": "failed", "reason": f"{batch_id}: {error}"})
+            conn.commit()
+    return outcomes
+
+
+def file_statuses(conn: psycopg.Connection, institution: str | None = None, limit: int = 50) -> list[dict]:
+    """Every recorded file, latest first, with what its audit made of the rows that landed.
+
+    `audit` is the status of its batches in raw.batch_ledger (accepted, rejected, waiting for
+    the audit; several when they differ), `rows_audit_rejected` the rows the audit quarantined,
+    `audit_summary` why a batch was rejected.
+    """
+    rows = conn.execute(
+        """
+        select files.institution_id, files.original_name, files.status, files.export_format,
+               array_to_string(files.account_ids, ', ') as accounts, files.rows_landed, files.rows_quarantined,
+               audit.statuses, coalesce(audit.rows_rejected, 0), audit.summary, files.drop_count,
+               files.last_dropped_at, files.message
+        from raw.filedrop_files as files
+        left join lateral (
+            select string_agg(distinct replace(ledger.status, 'landed', 'waiting'), ', ') as statuses,
+                   sum(ledger.rows_rejected) as rows_rejected,
+                   string_agg(ledger.summary, '; ') filter (where ledger.status = 'rejected') as summary
+            from raw.batch_ledger as ledger
+            where ledger.batch_id = any(files.batch_ids)
+        ) as audit on true
+        where %(institution)s::text is null or files.institution_id = %(institution)s
+        order by files.last_dropped_at desc, files.institution_id, files.original_name
+        limit %(limit)s
+        """,
+        {"institution": institution, "limit": limit},
+    ).fetchall()
+    keys = (
+        "institution_id",
+        "file",
+        "status",
+        "format",
+        "accounts",
+        "rows_landed",
+        "rows_held",
+        "audit",
+        "rows_audit_rejected",
+        "audit_summary",
+        "drops",
+        "last_dropped_at",
+        "message",
+    )
+    return [dict(zip(keys, row, strict=True)) for row in rows]

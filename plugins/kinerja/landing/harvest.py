@@ -74,16 +74,6 @@ def pending_batches(conn: psycopg.Connection, source_prefix: str) -> dict[str, l
     return pending
 
 
-def audit_pending(conn: psycopg.Connection, source_prefix: str) -> list[dict]:
-    """Audit every batch of a source still waiting for its audit (this run's, and any a failed
-    earlier attempt left) that still holds rows; the outcome per batch."""
-    outcomes = []
-    for table, batch_ids in pending_batches(conn, source_prefix).items():
-        outcomes += audit_all(conn, batch_ids, AUDITS[table])
-        conn.commit()
-    return outcomes
-
-
 def land_harvest(
     conn: psycopg.Connection,
     source: str,

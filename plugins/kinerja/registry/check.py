@@ -80,6 +80,16 @@ REGION_KINDS = {
 # Names people write for a canonical value, keyed without case, spaces, '-' or '_'.
 # difflib catches typos ("Intagram"); it cannot know that Twitter is now X.
 PLATFORM_ALIASES = {"twitter": "x", "ig": "instagram", "fb": "facebook", "yt": "youtube", "tt": "tiktok"}
+# Platforms people register accounts on that Kinerja does not cover: named as such, never
+# taken for a misspelt covered one (difflib would read "Threads" as nothing, "Flick" as tiktok).
+NOT_COVERED_PLATFORMS = (
+    "linkedin", "flickr", "threads", "pinterest", "snapchat", "whatsapp", "telegram", "vimeo", "soundcloud",
+    "spotify", "tumblr", "reddit", "line", "discord", "twitch", "mastodon", "bluesky", "weibo", "wechat",
+    "dailymotion", "kakaotalk", "vk", "googleplus", "podcast", "website", "blog",
+)  # fmt: skip
+# What a handle may hold on any covered platform: letters, digits, '.', '_' and '-' (YouTube),
+# at most 100 of them. A handle outside this (spaces, '/', ':', '<') is no platform's handle.
+_ANY_PLATFORM_HANDLE = re.compile(r"@?[A-Za-z0-9._-]{1,100}")
 PEER_GROUP_ALIASES = {"badan": "lembaga", "lpnk": "lembaga", "kemenko": "kementerian"}
 
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -588,22 +598,37 @@ def _overlaps(a: _Period, b: _Period) -> bool:
     return (a[1] is None or b[0] <= a[1]) and (b[1] is None or a[0] <= b[1])
 
 
-def _check_no_overlap(row: _Row, what: str, period: _Period, earlier: list[tuple[_Period, int]]) -> None:
-    """A problem when `period` overlaps an earlier row of the same thing; records it otherwise."""
-    clash = next((line for other, line in earlier if _overlaps(period, other)), None)
+def _check_no_overlap(
+    row: _Row, what: str, period: _Period, earlier: list[tuple[_Period, int, tuple[str, ...]]]
+) -> None:
+    """A problem when `period` overlaps an earlier row of the same thing; records it otherwise.
+
+    A row that repeats an earlier one cell for cell is a copy, not a change: its hint is to
+    delete it, where an overlap of two different rows needs the earlier one ended.
+    """
+    cells = tuple((row.values.get(column) or "").strip() for column in sorted(row.values))
+    clash = next(((line, same) for other, line, same in earlier if _overlaps(period, other)), None)
     if clash is None:
-        earlier.append((period, row.line))
+        earlier.append((period, row.line, cells))
+        return
+    line, same = clash
+    if same == cells:
+        row.problem(
+            "valid_from",
+            f"the row repeats line {line} exactly",
+            f"Delete the duplicate row (this line, {row.line}): line {line} already says the same",
+        )
         return
     row.problem(
         "valid_from",
-        f"{what} is already valid on some of these days (line {clash})",
+        f"{what} is already valid on some of these days (line {line})",
         "End the earlier row (valid_to) the day before this one starts: one row per period",
     )
 
 
 def _check_central(rows: list[_Row], institutions: _Seen, periods: dict[str, list[_Period]]) -> None:
     """Central institutions: one row per period in which its name and facts held (renames, splits)."""
-    versions: dict[str, list[tuple[_Period, int]]] = {}
+    versions: dict[str, list[tuple[_Period, int, tuple[str, ...]]]] = {}
     successors: list[tuple[_Row, date]] = []
     for row in rows:
         institution_id = row.identifier("institution_id")
@@ -730,6 +755,14 @@ def _check_platform(row: _Row) -> str | None:
     if not value.strip():
         row.problem("platform", "is empty", f"Fill in platform: one of {', '.join(platforms.names())}")
         return None
+    if _key(value) in NOT_COVERED_PLATFORMS:
+        row.problem(
+            "platform",
+            f"{value!r} is a platform not covered by Kinerja",
+            f"Kinerja covers {', '.join(platforms.names())}: leave this account out of the registry "
+            "(covering a new platform is a change of the platforms seed and the sources)",
+        )
+        return None
     suggestion = suggest(value, platforms.names(), PLATFORM_ALIASES)
     row.problem(
         "platform", f"{value!r} is not a canonical platform name", _choice_hint(suggestion, platforms.names())
@@ -742,7 +775,8 @@ class _AccountSeen:
     """What earlier rows said about each account and handle."""
 
     platforms: dict[str, tuple[str | None, str | None, int]]  # account -> platform, platform id, line
-    periods: dict[tuple[str, str], list[tuple[_Period, int]]]  # (account, institution) -> periods
+    # (account, institution) -> periods, with the line and cells of their rows
+    periods: dict[tuple[str, str], list[tuple[_Period, int, tuple[str, ...]]]]
     handles: dict[tuple[str, str], list[tuple[str, _Period, int]]]  # (platform, handle) -> account, period
 
 
@@ -751,6 +785,14 @@ def _check_handle(
 ) -> None:
     """A handle names one account at a time (a renamed account may pass its old handle on later)."""
     handle = row.text("handle")
+    if handle is not None and not _ANY_PLATFORM_HANDLE.fullmatch(handle):
+        row.problem(
+            "handle",
+            f"{handle!r} is no handle any platform allows",
+            "Write the account's handle alone (letters, digits, '.', '_', '-'), e.g. 'diskominfo_bali', "
+            "not its name or the address of its page",
+        )
+        return
     if handle is None or platform is None:
         return
     # Platforms treat handles without case, and people write them with or without '@'.

@@ -3,7 +3,7 @@
 Every source yields what it read and writes nothing; landing writes. The simulator and the
 APIs go through `kinerja.landing.harvest`, the one path that lands and audits a Harvest; the
 file drop yields one file at a time, each landed and recorded by `kinerja.landing.filedrop`
-and audited with the same `audit_pending`.
+and audited batch by batch (`audit_dropped_batches`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from kinerja import config
-from kinerja.landing.harvest import audit_landed, audit_pending, land_harvest, rejections
+from kinerja.landing.harvest import audit_landed, land_harvest, rejections
 from kinerja.registry.history import accounts_on
 from kinerja.registry.load import read_accounts
 from kinerja.sources import simulator
@@ -162,8 +162,6 @@ def _land_in_processes(shares: list[list[date]], registry_dir: Path | None) -> l
 
 # --- the file drop ------------------------------------------------------------------------
 
-FILEDROP = "filedrop"
-
 
 def land_file_drops(data_day: date, today: date | None = None, registry_dir: Path | None = None) -> dict:
     """Land every new file of the inbox, then audit the account-day batches the file drop landed.
@@ -173,7 +171,7 @@ def land_file_drops(data_day: date, today: date | None = None, registry_dir: Pat
     caps the day an export can have been made. A bad file is rejected with a note for its
     sender and a rejected batch stays out of the marts; neither fails the task.
     """
-    from kinerja.landing.filedrop import land_dropped_files
+    from kinerja.landing.filedrop import audit_dropped_batches, land_dropped_files
     from kinerja.sources.filedrop.inbox import read_inbox
 
     inbox, archive = config.filedrop_inbox(), config.filedrop_archive()
@@ -191,19 +189,24 @@ def land_file_drops(data_day: date, today: date | None = None, registry_dir: Pat
             """,
             [started],
         ).fetchall()
-        audited = audit_pending(conn, FILEDROP)
+        audited = audit_dropped_batches(conn)
     for message in report.messages:
         log.info("file drop: %s", message)
     if not report.messages:
         log.info("file drop: no new files in %s", inbox)
     for sentence in rejections(audited):
         log.error("file drop: %s; the file's rows stay out of the marts, see raw.batch_ledger", sentence)
+    for outcome in audited:
+        if outcome["status"] == "failed":
+            log.error(
+                "file drop: the audit failed: %s; the next run audits the batch again", outcome["reason"]
+            )
     batch_ids = sorted(
         {b for *_, ids in files for b in ids or []} | {outcome["batch_id"] for outcome in audited}
     )
     return {
         "data_day": data_day.isoformat(),
-        "files_landed": report.counts.get("landed", 0),
+        "files_landed": report.counts.get("landed", 0) + report.counts.get("partly_held", 0),
         "files_rejected": report.counts.get("rejected", 0),
         "files": dict(report.counts),
         "batch_ids": batch_ids,

@@ -8,14 +8,13 @@ create schema if not exists raw;
 -- since what rejected them (an unregistered account, a file name) may have been fixed.
 create table if not exists raw.filedrop_files (
     institution_id     text not null,          -- the inbox folder the file was dropped in
-    sha256             text not null,          -- of the bytes as received
+    sha256             text not null,          -- of the bytes as received ('unread:<hash of its place>' if refused unread)
     original_name      text not null,
-    archive_path       text not null,          -- <archive>/<institution_id>/<sha256 prefix>__<name>
+    archive_path       text not null,          -- <archive>/<institution_id>/<sha256>.<extension>; '' if unread
     export_format      text,                   -- youtube_totals, x_content, meta_posts, ... (null: unreadable)
     platform           text,
     account_ids        text[],                 -- the registry accounts its rows belong to
-    status             text not null
-        check (status in ('landed', 'rejected')),  -- a re-drop of landed bytes only counts
+    status             text not null,          -- landed, partly_held, rejected, failed (constraint below)
     message            text,                   -- what happened, in words the sender can act on
     rows_landed        integer not null default 0,
     rows_quarantined   integer not null default 0,
@@ -25,6 +24,21 @@ create table if not exists raw.filedrop_files (
     last_dropped_at    timestamptz not null default now(),
     primary key (institution_id, sha256)
 );
+
+-- What became of a file: landed (every row), partly_held (some rows held in
+-- raw.filedrop_quarantine), rejected (nothing landed: the message says why), failed (a fault
+-- of ours; the file waits in _rejected/ for the data team). A re-drop of landed bytes only counts.
+do $$
+begin
+    if not exists (
+        select 1 from pg_constraint
+        where conname = 'filedrop_files_status_check' and pg_get_constraintdef(oid) like '%partly_held%'
+    ) then
+        alter table raw.filedrop_files drop constraint if exists filedrop_files_status_check;
+        alter table raw.filedrop_files add constraint filedrop_files_status_check
+            check (status in ('landed', 'partly_held', 'rejected', 'failed'));
+    end if;
+end $$;
 
 -- One row per row of a dropped file that did not land, and why. Rows of a file are not a
 -- batch yet (a file may be rejected before it becomes one), so raw.quarantine does not fit.

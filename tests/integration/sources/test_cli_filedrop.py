@@ -70,3 +70,45 @@ def test_status_lists_the_files_dropped_so_far(inbox):
     assert "✗ kab-5102/notes.csv:" in result.output  # a rejected file says why
     only = runner.invoke(app, ["filedrop", "status", "--institution", "kab-5101"])
     assert "kab-5102" not in only.output and "kab-5101" in only.output
+
+
+def test_markup_in_a_file_name_is_shown_as_written(inbox):
+    name = "[bold red]LANDED[link=https:x]y.csv"  # a file name cannot hold a closing tag's /
+    drop(inbox, "kab-5102", name, "Tanggal,Catatan\n2026-06-01,rapat\n")
+    processed = runner.invoke(app, ["filedrop", "process", "--day", "2026-06-13"])
+    assert processed.exit_code == 0, processed.output
+    status = runner.invoke(app, ["filedrop", "status"])
+    for output in (processed.output, status.output):
+        table_rows = [line for line in output.splitlines() if line.startswith("│")]
+        assert any(name in row for row in table_rows), output  # as written: the markup styles nothing
+
+
+def test_status_shows_files_where_nothing_landed_and_rows_the_audit_rejected(inbox):
+    # two of three days are older than the audit's window before the file's last day: the
+    # file lands, and its batch is rejected by the audit
+    drop(inbox, "kab-5101", "old_totals.csv", "Date,Views\n01-01-2026,1\n02-01-2026,2\n01-06-2026,3\n")
+    drop(inbox, "kab-5102", "empty.csv", "Date,Views\n")
+    runner.invoke(app, ["filedrop", "process", "--day", "2026-06-13"])
+
+    result = runner.invoke(app, ["filedrop", "status"])
+
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[2].strip(): line for line in result.output.splitlines() if line.startswith("│")}
+    assert "rejected" in rows["empty.csv"] and "landed" in rows["old_totals.csv"]
+    assert "kab-5102/empty.csv: " in result.output and "header but no data rows" in result.output
+    assert "kab-5101/old_totals.csv: the audit rejected it:" in result.output
+    assert [cell.strip() for cell in rows["old_totals.csv"].split("│")][8] == "rejected"  # the audit column
+
+
+def test_every_recorded_file_has_a_note_for_its_sender(inbox):
+    drop(inbox, "kab-5101", "totals.csv", "Date,Views\n01-06-2026,1\n02-06-2026,-2\n03-06-2026,3\n")
+    drop(inbox, "kab-5102", "notes.csv", "Tanggal,Catatan\n2026-06-01,rapat\n")
+    runner.invoke(app, ["filedrop", "process", "--day", "2026-06-13"])
+    held = list((inbox / "_outbox" / "kab-5101").iterdir())
+    refused = list((inbox / "_outbox" / "kab-5102").iterdir())
+    assert [p.name.endswith("__partly_held.txt") for p in held] == [True]
+    text = held[0].read_text(encoding="utf-8")
+    assert "2 of its rows landed" in text and "line 3, column Views: negative count '-2'" in text
+    assert "drop the whole corrected file again" in text
+    assert [p.name.endswith("__rejected.txt") for p in refused] == [True]
+    assert "match no export we know" in refused[0].read_text(encoding="utf-8")

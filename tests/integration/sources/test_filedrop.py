@@ -72,7 +72,7 @@ def test_an_export_lands_as_filedrop_rows_and_is_archived_as_received(conn, fold
     ).fetchone()
     assert (views, reason) == (22792, "not_in_export")
     sha = hashlib.sha256(received).hexdigest()
-    archived = folders[1] / "kab-5101" / f"{sha[:16]}__youtube_studio_totals_sample.csv"
+    archived = folders[1] / "kab-5101" / f"{sha}.csv"  # named by ids, never by the sender's name
     assert archived.read_bytes() == received and not path.exists()
     ledger = conn.execute(
         "select status, rows_landed, account_ids, export_format from raw.filedrop_files"
@@ -105,7 +105,8 @@ def test_a_corrected_file_replaces_the_days_it_carries(conn, folders, registry):
 def test_a_bad_row_is_quarantined_with_its_reason_and_the_rest_lands(conn, folders, registry):
     drop(folders[0], "kab-5101", "totals.csv", TOTALS.replace("02-06-2026,200", "02-06-2026,-200"))
     report = run(conn, folders, registry)
-    assert dict(report.counts) == {"landed": 1} and "1 held" in report.messages[0]
+    assert dict(report.counts) == {"partly_held": 1} and "1 held" in report.messages[0]
+    assert "line 3, Views: negative count" in report.messages[0]  # the sender's sentence names the cell
     assert [r[2] for r in landed(conn)] == [100, 300]
     quarantined = conn.execute(
         "select file_name, line_number, column_name, check_name, reason, account_id from raw.filedrop_quarantine"
@@ -193,7 +194,8 @@ def test_an_implausible_follower_jump_is_held_back(conn, folders, registry):
     landing.land_batch(conn, "simulator", date(2026, 2, 28), [earlier])
     drop(folders[0], "prov-51", "meta_page_daily_facebook.csv")
     report = run(conn, folders, registry)
-    assert "3 held" in report.messages[0]
+    # every row held: nothing could land, so the file is rejected, its rows' reasons recorded
+    assert dict(report.counts) == {"rejected": 1} and "none of its 3 rows could land" in report.messages[0]
     reasons = conn.execute(
         "select line_number, check_name, column_name, reason from raw.filedrop_quarantine order by 1"
     ).fetchall()
@@ -234,31 +236,72 @@ def test_files_outside_an_institution_folder_or_in_an_unknown_one_are_rejected(c
     report = run(conn, folders, registry)
     assert dict(report.counts) == {"rejected": 2}
     assert any("outside any institution folder" in m for m in report.messages)
-    assert any("kab-9999 is no institution" in m for m in report.messages)
+    assert any("'kab-9999' is no institution" in m for m in report.messages)
     assert landed(conn) == []
 
 
-def test_a_fault_in_one_file_leaves_it_in_the_inbox_and_the_others_land(conn, folders, registry, monkeypatch):
+def test_a_fault_in_one_file_is_recorded_and_moved_aside_and_the_others_land(
+    conn, folders, registry, monkeypatch
+):
     from kinerja.sources.filedrop import inbox
 
     real_parse = inbox.parse_export
 
-    def breaks_on_tiktok(data, name, drop_day):
+    def breaks_on_tiktok(data, name, drop_day, max_rows=None):
         if "tiktok" in name:
             raise RuntimeError("a parser bug")
-        return real_parse(data, name, drop_day)
+        return real_parse(data, name, drop_day, max_rows)
 
     monkeypatch.setattr(inbox, "parse_export", breaks_on_tiktok)
     stuck = drop(folders[0], "kab-5101", "tiktok_overview_sample_en.csv")
     drop(folders[0], "kab-5102", "totals.csv", TOTALS)
     report = run(conn, folders, registry)
     assert dict(report.counts) == {"failed": 1, "landed": 1}
-    assert stuck.exists() and {r[0] for r in landed(conn)} == {"demo-kab-5102-youtube"}
+    assert not stuck.exists() and {r[0] for r in landed(conn)} == {"demo-kab-5102-youtube"}
+    record = conn.execute(
+        "select status, message from raw.filedrop_files where institution_id = 'kab-5101'"
+    ).fetchone()
+    assert record[0] == "failed" and "RuntimeError: a parser bug" in record[1]
+    aside = folders[0] / "_rejected" / "kab-5101"
+    note = (aside / "tiktok_overview_sample_en.csv.error.txt").read_text(encoding="utf-8")
+    assert "fault on our side" in note and "parser bug" not in note  # the sender is not shown our internals
+    # once the fault is fixed, the data team moves the file back and it lands
     monkeypatch.setattr(inbox, "parse_export", real_parse)
+    (aside / "tiktok_overview_sample_en.csv").replace(stuck)
     assert dict(run(conn, folders, registry).counts) == {"landed": 1}
     assert conn.execute(
         "select min(metric_date) from raw.account_daily where platform = 'tiktok'"
     ).fetchone() == (date(2026, 4, 12),)
+    assert conn.execute(
+        "select status from raw.filedrop_files where institution_id = 'kab-5101'"
+    ).fetchone() == ("landed",)
+
+
+def test_a_value_the_warehouse_refuses_fails_only_its_file(conn, folders, registry, monkeypatch):
+    from kinerja.sources.filedrop import cells
+
+    # let the count past the parser's own bound, so that the warehouse itself refuses it (bigint)
+    monkeypatch.setattr(cells, "LARGEST_COUNT", 10**30)
+    broken = drop(folders[0], "kab-5101", "a_totals.csv", TOTALS.replace(",200", ",99999999999999999999"))
+    drop(folders[0], "kab-5102", "b_totals.csv", TOTALS)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"failed": 1, "landed": 1}
+    assert not broken.exists() and {r[0] for r in landed(conn)} == {"demo-kab-5102-youtube"}
+    status, message = conn.execute(
+        "select status, message from raw.filedrop_files where original_name = 'a_totals.csv'"
+    ).fetchone()
+    assert status == "failed" and "NumericValueOutOfRange" in message
+
+
+def test_a_count_beyond_any_column_is_held_with_its_row_and_column(conn, folders, registry):
+    drop(folders[0], "kab-5101", "totals.csv", TOTALS.replace(",200", ",99999999999999999999"))
+    report = run(conn, folders, registry)
+    assert "1 held" in report.messages[0]
+    assert [r[2] for r in landed(conn)] == [100, 300]
+    line, column, reason = conn.execute(
+        "select line_number, column_name, reason from raw.filedrop_quarantine"
+    ).fetchone()
+    assert (line, column) == (3, "Views") and "larger than any count" in reason
 
 
 def test_days_outside_the_accounts_registered_period_are_held(conn, folders, registry):
@@ -269,7 +312,7 @@ def test_days_outside_the_accounts_registered_period_are_held(conn, folders, reg
         for r in registry
     ]
     drop(folders[0], "kab-5101", "totals.csv", TOTALS)
-    assert dict(run(conn, folders, late).counts) == {"landed": 1}
+    assert dict(run(conn, folders, late).counts) == {"partly_held": 1}
     assert [r[1] for r in landed(conn)] == [date(2026, 6, 2), date(2026, 6, 3)]
     held = conn.execute("select line_number, check_name, reason from raw.filedrop_quarantine").fetchall()
     assert [h[:2] for h in held] == [(2, "account_period")] and "@demo_kab5101_yt" in held[0][2]
@@ -286,7 +329,9 @@ def test_reading_the_inbox_writes_nothing(conn, folders, registry):
     assert kept.exists() and bad.exists() and not folders[1].exists()
 
 
-def test_a_file_whose_landing_fails_stays_in_the_inbox_unrecorded(conn, folders, registry, monkeypatch):
+def test_a_file_whose_landing_fails_is_recorded_failed_and_lands_nothing(
+    conn, folders, registry, monkeypatch
+):
     from kinerja.landing import filedrop
 
     def breaks(*_):
@@ -295,7 +340,159 @@ def test_a_file_whose_landing_fails_stays_in_the_inbox_unrecorded(conn, folders,
     monkeypatch.setattr(filedrop, "land_file_records", breaks)
     path = drop(folders[0], "kab-5101", "totals.csv", TOTALS)
     assert dict(run(conn, folders, registry).counts) == {"failed": 1}
-    assert path.exists() and landed(conn) == []
-    assert conn.execute("select count(*) from raw.filedrop_files").fetchone() == (0,)
+    assert not path.exists() and landed(conn) == []
+    assert conn.execute("select status, rows_landed from raw.filedrop_files").fetchall() == [("failed", 0)]
+    assert conn.execute("select count(*) from raw.batch_ledger").fetchone() == (0,)
     monkeypatch.undo()
+    (folders[0] / "_rejected" / "kab-5101" / "totals.csv").replace(path)
     assert dict(run(conn, folders, registry).counts) == {"landed": 1} and not path.exists()
+
+
+# --- nothing is followed out of the inbox ------------------------------------------------------
+
+
+def test_a_linked_file_is_refused_unread_and_what_it_points_at_is_untouched(
+    conn, folders, registry, tmp_path
+):
+    secret = tmp_path / "outside" / "secrets.csv"
+    secret.parent.mkdir()
+    secret.write_text("Date,Views\npassword=hunter2,token=abc123\n")
+    folder = folders[0] / "kab-5101"
+    folder.mkdir(parents=True)
+    (folder / "export.csv").symlink_to(secret)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 1}
+    note = (folders[0] / "_rejected" / "kab-5101" / "export.csv.error.txt").read_text(encoding="utf-8")
+    assert "is a link" in note
+    assert all(leak not in note + report.messages[0] for leak in ("hunter2", "abc123", str(secret)))
+    assert secret.read_text().startswith("Date,Views")  # nothing outside the inbox is moved or deleted
+    assert not os.path.lexists(folder / "export.csv")  # the link itself is gone
+    assert not folders[1].exists() or not any(folders[1].rglob("*.*"))  # nothing archived
+    assert conn.execute(
+        "select status, archive_path, sha256 like 'unread:%' from raw.filedrop_files"
+    ).fetchall() == [("rejected", "", True)]
+
+
+def test_a_linked_institution_folder_is_never_entered(conn, folders, registry, tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "totals.csv").write_text(TOTALS)
+    folders[0].mkdir(parents=True)
+    (folders[0] / "kab-5101").symlink_to(outside, target_is_directory=True)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 1} and "is a link" in report.messages[0]
+    assert landed(conn) == [] and (outside / "totals.csv").read_text() == TOTALS
+    assert not os.path.lexists(folders[0] / "kab-5101")
+
+
+def test_hidden_files_and_sub_folders_are_reported_not_ignored(conn, folders, registry):
+    drop(folders[0], "kab-5101", ".totals.csv", TOTALS)
+    (folders[0] / "kab-5101" / "more").mkdir()
+    drop(folders[0], "kab-5101", "more/totals.csv", TOTALS)
+    drop(folders[0], "kab-5101", "totals.csv.part", TOTALS)  # still being written: waits
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 2}
+    aside = folders[0] / "_rejected" / "kab-5101"
+    assert "starting with a dot" in (aside / ".totals.csv.error.txt").read_text(encoding="utf-8")
+    assert "sub-folders" in (aside / "more.error.txt").read_text(encoding="utf-8")
+    assert (aside / "more" / "totals.csv").exists() and (folders[0] / "kab-5101" / "totals.csv.part").exists()
+    assert landed(conn) == []
+
+
+def test_a_folder_not_named_like_an_institution_id_is_kept_under_unsorted(conn, folders, registry):
+    drop(folders[0], "[red]Kab Jembrana", "totals.csv", TOTALS)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 1}
+    assert (folders[0] / "_rejected" / "_unsorted" / "totals.csv.error.txt").exists()
+    assert [p.parent.name for p in folders[1].rglob("*.csv")] == ["_unsorted"]
+
+
+# --- limits, repeats, and a record that tells the truth -----------------------------------------
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(conn, folders, registry, monkeypatch):
+    monkeypatch.setenv("KINERJA_FILEDROP_MAX_BYTES", "1000")
+    path = drop(folders[0], "kab-5101", "totals.csv", TOTALS + "04-06-2026,1\n" * 100)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 1} and "larger than the 1,000 bytes" in report.messages[0]
+    assert landed(conn) == [] and (folders[0] / "_rejected" / "kab-5101" / path.name).exists()
+
+
+def test_a_file_over_the_row_limit_is_refused_whole(conn, folders, registry, monkeypatch):
+    monkeypatch.setenv("KINERJA_FILEDROP_MAX_ROWS", "2")
+    drop(folders[0], "kab-5101", "totals.csv", TOTALS)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 1} and "more than 2 data rows" in report.messages[0]
+    assert landed(conn) == []
+
+
+def test_a_repeated_day_is_counted_once_and_a_contradicting_one_is_held_whole(conn, folders, registry):
+    repeated = TOTALS + "04-06-2026,400\n05-06-2026,500\n" + "02-06-2026,200\n" + "03-06-2026,999\n"
+    drop(folders[0], "kab-5101", "totals.csv", repeated)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"partly_held": 1}
+    # day 3 held: 300 or 999?
+    assert [(r[1].day, r[2]) for r in landed(conn)] == [(1, 100), (2, 200), (4, 400), (5, 500)]
+    held = conn.execute(
+        "select line_number, check_name, reason from raw.filedrop_quarantine order by 1"
+    ).fetchall()
+    assert [h[:2] for h in held] == [(4, "duplicate"), (7, "duplicate"), (8, "duplicate")]
+    assert "counted once" in held[1][2] and "neither landed" in held[0][2]
+    assert conn.execute("select rows_landed, rows_quarantined from raw.filedrop_files").fetchone() == (4, 3)
+
+
+def test_a_file_mostly_held_is_rejected_whole(conn, folders, registry):
+    drop(folders[0], "kab-5101", "totals.csv", TOTALS + "02-06-2026,200\n" * 4)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 1} and "4 of its 7 rows could not land" in report.messages[0]
+    assert "more than half, so none landed" in report.messages[0] and landed(conn) == []
+
+
+def test_a_header_only_file_is_rejected_not_landed_with_no_rows(conn, folders, registry):
+    drop(folders[0], "kab-5101", "totals.csv", "Date,Views\n")
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"rejected": 1} and "header but no data rows" in report.messages[0]
+    assert conn.execute("select status, rows_landed from raw.filedrop_files").fetchone() == ("rejected", 0)
+    assert not conn.execute("select 1 from raw.batch_ledger").fetchall()
+
+
+def test_a_day_after_the_drop_day_is_held(conn, folders, registry):
+    drop(folders[0], "kab-5101", "totals.csv", TOTALS + "14-06-2026,5\n")
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"partly_held": 1}
+    reason = conn.execute("select reason from raw.filedrop_quarantine where check_name = 'date_after_drop'")
+    assert "after 2026-06-13, the day the file was received" in reason.fetchone()[0]
+
+
+def test_a_file_with_every_row_held_can_be_corrected_and_dropped_again(conn, folders, registry):
+    broken = TOTALS.replace(",100", ",x").replace(",200", ",y").replace(",300", ",z")
+    drop(folders[0], "kab-5101", "totals.csv", broken)
+    assert dict(run(conn, folders, registry).counts) == {"rejected": 1}
+    note = (folders[0] / "_rejected" / "kab-5101" / "totals.csv.error.txt").read_text(encoding="utf-8")
+    assert "line 2, Views: not a whole number: 'x'" in note
+    drop(folders[0], "kab-5101", "totals.csv", TOTALS)
+    assert dict(run(conn, folders, registry).counts) == {"landed": 1}
+    assert [r[2] for r in landed(conn)] == [100, 200, 300]
+    # the same rejected bytes again are read again, never taken for landed ones
+    drop(folders[0], "kab-5101", "totals.csv", broken)
+    assert dict(run(conn, folders, registry).counts) == {"rejected": 1}
+
+
+def test_a_file_that_cannot_leave_the_inbox_keeps_its_record_and_is_a_duplicate_next_time(
+    conn, folders, registry, monkeypatch
+):
+    from kinerja.sources.filedrop.dropped import DroppedFile
+
+    real_settle = DroppedFile.settle
+
+    def stuck(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(DroppedFile, "settle", stuck)
+    path = drop(folders[0], "kab-5101", "totals.csv", TOTALS)
+    report = run(conn, folders, registry)
+    assert dict(report.counts) == {"landed": 1} and "it stays in the inbox" in report.messages[0]
+    assert path.exists() and [r[2] for r in landed(conn)] == [100, 200, 300]
+    monkeypatch.setattr(DroppedFile, "settle", real_settle)
+    assert dict(run(conn, folders, registry).counts) == {"duplicate": 1} and not path.exists()
+    assert conn.execute("select status from raw.filedrop_files").fetchall() == [("landed",)]

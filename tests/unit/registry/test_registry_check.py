@@ -222,7 +222,7 @@ def test_platform_is_never_fixed_silently(tmp_path):
 
 def test_unknown_platform_lists_the_canonical_names(tmp_path):
     registry = small_copy(tmp_path)
-    edit(registry / ACCOUNTS, "prov-51,facebook,", "prov-51,threads,")
+    edit(registry / ACCOUNTS, "prov-51,facebook,", "prov-51,qwertyuiop,")
     problem = only_problem(registry)
     assert_at(problem, ACCOUNTS, 3, "platform")
     assert problem.hint == "Use one of: instagram, facebook, x, youtube, tiktok"
@@ -468,3 +468,49 @@ def test_a_handle_taken_by_two_accounts_at_once_is_a_problem(tmp_path):
     problem = only_problem(registry)
     assert_at(problem, ACCOUNTS, 67, "handle")
     assert "duplicate handle '@Demo_KemKomdigi_X' on x" in problem.message
+
+
+# --- hints that fit the mistake ---------------------------------------------------------------
+
+
+def test_an_exact_duplicate_row_is_to_be_deleted_not_ended(tmp_path):
+    registry = small_copy(tmp_path)
+    lines = (registry / ACCOUNTS).read_text(encoding="utf-8").splitlines()
+    append(registry / ACCOUNTS, lines[1])
+    problem = only_problem(registry)
+    assert_at(problem, ACCOUNTS, len(lines) + 1, "valid_from")
+    assert problem.message == "the row repeats line 2 exactly"
+    assert problem.hint.startswith("Delete the duplicate row") and "End the earlier row" not in problem.hint
+
+
+def test_an_overlapping_row_that_differs_is_still_to_be_ended(tmp_path):
+    registry = small_copy(tmp_path)
+    lines = (registry / ACCOUNTS).read_text(encoding="utf-8").splitlines()
+    assert ",,2022-01-01," in lines[1]
+    append(
+        registry / ACCOUNTS, lines[1].replace(",,2022-01-01,", ",2023-05-01,2022-01-01,")
+    )  # verified later
+    problem = only_problem(registry)
+    assert "already valid" in problem.message and "End the earlier row" in problem.hint
+
+
+@pytest.mark.parametrize("value", ["LinkedIn", "Flickr", "threads", "Telegram"])
+def test_a_platform_kinerja_does_not_cover_is_named_so(tmp_path, value):
+    registry = small_copy(tmp_path)
+    edit(registry / ACCOUNTS, "prov-51,youtube,", f"prov-51,{value},")
+    problem = only_problem(registry)
+    assert problem.message == f"{value!r} is a platform not covered by Kinerja"
+    assert "leave this account out of the registry" in problem.hint and "Did you mean" not in problem.hint
+
+
+@pytest.mark.parametrize(
+    "handle", ["Diskominfo Bali", "https://instagram.com/bali", "<script>x</script>", "bali😀"]
+)
+def test_a_handle_no_platform_allows_is_refused(tmp_path, handle):
+    registry = small_copy(tmp_path)
+    text = (registry / ACCOUNTS).read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if ",prov-51,youtube," in line)
+    account_id, institution, platform, _handle, *rest = old.split(",")
+    edit(registry / ACCOUNTS, old, ",".join([account_id, institution, platform, f'"{handle}"', *rest]))
+    problem = only_problem(registry)
+    assert problem.column == "handle" and problem.message == f"{handle!r} is no handle any platform allows"

@@ -306,3 +306,83 @@ def test_a_fall_to_under_a_tenth_is_held_and_small_accounts_may_jump():
     ] == [2]
     assert implausible_rows([_followers(1, 900)], lambda *_: KnownFollowers(99, None, "x")) == []
     assert implausible_rows([_followers(1, 10**6)], lambda *_: None) == []
+
+
+# --- dates: CLDR month names, the year of a year-less export ----------------------------------
+
+TIKTOK_HEADER = '"Date","Video Views","Profile Views","Likes","Comments","Shares"\n'
+
+
+def tiktok(*days: str) -> bytes:
+    return (TIKTOK_HEADER + "".join(f'"{d}","10","1","2","0","0"\n' for d in days)).encode()
+
+
+def test_month_names_come_from_cldr_for_indonesian_and_english():
+    from babel.dates import get_month_names
+
+    lookup = cells.month_lookup()
+    for locale in ("id", "en"):
+        for number, name in get_month_names("wide", locale=locale).items():
+            assert lookup[name.casefold()] == number
+    assert (lookup["agu"], lookup["mei"], lookup["sept"], lookup["okt"]) == (8, 5, 9, 10)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("8 de marzo", "Spanish"),
+        ("12 mars", "French"),
+        ("3 de março", "Portuguese"),
+        ("5 Oktober 2025", None),
+    ],
+)
+def test_a_month_name_of_another_language_is_refused_naming_it(text, language):
+    if language is None:  # German and Indonesian share "Oktober": it is read
+        assert cells.to_named_month_date(text) == date(2025, 10, 5)
+        return
+    with pytest.raises(
+        cells.CellError, match=f"written in {language}: Kinerja reads dates in Indonesian or English"
+    ):
+        cells.month_day_year(text)
+
+
+def test_a_spanish_tiktok_export_holds_every_row_naming_the_language():
+    parsed = parse("tiktok_es.csv", data=tiktok("8 de marzo", "9 de marzo"))
+    assert parsed.account_days == [] and len(parsed.problems) == 2
+    assert all(p.column == "Date" and "Spanish" in p.reason for p in parsed.problems)
+
+
+def test_a_yearless_window_across_new_year_is_never_split():
+    # received on 1 January: the run 28 December - 3 January is one window, placed to end after
+    # the drop day (the two last days are then held as after it), not split into two years
+    parsed = parse(
+        "tiktok.csv",
+        drop_day=date(2027, 1, 1),
+        data=tiktok(*[f"Dec {d}" for d in (28, 29, 30, 31)], "Jan 1", "Jan 2", "Jan 3"),
+    )
+    assert sorted(by_day(parsed)) == [date(2026, 12, d) for d in (28, 29, 30, 31)] + [
+        date(2027, 1, d) for d in (1, 2, 3)
+    ]
+    assert "read as 2026-12-28 to 2027-01-03" in parsed.notes[0]
+
+
+def test_a_yearless_window_ending_well_before_the_drop_day_is_last_years_when_it_must_be():
+    # received on 5 March: 20-26 December can only be the December before
+    days = sorted(
+        by_day(
+            parse(
+                "tiktok.csv",
+                drop_day=date(2027, 3, 5),
+                data=tiktok(*[f"{d} Desember" for d in range(20, 27)]),
+            )
+        )
+    )
+    assert (days[0], days[-1]) == (date(2026, 12, 20), date(2026, 12, 26))
+
+
+def test_29_february_in_a_yearless_export_without_a_leap_year_is_held():
+    parsed = parse(
+        "tiktok.csv", drop_day=date(2026, 3, 5), data=tiktok("28 Februari", "29 Februari", "1 Maret")
+    )
+    assert [p.line for p in parsed.problems] == [3] and "has no date" in parsed.problems[0].reason
+    assert sorted(by_day(parsed)) == [date(2026, 2, 28), date(2026, 3, 1)]

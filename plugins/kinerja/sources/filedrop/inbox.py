@@ -5,9 +5,14 @@ Layout: `<inbox>/<institution_id>/<file>`, one folder per institution. `read_inb
 entry for raw.filedrop_files, its account days and posts (source "filedrop", self-reported),
 and its bad rows held back with file, line, column and reason while the rest of the file
 lands. The same bytes landed before are a `duplicate`: nothing new. A file that cannot be
-used at all is `rejected`: once landing has recorded it, `settle` moves it to
-`<inbox>/_rejected/<institution_id>/` with `<name>.error.txt` beside it saying what was
-wrong and what to do.
+used at all (or mostly not) is `rejected`: once landing has recorded it, `settle` moves it
+to `<inbox>/_rejected/<institution_id>/` with `<name>.error.txt` beside it saying what was
+wrong and what to do. A fault of ours in one file makes it `failed`, never a stop.
+
+Nothing is followed out of the inbox: a link (to a file or a folder) is refused unread, and
+files are opened without following links; hidden files, sub-folders and oversized files are
+refused unread too, each with a note. Only a folder named like an institution id ever
+becomes part of a path.
 
 Landing (kinerja.landing.filedrop) archives, lands and records each file in one transaction
 and settles it in the inbox only after the commit, so a crash leaves every file either fully
@@ -17,9 +22,11 @@ next: the plausibility check of a file sees the follower counts of the files lan
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -32,8 +39,17 @@ from kinerja.registry.history import is_valid_on
 from kinerja.sources.base import Harvest
 from kinerja.sources.filedrop import lookups
 from kinerja.sources.filedrop.accounts import AccountError, latest_day, resolve_accounts
-from kinerja.sources.filedrop.dropped import REJECTED_FOLDER, Drop, DroppedFile, FileEntry, failed, gone
-from kinerja.sources.filedrop.parsed import AccountHint, ParsedFile, RowProblem
+from kinerja.sources.filedrop.cells import quoted
+from kinerja.sources.filedrop.dropped import (
+    Drop,
+    DroppedFile,
+    FileEntry,
+    TooLarge,
+    gone,
+    read_bytes,
+    unread_sha256,
+)
+from kinerja.sources.filedrop.parsed import AccountDayRow, AccountHint, ParsedFile, PostRow, RowProblem
 from kinerja.sources.filedrop.parsers import parse_export
 from kinerja.sources.filedrop.plausibility import implausible_rows
 from kinerja.sources.filedrop.table import UnreadableFile
@@ -41,9 +57,36 @@ from kinerja.sources.filedrop.table import UnreadableFile
 log = logging.getLogger(__name__)
 
 SOURCE = "filedrop"
+# Errors that mean the warehouse itself is gone (the server stopped, the connection broke):
+# every other file would meet them too. Any other error is a fault in one file.
+WAREHOUSE_GONE = (psycopg.OperationalError, psycopg.InterfaceError)
 
-# Files still being written by a browser or a copy, and our own notes: not exports.
-_NOT_EXPORTS = (".part", ".crdownload", ".tmp", ".error.txt")
+# Files still being written by a browser or a copy: taken once they are complete.
+_IN_PROGRESS = (".part", ".crdownload", ".tmp")
+# Folders of the inbox that are ours, not institutions' (`_rejected/`): never read.
+_OURS = "_"
+
+LINK_REFUSED = (
+    "is a link, not a file: the inbox takes only files put into it, never links to elsewhere, "
+    "so nothing of it was read. Copy the export itself into your institution's folder"
+)
+HIDDEN_REFUSED = (
+    "has a name starting with a dot, which marks a hidden file, so it was not read. If it is an "
+    "export, rename it without the leading dot and drop it again"
+)
+NOT_A_FILE_REFUSED = (
+    "is a folder (or another thing that is no file), so it was not read. Put each export directly "
+    "into your institution's folder, without sub-folders"
+)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One entry of the inbox to deal with: a file to read, or a thing refused unread, and why."""
+
+    path: Path
+    institution_id: str | None  # the folder it lies in; None: the inbox itself
+    refusal: str | None = None  # why it is refused without being read
 
 
 def read_inbox(
@@ -55,45 +98,94 @@ def read_inbox(
     """Every new file of the inbox as read, in name order, one at a time; nothing is written.
 
     `conn` is only read (kinerja.sources.filedrop.lookups). A fault of ours in one file
-    yields it as `failed`, left in the inbox, and the other files go on.
+    yields it as `failed` (landing records it and moves it aside), and the other files go on.
     """
     rows = list(registry_rows)
-    for path, institution_id in new_files(Path(inbox)):
-        drop = Drop(path, institution_id, Path(inbox), today)
+    for waiting in new_files(Path(inbox)):
+        drop = Drop(waiting.path, waiting.institution_id, Path(inbox), today)
         try:
-            dropped = read_file(conn, drop, rows)
+            dropped = refused(drop, waiting.refusal) if waiting.refusal else read_file(conn, drop, rows)
         except FileNotFoundError:
             dropped = DroppedFile(drop, *gone(drop))
-        except psycopg.Error:
-            raise  # the warehouse is unusable: no other file would fare better
-        except Exception as error:  # a bug of a parser must not stop the other institutions' files
+        except WAREHOUSE_GONE:
+            raise  # the warehouse cannot be reached: no other file would fare better
+        except Exception as error:  # a fault in one file must not stop the other institutions' files
             log.exception("file drop failed on %s", drop.shown_name)
-            dropped = DroppedFile(drop, *failed(drop, error))
+            if isinstance(error, psycopg.Error):
+                conn.rollback()  # a failed statement aborts the reads' transaction
+            dropped = DroppedFile(drop, "failed", "")
+            dropped.fail(error)
         yield dropped
 
 
-def new_files(inbox: Path) -> Iterator[tuple[Path, str | None]]:
-    """(file, institution folder) of every file waiting in the inbox, in name order."""
-    for entry in sorted(inbox.iterdir()) if inbox.exists() else ():
-        if entry.name.startswith((".", REJECTED_FOLDER)):
+def new_files(inbox: Path) -> Iterator[Waiting]:
+    """Every entry waiting in the inbox, in name order; links and hidden or odd entries refused.
+
+    Nothing is followed out of the inbox: a link (to a file or a folder) is refused without
+    being read, and an institution folder that is a link is never entered.
+    """
+    for entry in _entries(inbox):
+        if entry.name.startswith(_OURS):
             continue
-        if entry.is_dir():
-            yield from ((f, entry.name) for f in sorted(entry.iterdir()) if _is_export(f))
-        elif _is_export(entry):
-            yield entry, None
+        if entry.is_symlink():
+            yield Waiting(entry, None, LINK_REFUSED)
+        elif entry.is_dir():
+            for inner in _entries(entry):
+                if refusal := _refusal(inner):
+                    yield Waiting(inner, entry.name, refusal)
+                elif not inner.name.endswith(_IN_PROGRESS):
+                    yield Waiting(inner, entry.name)
+        elif refusal := _refusal(entry):
+            yield Waiting(entry, None, refusal)
+        elif not entry.name.endswith(_IN_PROGRESS):
+            yield Waiting(entry, None)
 
 
-def _is_export(path: Path) -> bool:
-    return path.is_file() and not path.name.startswith(".") and not path.name.endswith(_NOT_EXPORTS)
+def _entries(folder: Path) -> list[Path]:
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def _refusal(path: Path) -> str | None:
+    """Why an entry of an institution folder is refused unread, or None for a file to read."""
+    if path.is_symlink():
+        return LINK_REFUSED
+    if path.name.startswith("."):
+        return HIDDEN_REFUSED
+    if not path.is_file():
+        return NOT_A_FILE_REFUSED
+    return None
+
+
+def too_large(limit: int) -> str:
+    return (
+        f"is larger than the {limit:,} bytes the file drop takes from one file, so it was not read: "
+        "export a shorter period (at most the last three months) or one account at a time"
+    )
+
+
+def refused(drop: Drop, reason: str) -> DroppedFile:
+    """A thing of the inbox refused without reading it: recorded by its place, never its content."""
+    entry = FileEntry(drop.folder, unread_sha256(drop), drop.path.name, status="rejected")
+    entry.message = f"{drop.path.name} {reason}"
+    return DroppedFile(drop, "rejected", f"{drop.shown_name}: rejected: {entry.message}", None, entry)
 
 
 def read_file(conn: psycopg.Connection, drop: Drop, registry_rows: list[dict[str, Any]]) -> DroppedFile:
     """One file: a duplicate of bytes landed before, rejected with the reason, or its records to land."""
-    data = drop.path.read_bytes()
+    limit = config.filedrop_max_bytes()
+    try:
+        data = read_bytes(drop.path, limit)
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # became a link after the inbox was listed
+            return refused(drop, LINK_REFUSED)
+        raise
+    except TooLarge:
+        return refused(drop, too_large(limit))
     entry = FileEntry(drop.folder, hashlib.sha256(data).hexdigest(), drop.path.name)
-    # Only a landed file is final: a rejection may be cured without touching the bytes (the
-    # account gets registered, the file is renamed after its handle), so those are read again.
-    if lookups.file_status(conn, drop.folder, entry.sha256) == "landed":
+    # Only a landed file (whole or in part) is final: a rejection may be cured without touching
+    # the bytes (the account gets registered, the file is renamed after its handle), so those
+    # are read again.
+    if lookups.file_status(conn, drop.folder, entry.sha256) in lookups.FINAL_STATUSES:
         note = f"{drop.shown_name}: the same bytes were landed before; nothing new"
         return DroppedFile(drop, "duplicate", note, data, entry)
     try:
@@ -106,7 +198,7 @@ def read_file(conn: psycopg.Connection, drop: Drop, registry_rows: list[dict[str
 
 def drop_day(path: Path, today: date) -> date:
     """The latest day the export can have been made: when the file was written, or today."""
-    written = datetime.fromtimestamp(path.stat().st_mtime, ZoneInfo(config.DEFAULT_TIMEZONE)).date()
+    written = datetime.fromtimestamp(path.lstat().st_mtime, ZoneInfo(config.DEFAULT_TIMEZONE)).date()
     return min(written, today)
 
 
@@ -116,15 +208,15 @@ def _read_and_attribute(
     if drop.institution_id is None:
         raise AccountError(
             f"{drop.path.name} was dropped outside any institution folder: put it in your institution's "
-            f"folder, {drop.inbox}/<institution_id>/"
+            "folder of the inbox, <institution_id>/ (e.g. kab-5101/)"
         )
     if not any(row["institution_id"] == drop.institution_id for row in registry_rows):
         raise AccountError(
-            f"the folder {drop.institution_id} is no institution with registered accounts: drop the file in "
+            f"the folder {quoted(drop.institution_id)} is no institution with registered accounts: drop the file in "
             "your institution's own folder (its registry id, e.g. kab-5101), or ask the data team to register it"
         )
     day = drop_day(drop.path, drop.today)
-    parsed = parse_export(data, drop.path.name, day)
+    parsed = parse_export(data, drop.path.name, day, config.filedrop_max_rows())
     return parsed, resolve_accounts(parsed, drop.institution_id, registry_rows, latest_day(parsed, day))
 
 
@@ -136,23 +228,81 @@ def _to_land(
     parsed: ParsedFile,
     accounts: dict[AccountHint, dict],
 ) -> DroppedFile:
-    """The file's records to land, less the rows held back: bad, outside the account's period, implausible."""
+    """The file's records to land, less the rows held back: bad, after the drop day, outside the
+    account's period, repeated, implausible."""
     account_of = {row.line: accounts[row.hint]["account_id"] for row in parsed.rows}
     if len(accounts) == 1:  # rows that did not parse belong to the file's one account too
         sole = next(iter(accounts.values()))["account_id"]
         account_of |= {p.line: sole for p in parsed.problems}
-    outside = _outside_account_period(parsed, accounts)
-    days = [(row.line, row.record(parsed.platform, account_of[row.line])) for row in parsed.account_days]
+    held = {
+        **_after_drop_day(parsed, drop_day(drop.path, drop.today)),
+        **_outside_account_period(parsed, accounts),
+    }
+    held |= repeated_rows([row for row in parsed.rows if row.line not in held], account_of)
+    days = [
+        (row.line, row.record(parsed.platform, account_of[row.line]))
+        for row in parsed.account_days
+        if row.line not in held
+    ]
     posts = [
-        row.record(parsed.platform, account_of[row.line]) for row in parsed.posts if row.line not in outside
+        row.record(parsed.platform, account_of[row.line]) for row in parsed.posts if row.line not in held
     ]
     implausible = implausible_rows(days, lookups.last_known_followers(conn))
-    held_lines = {problem.line for problem in implausible} | set(outside)
-    harvest = Harvest(account_days=[record for line, record in days if line not in held_lines], posts=posts)
-    held = [*parsed.problems, *outside.values(), *implausible]
-    _describe(entry, parsed, accounts, len(harvest.account_days) + len(harvest.posts), len(held))
-    note = f"{drop.shown_name}: {entry.message}"
-    return DroppedFile(drop, "landed", note, data, entry, harvest, held, account_of)
+    implausible_lines = {problem.line for problem in implausible}
+    harvest = Harvest(
+        account_days=[record for line, record in days if line not in implausible_lines], posts=posts
+    )
+    problems = sorted([*parsed.problems, *held.values(), *implausible], key=lambda p: p.line)
+    _describe(entry, parsed, accounts, len(harvest.account_days) + len(harvest.posts), problems)
+    status = "rejected" if entry.status == "rejected" else "landed"
+    note = f"{drop.shown_name}: {'rejected: ' if status == 'rejected' else ''}{entry.message}"
+    return DroppedFile(drop, status, note, data, entry, harvest, problems, account_of)
+
+
+def _after_drop_day(parsed: ParsedFile, latest: date) -> dict[int, RowProblem]:
+    """Rows of days after the file was received: no export holds a day that has not come yet."""
+    return {
+        row.line: RowProblem(
+            row.line,
+            "Date",
+            f"{row.data_day} is after {latest}, the day the file was received: no export holds a day "
+            "that has not come yet; check the dates (the year) and export again",
+            check="date_after_drop",
+        )
+        for row in parsed.rows
+        if row.data_day > latest
+    }
+
+
+def repeated_rows(rows: list[AccountDayRow | PostRow], account_of: dict[int, str]) -> dict[int, RowProblem]:
+    """Rows that repeat the key of an earlier row of the file (an account's day, a post's as-of day).
+
+    A repeat with the same values is counted once (the repeat is held, the first lands); when
+    the values differ, which is right cannot be told, so every row of that key is held.
+    """
+    first: dict[tuple, AccountDayRow | PostRow] = {}
+    held: dict[int, RowProblem] = {}
+    for row in rows:
+        key = (account_of[row.line], getattr(row, "post_id", None), row.data_day)
+        earlier = first.setdefault(key, row)
+        if earlier is row:
+            continue
+        what = f"{row.data_day}" + (f" of post {quoted(row.post_id)}" if isinstance(row, PostRow) else "")
+        if (earlier.values, earlier.missing) == (row.values, row.missing):
+            held[row.line] = RowProblem(
+                row.line,
+                "Date",
+                f"{what} repeats line {earlier.line} with the same values: counted once",
+                check="duplicate",
+            )
+        else:
+            reason = (
+                f"{what} appears on line {earlier.line} and line {row.line} with different values; which is "
+                "right cannot be told, so neither landed: export the period again"
+            )
+            held[earlier.line] = RowProblem(earlier.line, "Date", reason, check="duplicate")
+            held[row.line] = RowProblem(row.line, "Date", reason, check="duplicate")
+    return held
 
 
 def _outside_account_period(parsed: ParsedFile, accounts: dict[AccountHint, dict]) -> dict[int, RowProblem]:
@@ -169,14 +319,43 @@ def _outside_account_period(parsed: ParsedFile, accounts: dict[AccountHint, dict
     return outside
 
 
-def _describe(entry: FileEntry, parsed: ParsedFile, accounts: dict, landed: int, quarantined: int) -> None:
-    """Fill in the entry of a file to land, and its sentence for the sender."""
-    entry.status = "landed"  # recorded only in the transaction that lands the rows
+# How many held rows a file's message names one by one; raw.filedrop_quarantine has them all.
+NAMED_PROBLEMS = 3
+
+
+def _describe(
+    entry: FileEntry, parsed: ParsedFile, accounts: dict, landed: int, held: list[RowProblem]
+) -> None:
+    """Fill in the entry of a file read whole, and its sentence for the sender.
+
+    `landed` when every row lands, `partly_held` when some are held, `rejected` when no row
+    can land (a file of only a header, or every row held) or more than half are held: the
+    message says why.
+    """
     entry.export_format, entry.platform = parsed.format, parsed.platform
     entry.account_ids = sorted({a["account_id"] for a in accounts.values()})
-    entry.rows_landed, entry.rows_quarantined = landed, quarantined
-    held = (
-        f", {quarantined} held in raw.filedrop_quarantine (file, line, column, reason)" if quarantined else ""
-    )
-    entry.message = f"{parsed.format} of {', '.join(entry.account_ids)}: {landed} rows landed{held}"
+    entry.rows_landed, entry.rows_quarantined = landed, len(held)
+    what = f"{parsed.format} of {', '.join(entry.account_ids)}"
+    if landed == 0 and not held:
+        entry.status = "rejected"
+        entry.message = f"{what}: the file has a header but no data rows: export a period with data"
+    elif landed == 0:
+        entry.status = "rejected"
+        entry.message = f"{what}: none of its {len(held)} rows could land: {_named(held)}"
+    elif len(held) > landed:  # as the audit judges a batch: mostly wrong is no file to build on
+        entry.status, entry.rows_landed = "rejected", 0
+        entry.message = (
+            f"{what}: {len(held)} of its {landed + len(held)} rows could not land, more than half, so none "
+            f"landed: {_named(held)}"
+        )
+    else:
+        entry.status = "partly_held" if held else "landed"
+        entry.message = f"{what}: {landed} rows landed"
+        if held:
+            entry.message += f", {len(held)} held back: {_named(held)}"
     entry.message += "".join(f"; {note}" for note in parsed.notes)
+
+
+def _named(held: list[RowProblem]) -> str:
+    named = "; ".join(f"line {p.line}, {p.column}: {p.reason}" for p in held[:NAMED_PROBLEMS])
+    return named + (f"; and {len(held) - NAMED_PROBLEMS} more" if len(held) > NAMED_PROBLEMS else "")

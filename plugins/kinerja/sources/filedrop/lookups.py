@@ -9,6 +9,10 @@ import psycopg
 
 from kinerja.sources.filedrop.plausibility import KnownFollowers, LastKnown
 
+# A file landed whole or in part is final: the same bytes again add nothing. A rejected or
+# failed one is read again, since what stopped it (the registry, a fault of ours) may be fixed.
+FINAL_STATUSES = ("landed", "partly_held")
+
 
 def file_status(conn: psycopg.Connection, institution_id: str, sha256: str) -> str | None:
     """The status of a file with these bytes this institution dropped before, if any."""

@@ -133,10 +133,35 @@ def parse_x_overview(table: Table, drop_day: date) -> ParsedFile:
 
 
 def parse_tiktok_overview(table: Table, drop_day: date) -> ParsedFile:
-    """TikTok Studio overview: dates without a year ("April 12", "12 Mei"), year from the drop day."""
-    return _account_days(
-        table, "tiktok_overview", "tiktok", lambda text: c.to_date_before(text, drop_day), TIKTOK_COLUMNS
-    )
+    """TikTok Studio overview: dates without a year ("April 12", "12 Mei"), placed as one window.
+
+    The year comes from the export's own window of days, ending by the drop day
+    (`cells.place_in_window`); the note says which days the dates were read as.
+    """
+    parsed = ParsedFile(table.name, "tiktok_overview", "tiktok")
+    read = []
+    for row in _reader(table):
+        written = row.require(c.month_day_year, "date")
+        values, missing = row.metrics(TIKTOK_COLUMNS, METRIC_FIELDS)
+        if row.problems:
+            parsed.problems += row.problems
+        elif written is not None:
+            read.append((row, written, values, missing))
+    placed = c.place_in_window({(m, d) for _, (m, d, year), *_ in read if year is None}, drop_day)
+    for row, (month, day, year), values, missing in read:
+        on = c.to_named_month_date(row.cells["date"]) if year is not None else placed.get((month, day))
+        if on is None:
+            row.problem("date", f"{c.quoted(row.cells['date'])} has no date in the year up to {drop_day}")
+            parsed.problems += row.problems
+        else:
+            parsed.account_days.append(AccountDayRow(row.line, on, values, missing))
+    if placed:
+        first, last = min(placed.values()), max(placed.values())
+        parsed.notes.append(
+            f"its dates print no year and were read as {first} to {last} (the run of days ending by the day "
+            "the file was received); if the export is older, export it again with the year shown"
+        )
+    return parsed
 
 
 def parse_youtube_table(table: Table, drop_day: date) -> ParsedFile:
@@ -243,7 +268,7 @@ def parse_meta_posts(table: Table, drop_day: date) -> ParsedFile:
         if period.casefold() != "lifetime":
             row.problem(
                 "date",
-                f"Date is {period!r}, not 'Lifetime': this row holds the values of one period, not "
+                f"Date is {c.quoted(period)}, not 'Lifetime': this row holds the values of one period, not "
                 "the post's totals; export the posts again with the period set to Lifetime",
             )
         published = row.read(
@@ -375,12 +400,20 @@ def detect_format(table: Table) -> ExportFormat:
             return fmt
     known = "; ".join(f.description for f in FORMATS)
     raise UnknownFormat(
-        f"{table.name}: the headers {table.headers} match no export we know. "
+        f"{table.name}: the headers {_shown_headers(table.headers)} match no export we know. "
         f"We read: {known}. Drop the export as the tool downloads it, without editing it"
     )
 
 
-def parse_export(data: bytes, name: str, drop_day: date) -> ParsedFile:
-    """The parsed content of a dropped file; `drop_day` is the day it was exported, at the latest."""
-    table = read_table(data, name)
+def _shown_headers(headers: list[str], most: int = 12) -> str:
+    """The headers as a message quotes them: each cut short, at most `most` of them."""
+    shown = ", ".join(c.quoted(h) for h in headers[:most])
+    return f"[{shown}{', …' if len(headers) > most else ''}]"
+
+
+def parse_export(data: bytes, name: str, drop_day: date, max_rows: int | None = None) -> ParsedFile:
+    """The parsed content of a dropped file; `drop_day` is the day it was exported, at the latest.
+
+    A file of more than `max_rows` data rows is refused (`UnreadableFile`)."""
+    table = read_table(data, name, max_rows)
     return detect_format(table).parse(table, drop_day)

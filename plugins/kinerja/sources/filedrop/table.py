@@ -75,16 +75,40 @@ def _decoded(data: bytes, encoding: str, name: str) -> str:
         ) from None
 
 
-def read_table(data: bytes, name: str) -> Table:
-    """The table of a dropped file: preamble lines (`sep=,`, a one-cell title) set apart."""
+def read_table(data: bytes, name: str, max_rows: int | None = None) -> Table:
+    """The table of a dropped file: preamble lines (`sep=,`, a one-cell title) set apart.
+
+    A file with more than `max_rows` data rows is refused whole, as soon as the row past the
+    limit is read.
+    """
     text, encoding = decode(data, name)
+    if "\x00" in text:
+        raise UnreadableFile(
+            f"{name} holds NUL characters, so it is no text export: download the CSV export again"
+        )
     lines = text.splitlines(keepends=True)
     if not any(line.strip() for line in lines):
         raise UnreadableFile(f"{name} is empty: download the export again")
     delimiter, skipped = _preamble(lines)
     reader = csv.reader(io.StringIO("".join(lines[skipped:])), delimiter=delimiter)
-    rows: list[tuple[int, list[str]]] = []
     preamble = [line.strip() for line in lines[:skipped]]
+    try:
+        headers, rows = _rows(reader, name, skipped, preamble, max_rows)
+    except csv.Error as error:  # a cell beyond csv's field limit, a stray quote at the end
+        raise UnreadableFile(
+            f"{name} is no CSV table after line {skipped + reader.line_num} ({error}): download the export "
+            "again and drop it without editing it"
+        ) from None
+    if headers is None:
+        raise UnreadableFile(f"{name} has no header row: download the export again")
+    return Table(name, headers, rows, preamble, encoding)
+
+
+def _rows(
+    reader, name: str, skipped: int, preamble: list[str], max_rows: int | None
+) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
+    """The header and the data rows with their first line; title lines above the header go to `preamble`."""
+    rows: list[tuple[int, list[str]]] = []
     headers: list[str] | None = None
     last_line = skipped
     for cells in reader:
@@ -97,9 +121,12 @@ def read_table(data: bytes, name: str) -> Table:
             headers = [c.strip() for c in cells]
         else:
             rows.append((first_line, [c.strip() for c in cells]))
-    if headers is None:
-        raise UnreadableFile(f"{name} has no header row: download the export again")
-    return Table(name, headers, rows, preamble, encoding)
+            if max_rows is not None and len(rows) > max_rows:
+                raise UnreadableFile(
+                    f"{name} holds more than {max_rows:,} data rows, more than the file drop takes from one "
+                    "file: export a shorter period (at most the last three months) or one account at a time"
+                )
+    return headers, rows
 
 
 def _preamble(lines: list[str]) -> tuple[str, int]:
