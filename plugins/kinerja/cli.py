@@ -505,3 +505,48 @@ def watchdog_command(
     console.print(
         "[green]✓[/] every day due has landed" + (" and the raw sources are fresh" if freshness else "")
     )
+
+
+scorecards_app = typer.Typer(
+    help="The monthly scorecards: render an issued month as PDF and HTML.", no_args_is_help=True
+)
+app.add_typer(scorecards_app, name="scorecards")
+
+
+@scorecards_app.command("render")
+def scorecards_render(
+    month: str = typer.Option(..., help="The issued month, YYYY-MM."),
+    institution: str = typer.Option(None, help="Only this institution's scorecard (registry id)."),
+    province: str = typer.Option(
+        None, help="Only this province's report and its institutions (code, e.g. 51)."
+    ),
+    lang: str = typer.Option("id", help="Language: id (Bahasa Indonesia) or en (English)."),
+    issue: int = typer.Option(None, help="Render this issue number (default: the month's latest)."),
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write under (default: KINERJA_SCORECARDS_DIR).")
+    ] = None,
+) -> None:
+    """Render a month's scorecards (every institution, province reports, national summary) from its issue.
+
+    Re-rendering an issue gives byte-identical files: everything a scorecard shows was frozen
+    with the issue.
+    """
+    from kinerja.scorecards.issue import NoScoresError
+    from kinerja.tasks.scorecards import render_scorecards
+
+    with _what_to_do_on_failure():
+        try:
+            paths = render_scorecards(
+                _month(month),
+                institution=institution,
+                province=province,
+                lang=lang,
+                issue_no=issue,
+                out_dir=out,
+                workers=config.scorecard_workers(),
+            )
+        except (NoScoresError, ValueError) as error:
+            console.print(Text("✗ ", style="red") + Text(str(error)), soft_wrap=True)
+            raise typer.Exit(1) from None
+    folder = Path(paths[0]).parent if paths else out
+    console.print(f"[green]✓[/] {len(paths)} files written under [bold]{folder}[/]", highlight=False)

@@ -469,3 +469,19 @@ def data_docs_retention_days() -> int:
     return int(
         os.environ.get("KINERJA_DATA_DOCS_RETENTION_DAYS", "").strip() or DEFAULT_DATA_DOCS_RETENTION_DAYS
     )
+
+
+# --------------------------------------------------------------------------- scorecards and mail
+# Scorecards (kinerja.scorecards) and the project's one mail module (kinerja.mail).
+
+SCORECARD_ISSUER_DEFAULT = "Kementerian Komunikasi dan Digital · Tim Data Kinerja"
+
+
+def scorecard_issuer() -> str:
+    """The issuing unit printed on every scorecard (`KINERJA_SCORECARD_ISSUER`)."""
+    return os.environ.get("KINERJA_SCORECARD_ISSUER", SCORECARD_ISSUER_DEFAULT)
+
+
+def scorecard_workers() -> int:
+    """Processes that render a month's scorecards (`KINERJA_SCORECARD_WORKERS`, default: the CPUs)."""
+    return int(os.environ.get("KINERJA_SCORECARD_WORKERS", "0")) or (os.cpu_count() or 1)

@@ -37,3 +37,17 @@ select distinct on (month) *
 from publication.score_issues
 order by month, issue_no desc;
 comment on view publication.latest_issues is 'One row per month: its latest issue.';
+
+create table if not exists publication.issued_scorecards (
+    month           date not null,
+    issue_no        integer not null,
+    institution_id  text not null,
+    -- what the scorecard shows beyond the score row, as of the issue: the institution's time
+    -- zone, registered accounts, per-platform table, best posts, crisis signals, 12-month trend
+    details         jsonb not null,
+    primary key (month, issue_no, institution_id),
+    foreign key (month, issue_no, institution_id)
+        references publication.issued_scores (month, issue_no, institution_id)
+);
+comment on table publication.issued_scorecards is
+    'One row per issue and institution: what its scorecard shows besides the score, frozen with the issue (kinerja.publish.issues), so that re-rendering an issue gives the same document.';
