@@ -29,6 +29,11 @@ Each run is about one **month** (its data interval, WIB):
    `render_scorecards`: the central institutions' scorecards and the national summary. All
    from the month's latest issue, under the scorecards folder (`kinerja scorecards render`
    re-renders any issue, byte-identical).
+6. `deliver_scorecards`: mails each institution its scorecard (PDF attached, HTML as the
+   body; cc the province's Diskominfo) over SMTP, or to the outbox folder when no server is
+   set, and records each message in `publication.scorecard_deliveries`: a sent message is
+   never sent twice, a failed one is retried with backoff while the others go, a send
+   interrupted by a crash is reported for a person to decide (`kinerja scorecards status`).
 """
 
 from datetime import timedelta
@@ -88,16 +93,24 @@ def kinerja_monthly():
 
         return len(render_scorecards(month_of(data_interval_start), central=True))
 
+    @task
+    def deliver_scorecards(data_interval_start=None) -> dict:
+        from kinerja.tasks.scorecards import deliver_scorecards
+
+        return deliver_scorecards(month_of(data_interval_start))
+
     # the daily runs rebuild TRAILING_DAYS days back: after that the month's data is final
     cut_off = TimeDeltaSensor(
         task_id="wait_for_data_cut_off", delta=timedelta(days=config.TRAILING_DAYS), deferrable=True
     )
     dbt_monthly = dbt_task_group("dbt_monthly", select=["tag:monthly", "tag:reference"])
+
     issued = cut_off >> dbt_monthly >> audit_build() >> publish() >> issue_scores()
-    issued >> render_scorecards()
     provinces = scorecard_provinces()
     issued >> provinces
-    render_province_scorecards.expand(province=provinces)
+    rendered = [render_scorecards(), render_province_scorecards.expand(province=provinces)]
+    issued >> rendered[0]
+    rendered >> deliver_scorecards()
 
 
 kinerja_monthly()

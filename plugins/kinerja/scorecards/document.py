@@ -86,6 +86,11 @@ def recommendations(row: Mapping, stats: PeerStats, fmt: Formatter) -> list[str]
     ]
 
 
+def issue_key(issue: IssuedMonth) -> str:
+    """'2026-10/2': the month and issue number a document shows."""
+    return f"{issue.month:%Y-%m}/{issue.issue_no}"
+
+
 def common_context(issue: IssuedMonth, fmt: Formatter, timezone: str, issuer: str) -> dict:
     """The header and footer every document of an issue shares."""
     moment = fmt.moment(issue.issued_at, timezone)
@@ -98,6 +103,8 @@ def common_context(issue: IssuedMonth, fmt: Formatter, timezone: str, issuer: st
         "issuer": issuer,
         "period": fmt.month(issue.month),
         "issue_no": issue.issue_no,
+        # which issue a written file shows: delivery checks it before attaching the file
+        "issue_key": issue_key(issue),
         "issue_line": " · ".join(lines),
         "reissue_line": fmt.text("reissue", reason=issue.reason) if issue.issue_no > 1 else "",
         # WeasyPrint writes this as the PDF's dates: the issue's time, never the render time
@@ -140,7 +147,7 @@ def institution_context(
         ),
         missing=_missing(details, fmt) if details is not None else "",
         has_accounts=bool((details or {}).get("accounts")) or bool(row.get("accounts")),
-        changes=[_change(fmt, c) for c in issue.changes if c["institution_id"] == row["institution_id"]],
+        changes=[change_text(fmt, c) for c in issue.changes if c["institution_id"] == row["institution_id"]],
     )
     context["components_chart"] = Markup(
         components_chart_svg(
@@ -185,7 +192,7 @@ def province_context(
             )
         ),
         changes=[
-            _change(fmt, c)
+            change_text(fmt, c)
             for c in issue.changes
             if c["institution_id"] in {r["institution_id"] for r in rows}
         ],
@@ -221,7 +228,7 @@ def national_context(
             )
             for row in provinces
         ],
-        changes=[_change(fmt, c) for c in issue.changes],
+        changes=[change_text(fmt, c) for c in issue.changes],
     )
     return context
 
@@ -396,7 +403,9 @@ def _trend_points(trend: list[Mapping], fmt: Formatter) -> list[dict]:
     ]
 
 
-def _change(fmt: Formatter, change: Mapping) -> str:
+def change_text(fmt: Formatter, change: Mapping) -> str:
+    """One change of a reissue in words: 'Provinsi Bali: IKMS 75,3 → 77,5'."""
+
     def shown(value):
         if value is None:
             return DASH

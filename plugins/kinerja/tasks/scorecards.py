@@ -53,3 +53,34 @@ def render_scorecards(
         )
     log.info("wrote %d scorecard files under %s", len(paths), paths[0].parent if paths else out_dir)
     return [str(p) for p in paths]
+
+
+def deliver_scorecards(month: date, *, institution: str | None = None, force: bool = False) -> dict:
+    """Mail the month's latest issue to every institution (kinerja.scorecards.delivery); the ledger keeps count.
+
+    Raises when a message failed for good or a send was interrupted, after all others went,
+    so that the run shows red and the log says who and what to do.
+    """
+    from kinerja.scorecards.delivery import deliver_month
+
+    with connect(ensure_warehouse()) as conn:
+        report = deliver_month(conn, month, institution=institution, force=force)
+    for institution_id, error in report.failed.items():
+        log.error("scorecard of %s not delivered: %s", institution_id, error)
+    for institution_id in report.interrupted:
+        log.error(
+            "scorecard of %s: a send was interrupted and may have left; check the mailbox, then run"
+            " `kinerja scorecards send --month %s --institution %s --force` if it did not arrive",
+            institution_id,
+            f"{month:%Y-%m}",
+            institution_id,
+        )
+    if report.no_recipient:
+        log.warning("no scorecard_email in the registry for: %s", ", ".join(report.no_recipient))
+    if report.failed or report.interrupted:
+        raise RuntimeError(f"scorecard delivery incomplete: {report.summary()}")
+    return {
+        "sent": len(report.sent),
+        "already_sent": len(report.already_sent),
+        "no_recipient": len(report.no_recipient),
+    }

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from issue_factory import national_issue, score_row
 
 from kinerja.scorecards import document
 from kinerja.scorecards.locale import Formatter
 from kinerja.scorecards.render import html_to_pdf, render_issue
+from scorecard_issues import national_issue, score_row
 
 
 def text_of(html: str) -> str:
