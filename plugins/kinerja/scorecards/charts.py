@@ -1,4 +1,4 @@
-"""Charts for the scorecards, rendered as inline SVG text.
+"""Charts for the scorecards: SVG drawn by matplotlib, embedded in the page as an image.
 
 matplotlib is imported inside the functions: importing it builds a font cache
 on first use (disk I/O), and this module must stay free of side effects at
@@ -9,6 +9,7 @@ accumulates open figures.
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 import re
@@ -20,13 +21,6 @@ _OWN = "#2e7d32"
 _SERIES = "#1f5f8b"
 _BEST = "#c26a00"
 _GREY = "#8a8a8a"
-
-# Everything before the <svg> element: XML declaration and DOCTYPE (which
-# names a w3.org URL and is invalid inside HTML anyway).
-_SVG_PREAMBLE = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
-# Namespace declarations look like URLs and are not needed for SVG inline in
-# HTML5 (the HTML parser assigns the SVG and xlink namespaces itself).
-_XMLNS_ATTR = re.compile(r'\s+xmlns(?::xlink)?="[^"]*"')
 
 
 def is_ranked(row: Mapping) -> bool:
@@ -71,21 +65,14 @@ def _chart_rc() -> dict:
     }
 
 
-def _inline_svg(svg: str, label: str) -> str:
-    """Strip the XML header and namespace declarations from an SVG document."""
-    svg = _SVG_PREAMBLE.sub("", svg, count=1)
-    head, sep, rest = svg.partition(">")
-    head = _XMLNS_ATTR.sub("", head)
-    # Label the chart for assistive technology; the SVG scales with the page.
-    head = head.replace("<svg", f'<svg role="img" aria-label="{escape(label, quote=True)}"', 1)
-    return (head + sep + rest).strip()
+def _figure_svg(figure, label: str) -> str:
+    """A finished Figure as an <img> of its SVG (a data URI), labelled for screen readers.
 
-
-def _figure_svg(figure, label: str, id_prefix: str) -> str:
-    """A finished Figure as inline SVG text without metadata (reproducible output).
-
-    Its element ids get `id_prefix`: matplotlib numbers them from 1 in every figure, and two
-    charts on one page must not share an id.
+    An image rather than inline SVG: the chart is a document of its own (its element ids
+    cannot clash with the page's or another chart's), and WeasyPrint lays the page out
+    without cascading the page's CSS through every SVG node, which makes a PDF about a
+    fifth cheaper. The SVG has no metadata (no creation date), so the same data gives the
+    same bytes.
     """
     buffer = io.StringIO()
     figure.savefig(
@@ -94,12 +81,13 @@ def _figure_svg(figure, label: str, id_prefix: str) -> str:
         bbox_inches="tight",
         metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
     )
-    svg = _ID_ATTR.sub(lambda m: f'id="{id_prefix}-{m.group(1)}"', buffer.getvalue())
-    return _inline_svg(_ID_REF.sub(lambda m: f"{m.group(1)}#{id_prefix}-", svg), label)
+    # the DOCTYPE names a DTD by URL: not needed to draw it
+    svg = _SVG_DOCTYPE.sub("", buffer.getvalue(), count=1)
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<img class="chart" alt="{escape(label, quote=True)}" src="data:image/svg+xml;base64,{data}">'
 
 
-_ID_ATTR = re.compile(r'\bid="([^"]+)"')
-_ID_REF = re.compile(r'(url\(|href=")#')
+_SVG_DOCTYPE = re.compile(r"<!DOCTYPE svg[^>]*>\s*")
 
 
 def components_chart_svg(components: list[Mapping], *, label: str, legend: tuple[str, str, str]) -> str:
@@ -143,7 +131,7 @@ def components_chart_svg(components: list[Mapping], *, label: str, legend: tuple
             Line2D([], [], color=_BEST, marker="D", lw=0, markersize=5, label=legend[2]),
         ]
         axes.legend(handles=handles, loc="lower right", bbox_to_anchor=(1, 1), ncols=3, frameon=False)
-        return _figure_svg(figure, label, "components")
+        return _figure_svg(figure, label)
 
 
 def trend_chart_svg(points: list[Mapping], *, label: str) -> str:
@@ -169,7 +157,7 @@ def trend_chart_svg(points: list[Mapping], *, label: str) -> str:
         axes.grid(axis="y", color="#dddddd", linewidth=0.6)
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
-        return _figure_svg(figure, label, "trend")
+        return _figure_svg(figure, label)
 
 
 def distribution_chart_svg(values: list[float], *, label: str, x_label: str) -> str:
@@ -190,4 +178,4 @@ def distribution_chart_svg(values: list[float], *, label: str, x_label: str) -> 
         axes.yaxis.get_major_locator().set_params(integer=True)
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
-        return _figure_svg(figure, label, "distribution")
+        return _figure_svg(figure, label)

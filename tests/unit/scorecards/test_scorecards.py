@@ -3,6 +3,7 @@ national summary say, in Bahasa Indonesia and English, rendered from an issue (n
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import html as html_lib
 import re
@@ -89,7 +90,10 @@ def test_components_are_shown_against_the_peer_median_and_best(written):
         ("Keterlibatan", "70,0", "70,0", "80,0"),
         ("Responsivitas", "50,0", "70,0", "80,0"),
     ]
-    assert html.count("<svg") == 2  # the components chart and the trend
+    charts = re.findall(r'<img class="chart" alt="([^"]+)" src="data:image/svg\+xml;base64,([^"]+)">', html)
+    assert [alt for alt, _ in charts] == ["Komponen dibanding kelompok sejenis", "Tren 12 bulan"]
+    components_svg = base64.b64decode(charts[0][1]).decode()
+    assert components_svg.count("<text") > 4 and "Jangkauan" in components_svg and "40,0" in components_svg
 
 
 def test_per_platform_table_best_posts_crisis_and_coverage(written):
