@@ -107,7 +107,16 @@ def components_chart_svg(components: list[Mapping], *, label: str, legend: tuple
         for position, item in zip(positions, components, strict=True):
             if item["own"] is not None:
                 axes.barh([position], [float(item["own"])], height=0.55, color=_OWN)
-                axes.text(float(item["own"]) + 1, position, item["own_text"], va="center", ha="left")
+                # the value inside the bar's end, clear of the median and best marks
+                inside = float(item["own"]) >= 15
+                axes.text(
+                    float(item["own"]) - 1 if inside else float(item["own"]) + 1,
+                    position,
+                    item["own_text"],
+                    va="center",
+                    ha="right" if inside else "left",
+                    color="white" if inside else "#1d2733",
+                )
             if item["median"] is not None:
                 axes.plot(
                     [float(item["median"])] * 2, [position - 0.38, position + 0.38], color="#222222", lw=2

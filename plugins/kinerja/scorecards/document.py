@@ -125,7 +125,7 @@ def institution_context(
     context.update(
         institution_id=row["institution_id"],
         name=row["institution_name"],
-        peer_group=fmt.group(row["peer_group"]),
+        peer_group=fmt.kind(row["peer_group"]),
         province_name=row.get("province_name") if row["peer_group"] != "provinsi" else None,
         ranked=ranked,
         ikms=fmt.number(row.get("ikms")) if ranked else fmt.text("insufficient"),

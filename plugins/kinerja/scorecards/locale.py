@@ -97,6 +97,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "methodology": "Metodologi versi {version}",
         "issuer": "Penerbit",
         "province_report": "Laporan Provinsi",
+        "report": "Laporan",
         "members": "Kabupaten dan kota",
         "members_ranked": "{ranked} dari {total} dengan data cukup",
         "distribution": "Sebaran IKMS kabupaten dan kota",
@@ -123,6 +124,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "provinsi": "provinsi",
         "kabupaten": "kabupaten",
         "kota": "kota",
+        "one_kementerian": "Kementerian",
+        "one_lembaga": "Lembaga",
+        "one_provinsi": "Provinsi",
+        "one_kabupaten": "Kabupaten",
+        "one_kota": "Kota",
     },
     "en": {
         "title": "Social Media Performance Scorecard",
@@ -196,6 +202,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "methodology": "Methodology version {version}",
         "issuer": "Issued by",
         "province_report": "Province Report",
+        "report": "Report",
         "members": "Regencies and cities",
         "members_ranked": "{ranked} of {total} with enough data",
         "distribution": "Distribution of the regencies' and cities' IKMS",
@@ -222,6 +229,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "provinsi": "provinces",
         "kabupaten": "regencies",
         "kota": "cities",
+        "one_kementerian": "Ministry",
+        "one_lembaga": "Agency",
+        "one_provinsi": "Province",
+        "one_kabupaten": "Regency",
+        "one_kota": "City",
     },
 }
 
@@ -294,4 +306,9 @@ class Formatter:
         return self.text("minutes", n=self.integer(seconds / 60))
 
     def group(self, peer_group: str | None) -> str:
+        """The peer group in the plural, as in 'peringkat 3 dari 38 provinsi'."""
         return TEXTS[self.lang].get(peer_group or "", peer_group or "")
+
+    def kind(self, peer_group: str | None) -> str:
+        """What one institution of the peer group is: Kabupaten, Regency."""
+        return TEXTS[self.lang].get(f"one_{peer_group}", peer_group or "")
