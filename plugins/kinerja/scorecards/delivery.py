@@ -11,9 +11,11 @@ a small state machine in the ledger:
 - a sent message is never sent again unless forced;
 - a failed one is retried with backoff while the others still go, and reported when its
   attempts are spent;
-- a row left in 'sending' means a process died between claiming and recording the send: the
-  message may or may not have left, so it is reported for a person to decide (check the
-  mailbox, then `kinerja scorecards send --force --institution ID`), never resent blindly;
+- a row in 'sending' whose claiming warehouse session is still alive is another run at
+  work (left alone); one whose session is gone means a process died between claiming and
+  recording the send: the message may or may not have left, so it is reported for a person
+  to decide (check the mailbox, then `kinerja scorecards send --force --institution ID`),
+  never resent blindly;
 - a reissue (issue 2, 3, ...) is a new message that says it is a reissue and what changed.
 
 Claims are conditional updates, so two runs at once never send the same message twice.
@@ -49,12 +51,15 @@ class DeliveryReport:
     failed: dict[str, str] = field(default_factory=dict)
     # left in 'sending' by a process that died: a person decides
     interrupted: list[str] = field(default_factory=list)
+    # being sent by another run at this moment
+    in_progress: list[str] = field(default_factory=list)
     no_recipient: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
             f"{self.month:%Y-%m} issue {self.issue_no}: {len(self.sent)} sent, {len(self.already_sent)} already sent,"
             f" {len(self.failed)} failed, {len(self.interrupted)} interrupted (to decide),"
+            f" {len(self.in_progress)} being sent by another run,"
             f" {len(self.no_recipient)} without a recipient"
         )
 
@@ -79,7 +84,8 @@ left join versions as parent on parent.institution_id = institution.parent_insti
 
 _CLAIM = """
 update publication.scorecard_deliveries
-set state = 'sending', attempts = attempts + 1, updated_at = now()
+set state = 'sending', attempts = attempts + 1, updated_at = now(), claimed_by = (
+    select pid || ':' || backend_start from pg_stat_activity where pid = pg_backend_pid())
 where month = %(month)s and issue_no = %(issue_no)s and institution_id = %(institution_id)s
   and (
     state = 'pending'
@@ -236,13 +242,17 @@ def _tally(report: DeliveryReport, institution_id: str, outcome: str, conn, issu
     if outcome == "sent":
         report.sent.append(institution_id)
         return
-    state, error, attempts = conn.execute(
-        "select state, last_error, attempts from publication.scorecard_deliveries"
+    state, error, attempts, claimant_alive = conn.execute(
+        "select state, last_error, attempts, exists ("
+        "  select from pg_stat_activity where pid || ':' || backend_start = delivery.claimed_by)"
+        " from publication.scorecard_deliveries as delivery"
         " where month = %s and issue_no = %s and institution_id = %s",
         [issue.month, issue.issue_no, institution_id],
     ).fetchone()
     if state == "sent":
         report.already_sent.append(institution_id)
+    elif state == "sending" and claimant_alive:
+        report.in_progress.append(institution_id)
     elif state == "sending":
         report.interrupted.append(institution_id)
     else:

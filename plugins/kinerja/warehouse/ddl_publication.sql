@@ -69,6 +69,9 @@ create table if not exists publication.scorecard_deliveries (
     last_error      text,
     next_attempt_at timestamptz,
     via             text,                    -- smtp://host:port or the outbox file
+    -- the warehouse session that claimed the send ('pid:backend start'): while it is alive
+    -- a 'sending' row is another run at work, once it is gone the send was interrupted
+    claimed_by      text,
     created_at      timestamptz not null default now(),
     updated_at      timestamptz not null default now(),
     sent_at         timestamptz,

@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 
 from kinerja import config
 from kinerja.scorecards import delivery
+from kinerja.warehouse import connect
 from scorecard_issues import national_issue
 
 pytestmark = pytest.mark.integration
@@ -201,15 +202,22 @@ def test_a_failed_send_is_retried_with_backoff_while_the_others_go(conn, mailbox
     assert list(later.failed) == ["lem-bps"] and box.by_institution("lem-bps") == []
 
 
-def test_a_send_interrupted_by_a_crash_is_reported_not_resent(conn, mailbox, tmp_path):
+def test_a_send_interrupted_by_a_crash_is_reported_not_resent(conn, warehouse, mailbox, tmp_path):
     box, port = mailbox
     _store(conn, national_issue())
     _deliver(conn, tmp_path, _settings(port, tmp_path), institution="prov-51")
-    # a process claimed kab-5103 and died before it recorded the send
     _deliver(conn, tmp_path, _settings(port, tmp_path), institution="kab-5103")
-    conn.execute(
-        "update publication.scorecard_deliveries set state = 'sending' where institution_id = 'kab-5103'"
+    # another run claimed kab-5103 and is still at it: left alone, not an error
+    other = connect(warehouse, autocommit=True)
+    other.execute(
+        "update publication.scorecard_deliveries set state = 'sending', claimed_by = ("
+        " select pid || ':' || backend_start from pg_stat_activity where pid = pg_backend_pid())"
+        " where institution_id = 'kab-5103'"
     )
+    busy = _deliver(conn, tmp_path, _settings(port, tmp_path), institution="kab-5103")
+    assert busy.in_progress == ["kab-5103"] and busy.interrupted == [] and busy.sent == []
+    # that run's process died before it recorded the send
+    other.close()
     before = len(box.messages)
     report = _deliver(conn, tmp_path, _settings(port, tmp_path))
     assert report.interrupted == ["kab-5103"] and "kab-5103" not in report.sent
