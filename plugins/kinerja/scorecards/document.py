@@ -94,9 +94,10 @@ def issue_key(issue: IssuedMonth) -> str:
 def common_context(issue: IssuedMonth, fmt: Formatter, timezone: str, issuer: str) -> dict:
     """The header and footer every document of an issue shares."""
     moment = fmt.moment(issue.issued_at, timezone)
-    lines = [fmt.text("issue", issue_no=issue.issue_no), fmt.text("issued_at", moment=moment)]
+    lines = [fmt.text("issue", issue_no=issue.issue_no)]
     if issue.data_cut_off:
         lines.append(fmt.text("cut_off", moment=fmt.moment(issue.data_cut_off, timezone)))
+    lines.append(fmt.text("issued_at", moment=moment))
     return {
         "lang": fmt.lang,
         "t": _Texts(fmt),
