@@ -78,7 +78,6 @@ def _figure_svg(figure, label: str) -> str:
     figure.savefig(
         buffer,
         format="svg",
-        bbox_inches="tight",
         metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
     )
     # the DOCTYPE names a DTD by URL: not needed to draw it
@@ -101,7 +100,10 @@ def components_chart_svg(components: list[Mapping], *, label: str, legend: tuple
     with matplotlib.rc_context(_chart_rc()):
         from matplotlib.figure import Figure
 
-        figure = Figure(figsize=(6.6, 0.42 * len(components) + 0.8))
+        height = 0.42 * len(components) + 0.8
+        # fixed margins instead of a "tight" bounding box, which draws the figure twice
+        figure = Figure(figsize=(6.6, height))
+        figure.subplots_adjust(left=0.19, right=0.98, top=1 - 0.35 / height, bottom=0.3 / height)
         axes = figure.add_subplot()
         positions = list(range(len(components)))
         for position, item in zip(positions, components, strict=True):
@@ -126,7 +128,7 @@ def components_chart_svg(components: list[Mapping], *, label: str, legend: tuple
         axes.set_yticks(positions, labels=[item["name"] for item in components])
         axes.set_ylim(len(components) - 0.5, -0.5)
         axes.set_xlim(0, 105)
-        axes.tick_params(axis="y", length=0)
+        axes.tick_params(length=0)
         axes.grid(axis="x", color="#dddddd", linewidth=0.6)
         axes.set_axisbelow(True)
         for side in ("top", "right"):
@@ -153,6 +155,7 @@ def trend_chart_svg(points: list[Mapping], *, label: str) -> str:
         from matplotlib.figure import Figure
 
         figure = Figure(figsize=(6.6, 2.1))
+        figure.subplots_adjust(left=0.07, right=0.99, top=0.96, bottom=0.14)
         axes = figure.add_subplot()
         positions = list(range(len(points)))
         values = [float(p["ikms"]) if p["ikms"] is not None else math.nan for p in points]
@@ -179,6 +182,7 @@ def distribution_chart_svg(values: list[float], *, label: str, x_label: str) -> 
         from matplotlib.figure import Figure
 
         figure = Figure(figsize=(6.6, 1.9))
+        figure.subplots_adjust(left=0.07, right=0.97, top=0.95, bottom=0.27)
         axes = figure.add_subplot()
         axes.hist(values, bins=list(range(0, 101, 10)), color=_SERIES, edgecolor="white")
         axes.set_xlim(0, 100)
