@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 from kinerja.scorecards.issue import IssuedMonth
@@ -266,3 +267,35 @@ def national_issue(issue_no=1, issued_at=ISSUED_AT, bali_ikms=75.25, changes=())
         rows=rows,
         details=frozen,
     )
+
+
+def store_issue(conn, issue):
+    """Store an issue as kinerja.publish.issues would have frozen it."""
+    conn.execute(
+        "insert into publication.score_issues (month, issue_no, methodology_version, data_cut_off, issued_at,"
+        " institutions, content_sha256, reason, changes) values (%s, %s, 'ikms-v1', %s, %s, %s, %s, %s, %s)",
+        [
+            issue.month,
+            issue.issue_no,
+            issue.data_cut_off,
+            issue.issued_at,
+            len(issue.rows),
+            f"sha-{issue.issue_no}",
+            issue.reason,
+            json.dumps(issue.changes),
+        ],
+    )
+    for row in issue.rows:
+        conn.execute(
+            "insert into publication.issued_scores values (%s, %s, %s, %s)",
+            [issue.month, issue.issue_no, row["institution_id"], json.dumps(row, default=str)],
+        )
+        conn.execute(
+            "insert into publication.issued_scorecards values (%s, %s, %s, %s)",
+            [
+                issue.month,
+                issue.issue_no,
+                row["institution_id"],
+                json.dumps(issue.details[row["institution_id"]]),
+            ],
+        )

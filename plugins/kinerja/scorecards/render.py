@@ -61,6 +61,11 @@ def render_month(
     issue = load_issue(conn, month, issue_no)
     if institution:
         issue.row(institution)  # a clear error for an unknown id
+    if province and not any(row.get("province_code") == province for row in issue.rows):
+        raise NoScoresError(
+            f"no institution of province '{province}' in issue {issue.issue_no} of {issue.month:%Y-%m}:"
+            " give its Kemendagri code, e.g. 51 for Bali"
+        )
     return render_issue(
         issue,
         out_dir,

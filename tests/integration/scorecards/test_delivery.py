@@ -5,7 +5,6 @@ others go, an interrupted send reported, a reissue delivered as a reissue."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import socket
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -16,7 +15,7 @@ from aiosmtpd.controller import Controller
 from kinerja import config
 from kinerja.scorecards import delivery
 from kinerja.warehouse import connect
-from scorecard_issues import national_issue
+from scorecard_issues import national_issue, store_issue
 
 pytestmark = pytest.mark.integration
 
@@ -79,38 +78,6 @@ def _settings(port, tmp_path, host="127.0.0.1"):
     )
 
 
-def _store(conn, issue):
-    """Store an issue as kinerja.publish.issues would have frozen it."""
-    conn.execute(
-        "insert into publication.score_issues (month, issue_no, methodology_version, data_cut_off, issued_at,"
-        " institutions, content_sha256, reason, changes) values (%s, %s, 'ikms-v1', %s, %s, %s, %s, %s, %s)",
-        [
-            issue.month,
-            issue.issue_no,
-            issue.data_cut_off,
-            issue.issued_at,
-            len(issue.rows),
-            f"sha-{issue.issue_no}",
-            issue.reason,
-            json.dumps(issue.changes),
-        ],
-    )
-    for row in issue.rows:
-        conn.execute(
-            "insert into publication.issued_scores values (%s, %s, %s, %s)",
-            [issue.month, issue.issue_no, row["institution_id"], json.dumps(row, default=str)],
-        )
-        conn.execute(
-            "insert into publication.issued_scorecards values (%s, %s, %s, %s)",
-            [
-                issue.month,
-                issue.issue_no,
-                row["institution_id"],
-                json.dumps(issue.details[row["institution_id"]]),
-            ],
-        )
-
-
 def _ledger(conn):
     return {
         institution_id: (state, attempts)
@@ -129,7 +96,7 @@ def _deliver(conn, tmp_path, settings, **options):
 
 def test_each_scorecard_is_sent_once_with_its_pdf_and_html_and_the_province_in_cc(conn, mailbox, tmp_path):
     box, port = mailbox
-    _store(conn, national_issue())
+    store_issue(conn, national_issue())
     report = _deliver(conn, tmp_path, _settings(port, tmp_path))
     assert set(report.sent) == WITH_RECIPIENT and not report.failed and not report.interrupted
     assert set(report.no_recipient) == {
@@ -178,7 +145,7 @@ def test_each_scorecard_is_sent_once_with_its_pdf_and_html_and_the_province_in_c
 
 def test_a_failed_send_is_retried_with_backoff_while_the_others_go(conn, mailbox, tmp_path):
     box, port = mailbox
-    _store(conn, national_issue())
+    store_issue(conn, national_issue())
     box.refuse_once.add("diskominfo@kota-5171.example.org")
     box.refuse_always.add("humas@lem-bps.example.org")
     waits = []
@@ -204,7 +171,7 @@ def test_a_failed_send_is_retried_with_backoff_while_the_others_go(conn, mailbox
 
 def test_a_send_interrupted_by_a_crash_is_reported_not_resent(conn, warehouse, mailbox, tmp_path):
     box, port = mailbox
-    _store(conn, national_issue())
+    store_issue(conn, national_issue())
     _deliver(conn, tmp_path, _settings(port, tmp_path), institution="prov-51")
     _deliver(conn, tmp_path, _settings(port, tmp_path), institution="kab-5103")
     # another run claimed kab-5103 and is still at it: left alone, not an error
@@ -231,7 +198,7 @@ def test_a_send_interrupted_by_a_crash_is_reported_not_resent(conn, warehouse, m
 def test_a_reissue_is_delivered_as_a_reissue_that_says_what_changed(conn, mailbox, tmp_path):
     box, port = mailbox
     first = national_issue()
-    _store(conn, first)
+    store_issue(conn, first)
     _deliver(conn, tmp_path, _settings(port, tmp_path), institution="kab-5108")
     change = {
         "institution_id": "kab-5108",
@@ -244,7 +211,7 @@ def test_a_reissue_is_delivered_as_a_reissue_that_says_what_changed(conn, mailbo
     second = dataclasses.replace(
         second, rows=[dict(r, ikms=91.5) if r["institution_id"] == "kab-5108" else r for r in second.rows]
     )
-    _store(conn, second)
+    store_issue(conn, second)
     report = _deliver(conn, tmp_path, _settings(port, tmp_path), institution="kab-5108")
     assert report.sent == ["kab-5108"]
     old, new = box.by_institution("kab-5108")
@@ -264,7 +231,7 @@ def test_a_reissue_is_delivered_as_a_reissue_that_says_what_changed(conn, mailbo
 
 
 def test_without_a_mail_server_the_messages_go_to_the_outbox(conn, tmp_path):
-    _store(conn, national_issue())
+    store_issue(conn, national_issue())
     settings = _settings(0, tmp_path, host=None)
     report = _deliver(conn, tmp_path, settings, institution="kem-dagri")
     assert report.sent == ["kem-dagri"]

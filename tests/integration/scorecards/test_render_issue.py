@@ -17,8 +17,11 @@ from kinerja import dbt_commands as dbt
 from kinerja import publish
 from kinerja.landing.harvest import land_harvest
 from kinerja.publish import issues as publication
+from kinerja.scorecards.issue import NoScoresError
+from kinerja.scorecards.render import render_month
 from kinerja.sources.simulator import SimulatorSource
 from kinerja.warehouse import connect
+from scorecard_issues import national_issue, store_issue
 
 pytestmark = pytest.mark.integration
 
@@ -141,3 +144,15 @@ def test_render_of_a_month_never_issued_says_what_to_do(conn, warehouse, tmp_pat
     result = _render(warehouse, tmp_path)
     assert result.returncode == 1
     assert "no issued scores for 2026-10: run the monthly DAG (or kinerja run) first" in result.stdout
+
+
+def test_render_of_an_unknown_institution_or_province_names_it(conn, tmp_path):
+    store_issue(conn, national_issue())
+
+    with pytest.raises(NoScoresError, match="institution 'kab-9999' is not in issue 1 of 2026-10"):
+        render_month(conn, MONTH, tmp_path, institution="kab-9999")
+    with pytest.raises(NoScoresError, match="no institution of province '99' in issue 1 of 2026-10"):
+        render_month(conn, MONTH, tmp_path, province="99")
+    assert render_month(conn, MONTH, tmp_path, institution="kem-dagri", formats=("html",)) == [
+        tmp_path / "2026-10" / "institusi" / "kem-dagri.html"
+    ]
