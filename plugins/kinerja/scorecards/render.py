@@ -105,13 +105,8 @@ def render_issue(
     chunks = [ids[i::workers] for i in range(workers)] if workers > 1 and len(ids) > 1 else [ids]
     jobs = [("institutions", chunk) for chunk in chunks if chunk]
     if not institution:
-        codes = sorted(
-            {
-                r["province_code"]
-                for r in issue.rows
-                if r["peer_group"] == "provinsi" and r.get("province_code")
-            }
-        )
+        # every province with an institution, even one whose government has no row this month
+        codes = sorted({r["province_code"] for r in issue.rows if r.get("province_code")})
         codes = [province] if province else [] if central else codes
         jobs += [("provinces", codes[i::workers]) for i in range(min(workers, len(codes)))]
         if not province:
