@@ -241,3 +241,32 @@ def test_without_a_mail_server_the_messages_go_to_the_outbox(conn, tmp_path):
     assert [a.get_filename() for a in message.iter_attachments()] == ["kartu-skor-2026-10-kem-dagri.pdf"]
     via = conn.execute("select via from publication.scorecard_deliveries").fetchone()[0]
     assert Path(via) == eml
+
+
+def test_send_and_status_commands(conn, warehouse, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from kinerja import cli
+
+    monkeypatch.setattr(cli.console, "width", 250)
+    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", warehouse.conninfo())
+    monkeypatch.delenv("KINERJA_SMTP_HOST", raising=False)
+    monkeypatch.setenv("KINERJA_MAIL_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.setenv("KINERJA_SCORECARDS_DIR", str(tmp_path / "cards"))
+    store_issue(conn, national_issue())
+    runner = CliRunner()
+    sent = runner.invoke(cli.app, ["scorecards", "send", "--month", "2026-10", "--institution", "kab-5108"])
+    assert sent.exit_code == 0, sent.output
+    assert "2026-10 issue 1: 1 sent, 0 already sent, 0 failed" in sent.output
+    again = runner.invoke(cli.app, ["scorecards", "send", "--month", "2026-10", "--institution", "kab-5108"])
+    assert "0 sent, 1 already sent" in again.output
+    status = runner.invoke(cli.app, ["scorecards", "status", "--month", "2026-10"])
+    assert status.exit_code == 0, status.output
+    line = next(line for line in status.output.splitlines() if "kab-5108" in line)
+    assert (
+        "sent" in line
+        and "diskominfo@kab-5108.example.org" in line
+        and "diskominfo@prov-51.example.org" in line
+    )
+    missing = runner.invoke(cli.app, ["scorecards", "send", "--month", "2026-09"])
+    assert missing.exit_code == 1 and "no issued scores for 2026-09" in missing.output
