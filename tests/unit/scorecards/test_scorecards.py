@@ -299,3 +299,31 @@ def test_recommendations_follow_the_weak_margin():
     assert [r.split(",")[0] for r in document.recommendations(row, stats["kota"], fmt)] == [
         "Responsivitas 56"
     ]
+
+
+def _trend_svg(html: str) -> str:
+    charts = re.findall(r'<img class="chart" alt="([^"]+)" src="data:image/svg\+xml;base64,([^"]+)">', html)
+    return next(
+        base64.b64decode(data).decode() for alt, data in charts if alt in ("Tren 12 bulan", "12-month trend")
+    )
+
+
+def test_the_trend_marks_a_metric_definition_break(tmp_path):
+    issue = national_issue()
+    comparable = dict(issue.details["prov-51"])
+    comparable["trend"] = [dict(point, is_movement_comparable=True) for point in comparable["trend"]]
+    render_issue(issue, tmp_path / "break", institution="prov-51", formats=("html",))
+    smooth = dataclasses.replace(issue, details=dict(issue.details, **{"prov-51": comparable}))
+    render_issue(smooth, tmp_path / "smooth", institution="prov-51", formats=("html",))
+    with_break = _trend_svg((tmp_path / "break" / "2026-10" / "institusi" / "prov-51.html").read_text())
+    without = _trend_svg((tmp_path / "smooth" / "2026-10" / "institusi" / "prov-51.html").read_text())
+    assert "stroke-dasharray" in with_break and "stroke-dasharray" not in without
+    assert "Jan 26" in with_break and "Okt 26" in with_break
+
+
+def test_an_issue_without_frozen_details_says_so(tmp_path):
+    issue = dataclasses.replace(national_issue(), details={})
+    render_issue(issue, tmp_path, institution="kab-5108", formats=("html",))
+    text = page(tmp_path / "2026-10", "institusi/kab-5108.html")
+    assert "Rincian per platform tidak dibekukan untuk terbitan ini." in text
+    assert "peringkat 1 dari 2 kabupaten" in text and "diterbitkan 4 November 2026, 08.00 WIB" in text
