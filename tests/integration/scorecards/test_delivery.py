@@ -270,3 +270,31 @@ def test_send_and_status_commands(conn, warehouse, tmp_path, monkeypatch):
     )
     missing = runner.invoke(cli.app, ["scorecards", "send", "--month", "2026-09"])
     assert missing.exit_code == 1 and "no issued scores for 2026-09" in missing.output
+
+
+def test_two_runs_at_once_send_each_scorecard_once(conn, warehouse, mailbox, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    box, port = mailbox
+    store_issue(conn, national_issue())
+    # render first, so that both runs spend their time sending rather than rendering
+    delivery.deliver_month(
+        conn,
+        national_issue().month,
+        tmp_path / "cards",
+        institution="kem-dagri",
+        settings=_settings(port, tmp_path),
+    )
+
+    def run(_):
+        with connect(warehouse, autocommit=True) as own:
+            return _deliver(own, tmp_path, _settings(port, tmp_path))
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(run, range(2)))
+    sent = [institution for report in reports for institution in report.sent]
+    assert sorted(sent) == sorted(WITH_RECIPIENT - {"kem-dagri"})
+    assert all(not report.failed and not report.interrupted for report in reports)
+    assert sorted(m["Message-ID"] for _, m in box.messages) == sorted(
+        f"<scorecard.2026-10.1.{institution}@example.org>" for institution in WITH_RECIPIENT
+    )
