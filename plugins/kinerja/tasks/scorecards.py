@@ -75,6 +75,8 @@ def deliver_scorecards(month: date, *, institution: str | None = None, force: bo
             f"{month:%Y-%m}",
             institution_id,
         )
+    if report.in_progress:
+        log.info("being sent by another run: %s", ", ".join(report.in_progress))
     if report.no_recipient:
         log.warning("no scorecard_email in the registry for: %s", ", ".join(report.no_recipient))
     if report.failed or report.interrupted:
