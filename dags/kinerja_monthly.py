@@ -24,9 +24,17 @@ Each run is about one **month** (its data interval, WIB):
    (`publication.score_issues`, `publication.issued_scores`); an earlier month whose
    data was restated after its cut-off, changing a score, gets a numbered reissue listing
    what changed. What was issued is never updated.
-5. `render_scorecards`: one HTML page per province from the month's latest issue,
-   ranking its kabupaten/kota and the province itself, in Bahasa Indonesia, under the
-   scorecards folder.
+5. `render_province_scorecards` (mapped over the issue's provinces, listed by
+   `scorecard_provinces`): per province, the scorecard of every institution in it (PDF and
+   HTML, Bahasa Indonesia) and the province report ranking its kabupaten/kota;
+   `render_scorecards`: the central institutions' scorecards and the national summary. All
+   from the month's latest issue, under the scorecards folder (`kinerja scorecards render`
+   re-renders any issue, byte-identical).
+6. `deliver_scorecards`: mails each institution its scorecard (PDF attached, HTML as the
+   body; cc the province's Diskominfo) over SMTP, or to the outbox folder when no server is
+   set, and records each message in `publication.scorecard_deliveries`: a sent message is
+   never sent twice, a failed one is retried with backoff while the others go, a send
+   interrupted by a crash is reported for a person to decide (`kinerja scorecards status`).
 """
 
 from datetime import timedelta
@@ -68,18 +76,42 @@ def kinerja_monthly():
 
         return issue_scores(month_of(data_interval_start))
 
+    @task
+    def scorecard_provinces(data_interval_start=None) -> list[str]:
+        from kinerja.tasks.scorecards import scorecard_provinces
+
+        return scorecard_provinces(month_of(data_interval_start))
+
     @task(outlets=[SCORECARDS])
-    def render_scorecards(data_interval_start=None) -> list[str]:
+    def render_province_scorecards(province: str, data_interval_start=None) -> int:
         from kinerja.tasks.scorecards import render_scorecards
 
-        return render_scorecards(month_of(data_interval_start))
+        return len(render_scorecards(month_of(data_interval_start), province=province))
+
+    @task(outlets=[SCORECARDS])
+    def render_scorecards(data_interval_start=None) -> int:
+        from kinerja.tasks.scorecards import render_scorecards
+
+        return len(render_scorecards(month_of(data_interval_start), central=True))
+
+    @task
+    def deliver_scorecards(data_interval_start=None) -> dict:
+        from kinerja.tasks.scorecards import deliver_scorecards
+
+        return deliver_scorecards(month_of(data_interval_start))
 
     # the daily runs rebuild TRAILING_DAYS days back: after that the month's data is final
     cut_off = TimeDeltaSensor(
         task_id="wait_for_data_cut_off", delta=timedelta(days=config.TRAILING_DAYS), deferrable=True
     )
     dbt_build = dbt_build_task("dbt_build", select=["tag:monthly", "tag:reference"])
-    cut_off >> dbt_build >> audit_build() >> publish() >> issue_scores() >> render_scorecards()
+
+    issued = cut_off >> dbt_build >> audit_build() >> publish() >> issue_scores()
+    provinces = scorecard_provinces()
+    issued >> provinces
+    rendered = [render_scorecards(), render_province_scorecards.expand(province=provinces)]
+    issued >> rendered[0]
+    rendered >> deliver_scorecards()
 
 
 kinerja_monthly()

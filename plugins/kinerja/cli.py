@@ -560,3 +560,107 @@ def watchdog_command(
     console.print(
         "[green]✓[/] every day due has landed" + (" and the raw sources are fresh" if freshness else "")
     )
+
+
+scorecards_app = typer.Typer(
+    help="The monthly scorecards: render an issued month as PDF and HTML.", no_args_is_help=True
+)
+app.add_typer(scorecards_app, name="scorecards")
+
+
+@scorecards_app.command("render")
+def scorecards_render(
+    month: str = typer.Option(..., help="The issued month, YYYY-MM."),
+    institution: str = typer.Option(None, help="Only this institution's scorecard (registry id)."),
+    province: str = typer.Option(
+        None, help="Only this province's report and its institutions (code, e.g. 51)."
+    ),
+    lang: str = typer.Option("id", help="Language: id (Bahasa Indonesia) or en (English)."),
+    issue: int = typer.Option(None, help="Render this issue number (default: the month's latest)."),
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write under (default: KINERJA_SCORECARDS_DIR).")
+    ] = None,
+) -> None:
+    """Render a month's scorecards (every institution, province reports, national summary) from its issue.
+
+    Re-rendering an issue gives byte-identical files: everything a scorecard shows was frozen
+    with the issue.
+    """
+    from kinerja.scorecards.issue import NoScoresError
+    from kinerja.tasks.scorecards import render_scorecards
+
+    with _what_to_do_on_failure():
+        try:
+            paths = render_scorecards(
+                _month(month),
+                institution=institution,
+                province=province,
+                lang=lang,
+                issue_no=issue,
+                out_dir=out,
+                workers=config.scorecard_workers(),
+            )
+        except (NoScoresError, ValueError) as error:
+            console.print(Text("✗ ", style="red") + Text(str(error)), soft_wrap=True)
+            raise typer.Exit(1) from None
+    folder = Path(paths[0]).parent if paths else out
+    console.print(f"[green]✓[/] {len(paths)} files written under [bold]{folder}[/]", highlight=False)
+
+
+@scorecards_app.command("send")
+def scorecards_send(
+    month: str = typer.Option(..., help="The issued month, YYYY-MM."),
+    institution: str = typer.Option(None, help="Only this institution (registry id)."),
+    force: bool = typer.Option(
+        False, help="Send again even if sent, or after an interrupted send (decide first: check the mailbox)."
+    ),
+) -> None:
+    """Mail the month's latest issue: PDF attached, HTML as body; SMTP or the outbox (KINERJA_SMTP_*).
+
+    Every message is recorded in the delivery ledger: a sent one is never sent again unless
+    --force; a failed one is retried with backoff; an interrupted one is reported.
+    """
+    from kinerja.scorecards.delivery import deliver_month
+    from kinerja.scorecards.issue import NoScoresError
+    from kinerja.warehouse import connect, ensure_warehouse
+
+    with _what_to_do_on_failure(), connect(ensure_warehouse()) as conn:
+        try:
+            report = deliver_month(conn, _month(month), institution=institution, force=force)
+        except NoScoresError as error:
+            console.print(Text("✗ ", style="red") + Text(str(error)), soft_wrap=True)
+            raise typer.Exit(1) from None
+    console.print(report.summary(), highlight=False)
+    for institution_id, error in report.failed.items():
+        console.print(Text(f"✗ {institution_id}: ", style="red") + Text(error), soft_wrap=True)
+    for institution_id in report.interrupted:
+        console.print(
+            f"[yellow]?[/] {institution_id}: a send was interrupted; check the mailbox, then "
+            f"`kinerja scorecards send --month {month} --institution {institution_id} --force` if it did not arrive",
+            highlight=False,
+        )
+    if report.failed or report.interrupted:
+        raise typer.Exit(1)
+
+
+@scorecards_app.command("status")
+def scorecards_status(month: str = typer.Option(..., help="The month, YYYY-MM.")) -> None:
+    """The delivery ledger of a month: per issue and institution, state, attempts, recipients, last error."""
+    from kinerja.scorecards.delivery import delivery_status
+    from kinerja.warehouse import connect, ensure_warehouse
+
+    with _what_to_do_on_failure(), connect(ensure_warehouse()) as conn:
+        rows = delivery_status(conn, _month(month))
+    table = Table("issue", "institution", "state", "attempts", "to", "cc", "last error", "when (WIB)")
+    for issue_no, institution_id, state, attempts, to, cc, error, when in rows:
+        table.add_row(
+            str(issue_no),
+            institution_id,
+            state,
+            str(attempts),
+            to,
+            cc,
+            error or "",
+            f"{when.astimezone(_WIB):%Y-%m-%d %H:%M}",
+        )
+    console.print(table)

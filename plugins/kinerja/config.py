@@ -515,3 +515,69 @@ def filedrop_max_bytes() -> int:
 def filedrop_max_rows() -> int:
     """The most data rows a dropped file may hold (`KINERJA_FILEDROP_MAX_ROWS`); more are refused whole."""
     return _positive_int_from_env("KINERJA_FILEDROP_MAX_ROWS", DEFAULT_FILEDROP_MAX_ROWS)
+
+
+# --------------------------------------------------------------------------- scorecards and mail
+# Scorecards (kinerja.scorecards) and the project's one mail module (kinerja.mail).
+
+SCORECARD_ISSUER_DEFAULT = "Kementerian Komunikasi dan Digital · Tim Data Kinerja"
+
+
+def scorecard_issuer() -> str:
+    """The issuing unit printed on every scorecard (`KINERJA_SCORECARD_ISSUER`)."""
+    return os.environ.get("KINERJA_SCORECARD_ISSUER", SCORECARD_ISSUER_DEFAULT)
+
+
+def scorecard_workers() -> int:
+    """Processes that render a month's scorecards (`KINERJA_SCORECARD_WORKERS`, default: the CPUs)."""
+    return int(os.environ.get("KINERJA_SCORECARD_WORKERS", "0")) or (os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """How kinerja.mail sends: an SMTP server, or the outbox folder when no host is set."""
+
+    host: str | None
+    port: int
+    user: str | None
+    password: str | None
+    sender: str
+    # starttls (port 587), ssl (implicit TLS, port 465) or none (a local relay only)
+    tls: str
+    outbox: Path
+    timeout: float
+
+
+MAIL_TLS_MODES = ("starttls", "ssl", "none")
+
+
+def mail_settings() -> MailSettings:
+    """The mail settings from the environment (`KINERJA_SMTP_*`, `KINERJA_MAIL_FROM`, `KINERJA_MAIL_OUTBOX`)."""
+    tls = os.environ.get("KINERJA_SMTP_TLS", "starttls").strip().lower()
+    if tls not in MAIL_TLS_MODES:
+        raise SettingError(
+            f"KINERJA_SMTP_TLS='{tls}' is not a TLS mode: write one of {', '.join(MAIL_TLS_MODES)}"
+        )
+    port = os.environ.get("KINERJA_SMTP_PORT") or ("465" if tls == "ssl" else "587")
+    if not port.isdigit():
+        raise SettingError(f"KINERJA_SMTP_PORT='{port}' is not a port number: write e.g. 587")
+    return MailSettings(
+        host=os.environ.get("KINERJA_SMTP_HOST") or None,
+        port=int(port),
+        user=os.environ.get("KINERJA_SMTP_USER") or None,
+        password=os.environ.get("KINERJA_SMTP_PASSWORD") or None,
+        sender=os.environ.get("KINERJA_MAIL_FROM", "Kinerja <kinerja@example.org>"),
+        tls=tls,
+        outbox=_path_from_env("KINERJA_MAIL_OUTBOX", local_dir() / "outbox"),
+        timeout=float(os.environ.get("KINERJA_SMTP_TIMEOUT", "30")),
+    )
+
+
+def delivery_max_attempts() -> int:
+    """Attempts per scorecard message before it is left failed for a person (`KINERJA_DELIVERY_MAX_ATTEMPTS`)."""
+    return int(os.environ.get("KINERJA_DELIVERY_MAX_ATTEMPTS", "4"))
+
+
+def delivery_backoff_seconds() -> float:
+    """The wait before the first retry of a failed send, doubled at each retry (`KINERJA_DELIVERY_BACKOFF_SECONDS`)."""
+    return float(os.environ.get("KINERJA_DELIVERY_BACKOFF_SECONDS", "30"))

@@ -7,6 +7,11 @@ is rendered from the issue, never from the live report. When data of an issued m
 after its cut-off (a platform restated, an agency dropped a late file), the next monthly run
 recomputes the month; if a score changed, it issues the month again under the next number
 with the list of what changed. Nothing issued is ever updated.
+
+With each issue, what every institution's scorecard shows besides its score row (its time
+zone, registered accounts, per-platform table, best posts, crisis signals and 12-month
+trend) is frozen in publication.issued_scorecards, so that re-rendering an issue of any
+month gives the same document.
 """
 
 from __future__ import annotations
@@ -139,6 +144,7 @@ def _record(conn, month, issue_no, reason, version, cut_off, content, rows, chan
     ) as copy:
         for institution_id, score in rows.items():
             copy.write_row((month, issue_no, institution_id, json.dumps(score, default=str)))
+    _freeze_scorecards(conn, month, issue_no)
     log.info(
         "issued %s as issue %d (%s): %d institutions, %d changes",
         f"{month:%Y-%m}",
@@ -148,6 +154,96 @@ def _record(conn, month, issue_no, reason, version, cut_off, content, rows, chan
         len(changes),
     )
     return Issue(month, issue_no, reason, cut_off, len(rows), changes)
+
+
+# how many best posts a scorecard shows, and how many months its trend covers
+BEST_POSTS = 3
+TREND_MONTHS = 12
+
+# Each part of a scorecard's details, as a correlated subquery on `issued` (the issued row).
+# %(month)s is the issue's month. A published table a part reads may not exist yet in a
+# young warehouse (the posts before the first post batch): that part is then an empty list.
+_TIMEZONE = """coalesce((
+    select institution.timezone from registry.institutions as institution
+    where institution.institution_id = issued.institution_id
+      and institution.valid_from < %(month)s::date + interval '1 month'
+    order by institution.valid_from desc limit 1), 'Asia/Jakarta')"""
+_ACCOUNTS = """(
+    select jsonb_agg(distinct jsonb_build_object('platform', account.platform, 'handle', account.handle))
+    from registry.accounts as account
+    where account.institution_id = issued.institution_id
+      and account.valid_from < %(month)s::date + interval '1 month'
+      and (account.valid_to is null or account.valid_to >= %(month)s))"""
+_PARTS_FROM_PUBLISHED = {
+    "platforms": (
+        "reports.rpt_institution_platforms_monthly",
+        """(
+    select jsonb_agg(to_jsonb(platform_month) - 'month' - 'institution_id' order by platform_month.platform)
+    from reports.rpt_institution_platforms_monthly as platform_month
+    where platform_month.institution_id = issued.institution_id and platform_month.month = %(month)s)""",
+    ),
+    "best_posts": (
+        "marts.fct_posts",
+        f"""(
+    select jsonb_agg(best order by best.interactions desc nulls last, best.post_id)
+    from (
+        select post.platform, account.handle, post.post_id, post.published_at, post.metric_date,
+               post.post_type, post.interactions, post.views
+        from marts.fct_posts as post
+        join registry.accounts as account
+          on account.account_id = post.account_id and account.institution_id = issued.institution_id
+         and post.metric_date >= account.valid_from
+         and (account.valid_to is null or post.metric_date <= account.valid_to)
+        where post.metric_date >= %(month)s and post.metric_date < %(month)s::date + interval '1 month'
+        order by post.interactions desc nulls last, post.post_id
+        limit {BEST_POSTS}) as best)""",
+    ),
+    "crisis_signals": (
+        "reports.rpt_crisis_signals_daily",
+        """(
+    select jsonb_agg(jsonb_build_object(
+        'metric_date', signal.metric_date, 'platform', signal.platform, 'handle', account.handle,
+        'signals_fired', signal.signals_fired, 'severity', signal.severity)
+        order by signal.metric_date, signal.platform, account.handle)
+    from reports.rpt_crisis_signals_daily as signal
+    join registry.accounts as account
+      on account.account_id = signal.account_id and account.institution_id = issued.institution_id
+     and signal.metric_date >= account.valid_from
+     and (account.valid_to is null or signal.metric_date <= account.valid_to)
+    where signal.signal_count > 0
+      and signal.metric_date >= %(month)s and signal.metric_date < %(month)s::date + interval '1 month')""",
+    ),
+}
+# the latest issue of each of the last TREND_MONTHS months, this one included
+_TREND = f"""(
+    select jsonb_agg(jsonb_build_object(
+        'month', prior.month, 'ikms', prior.score -> 'ikms',
+        'rank_in_peer_group', prior.score -> 'rank_in_peer_group',
+        'peer_group_size', prior.score -> 'peer_group_size',
+        'is_movement_comparable', prior.score -> 'is_movement_comparable') order by prior.month)
+    from publication.latest_issues as latest
+    join publication.issued_scores as prior using (month, issue_no)
+    where prior.institution_id = issued.institution_id
+      and latest.month > %(month)s::date - interval '{TREND_MONTHS} months'
+      and latest.month <= %(month)s)"""
+
+
+def _freeze_scorecards(conn: psycopg.Connection, month: date, issue_no: int) -> None:
+    """Freeze what each institution's scorecard shows besides its score row, with the issue."""
+    parts = {"timezone": _TIMEZONE, "accounts": _ACCOUNTS, "trend": _TREND}
+    for name, (table, query) in _PARTS_FROM_PUBLISHED.items():
+        exists = conn.execute("select to_regclass(%s) is not null", [table]).fetchone()[0]
+        parts[name] = query if exists else "null"
+    details = ", ".join(
+        f"'{name}', coalesce({query}, '[]'::jsonb)" if name != "timezone" else f"'{name}', {query}"
+        for name, query in parts.items()
+    )
+    conn.execute(
+        "insert into publication.issued_scorecards (month, issue_no, institution_id, details)"
+        f" select issued.month, issued.issue_no, issued.institution_id, jsonb_build_object({details})"
+        " from publication.issued_scores as issued where issued.month = %(month)s and issued.issue_no = %(issue_no)s",
+        {"month": month, "issue_no": issue_no},
+    )
 
 
 def months_restated_since_issue(conn: psycopg.Connection) -> list[date]:

@@ -158,7 +158,7 @@ def _regional_institution(row: dict[str, str]) -> dict[str, Any]:
         "population": _optional(row["penduduk_total"], to_count),
         "area_km2": _optional(row["luas_km2"], to_area),
         "timezone": timezone_for_province(province),
-        "scorecard_email": f"diskominfo@{institution_id}.example.go.id",
+        "scorecard_email": f"diskominfo@{institution_id}.example.org",
         "source": REGIONS_SOURCE,
         "valid_from": REGISTRY_BEGINNING,
         "valid_to": None,

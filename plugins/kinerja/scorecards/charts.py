@@ -1,4 +1,4 @@
-"""Charts for the scorecards, rendered as inline SVG text.
+"""Charts for the scorecards: SVG drawn by matplotlib, embedded in the page as an image.
 
 matplotlib is imported inside the functions: importing it builds a font cache
 on first use (disk I/O), and this module must stay free of side effects at
@@ -9,29 +9,18 @@ accumulates open figures.
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 import re
 from collections.abc import Iterable, Mapping
-from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
-INSUFFICIENT_LABEL = "Data tidak cukup"
-BAR_ID_PREFIX = "ikms-bar-"
-DEFAULT_CHART_LABEL = "Grafik Indeks (IKMS) kabupaten dan kota"
-
-# One colour per peer group so kabupaten and kota (ranked separately) are told
-# apart; both keep enough contrast against white for small print.
-_PEER_COLOURS = {"kabupaten": "#1f5f8b", "kota": "#c26a00", "provinsi": "#2e7d32"}
-_OTHER_COLOUR = "#555555"
+# Colours with enough contrast against white for small print.
+_OWN = "#2e7d32"
+_SERIES = "#1f5f8b"
+_BEST = "#c26a00"
 _GREY = "#8a8a8a"
-
-# Everything before the <svg> element: XML declaration and DOCTYPE (which
-# names a w3.org URL and is invalid inside HTML anyway).
-_SVG_PREAMBLE = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
-# Namespace declarations look like URLs and are not needed for SVG inline in
-# HTML5 (the HTML parser assigns the SVG and xlink namespaces itself).
-_XMLNS_ATTR = re.compile(r'\s+xmlns(?::xlink)?="[^"]*"')
 
 
 def is_ranked(row: Mapping) -> bool:
@@ -61,46 +50,6 @@ def display_order(rows: Iterable[Mapping]) -> list[Mapping]:
     return sorted(rows, key=display_key)
 
 
-def format_decimal(value: float | Decimal, digits: int = 1) -> str:
-    """Format a number the Indonesian way: comma as the decimal separator.
-
-    Rounds half up on the number as written (71.25 -> "71,3"), as a reader
-    rounding by hand would; float formatting would give "71,2".
-    """
-    quantum = Decimal(1).scaleb(-digits)
-    exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
-    rounded = exact.quantize(quantum, rounding=ROUND_HALF_UP)
-    return f"{rounded:.{digits}f}".replace(".", ",")
-
-
-def ikms_bar_chart_svg(rows: Iterable[Mapping], *, label: str = DEFAULT_CHART_LABEL) -> str:
-    """Horizontal bar chart of IKMS per institution, as inline SVG text.
-
-    One bar per ranked row (each bar's group has id ``ikms-bar-<n>``), best at
-    the top; ineligible rows get a grey "Data tidak cukup" label instead of a
-    bar. `label` names the chart for screen readers. Returns "" when there are
-    no rows. The result has no XML header, no namespace URLs and no metadata,
-    ready to embed in an HTML page.
-    """
-    ordered = display_order(rows)
-    if not ordered:
-        return ""
-    import matplotlib
-
-    with matplotlib.rc_context(_chart_rc()):
-        figure = _draw(ordered)
-        buffer = io.StringIO()
-        # Metadata off: no creation date (reproducible output) and no RDF block
-        # full of namespace URLs.
-        figure.savefig(
-            buffer,
-            format="svg",
-            bbox_inches="tight",
-            metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
-        )
-    return _inline_svg(buffer.getvalue(), label)
-
-
 def _chart_rc() -> dict:
     """matplotlib settings for a small, deterministic, text-as-text SVG."""
     return {
@@ -116,67 +65,130 @@ def _chart_rc() -> dict:
     }
 
 
-def _draw(ordered: list[Mapping]):
-    """Build the matplotlib Figure for rows already in display order."""
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
+def _figure_svg(figure, label: str) -> str:
+    """A finished Figure as an <img> of its SVG (a data URI), labelled for screen readers.
 
-    count = len(ordered)
-    # About a quarter inch per row keeps ~40 names legible at 8 pt.
-    figure = Figure(figsize=(7.5, max(1.6, 0.26 * count + 0.9)))
-    axes = figure.add_subplot()
-    positions = list(range(count))
-    labels = [str(row.get("institution_name") or row.get("institution_id") or "") for row in ordered]
-
-    bar_index = 0
-    for position, row in zip(positions, ordered, strict=True):
-        if is_ranked(row):
-            _draw_bar(axes, position, row, bar_index)
-            bar_index += 1
-        else:
-            axes.text(
-                1, position, INSUFFICIENT_LABEL, va="center", ha="left", color=_GREY, fontstyle="italic"
-            )
-
-    axes.set_yticks(positions, labels=labels)
-    for tick, row in zip(axes.get_yticklabels(), ordered, strict=True):
-        if not is_ranked(row):
-            tick.set_color(_GREY)
-    axes.set_ylim(count - 0.5, -0.5)  # first row at the top
-    axes.set_xlim(0, 100)
-    axes.set_xlabel("Indeks (IKMS), 0–100")
-    axes.tick_params(axis="y", length=0)
-    axes.grid(axis="x", color="#dddddd", linewidth=0.6)
-    axes.set_axisbelow(True)
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
-
-    groups = sorted({row.get("peer_group") for row in ordered if is_ranked(row)} - {None})
-    if len(groups) > 1:
-        handles = [Patch(color=_PEER_COLOURS.get(g, _OTHER_COLOUR), label=g.capitalize()) for g in groups]
-        # Above the plot, where it can never cover a bar or a label.
-        axes.legend(
-            handles=handles, loc="lower right", bbox_to_anchor=(1, 1), ncols=len(handles), frameon=False
-        )
-    return figure
+    An image rather than inline SVG: the chart is a document of its own (its element ids
+    cannot clash with the page's or another chart's), and WeasyPrint lays the page out
+    without cascading the page's CSS through every SVG node, which makes a PDF about a
+    fifth cheaper. The SVG has no metadata (no creation date), so the same data gives the
+    same bytes.
+    """
+    buffer = io.StringIO()
+    figure.savefig(
+        buffer,
+        format="svg",
+        metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
+    )
+    # the DOCTYPE names a DTD by URL: not needed to draw it
+    svg = _SVG_DOCTYPE.sub("", buffer.getvalue(), count=1)
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<img class="chart" alt="{escape(label, quote=True)}" src="data:image/svg+xml;base64,{data}">'
 
 
-def _draw_bar(axes, position: int, row: Mapping, bar_index: int) -> None:
-    """Draw one IKMS bar with its value printed just past its end."""
-    value = float(row["ikms"])
-    colour = _PEER_COLOURS.get(row.get("peer_group"), _OTHER_COLOUR)
-    (bar,) = axes.barh([position], [value], height=0.7, color=colour)
-    # The gid becomes the id of the bar's SVG group: lets tests and styling
-    # find exactly the bars.
-    bar.set_gid(f"{BAR_ID_PREFIX}{bar_index}")
-    axes.text(min(value, 100) + 0.8, position, format_decimal(value), va="center", ha="left")
+_SVG_DOCTYPE = re.compile(r"<!DOCTYPE svg[^>]*>\s*")
 
 
-def _inline_svg(svg: str, label: str) -> str:
-    """Strip the XML header and namespace declarations from an SVG document."""
-    svg = _SVG_PREAMBLE.sub("", svg, count=1)
-    head, sep, rest = svg.partition(">")
-    head = _XMLNS_ATTR.sub("", head)
-    # Label the chart for assistive technology; the SVG scales with the page.
-    head = head.replace("<svg", f'<svg role="img" aria-label="{escape(label, quote=True)}"', 1)
-    return (head + sep + rest).strip()
+def components_chart_svg(components: list[Mapping], *, label: str, legend: tuple[str, str, str]) -> str:
+    """Horizontal bars of an institution's components with the peer median and best as marks.
+
+    `components` holds one mapping per component: name, own, median, best (0-100 or None).
+    `legend` names the own bar, the median mark and the best mark.
+    """
+    import matplotlib
+
+    with matplotlib.rc_context(_chart_rc()):
+        from matplotlib.figure import Figure
+
+        height = 0.42 * len(components) + 0.8
+        # fixed margins instead of a "tight" bounding box, which draws the figure twice
+        figure = Figure(figsize=(6.6, height))
+        figure.subplots_adjust(left=0.19, right=0.98, top=1 - 0.35 / height, bottom=0.3 / height)
+        axes = figure.add_subplot()
+        positions = list(range(len(components)))
+        for position, item in zip(positions, components, strict=True):
+            if item["own"] is not None:
+                axes.barh([position], [float(item["own"])], height=0.55, color=_OWN)
+                # the value inside the bar's end, clear of the median and best marks
+                inside = float(item["own"]) >= 15
+                axes.text(
+                    float(item["own"]) - 1 if inside else float(item["own"]) + 1,
+                    position,
+                    item["own_text"],
+                    va="center",
+                    ha="right" if inside else "left",
+                    color="white" if inside else "#1d2733",
+                )
+            if item["median"] is not None:
+                axes.plot(
+                    [float(item["median"])] * 2, [position - 0.38, position + 0.38], color="#222222", lw=2
+                )
+            if item["best"] is not None:
+                axes.plot([float(item["best"])], [position], marker="D", color=_BEST, markersize=5)
+        axes.set_yticks(positions, labels=[item["name"] for item in components])
+        axes.set_ylim(len(components) - 0.5, -0.5)
+        axes.set_xlim(0, 105)
+        axes.tick_params(length=0)
+        axes.grid(axis="x", color="#dddddd", linewidth=0.6)
+        axes.set_axisbelow(True)
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        handles = [
+            Patch(color=_OWN, label=legend[0]),
+            Line2D([], [], color="#222222", lw=2, label=legend[1]),
+            Line2D([], [], color=_BEST, marker="D", lw=0, markersize=5, label=legend[2]),
+        ]
+        axes.legend(handles=handles, loc="lower right", bbox_to_anchor=(1, 1), ncols=3, frameon=False)
+        return _figure_svg(figure, label)
+
+
+def trend_chart_svg(points: list[Mapping], *, label: str) -> str:
+    """IKMS per month (name, ikms or None, is_break); a dashed vertical line before a break."""
+    if not points:
+        return ""
+    import matplotlib
+
+    with matplotlib.rc_context(_chart_rc()):
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(6.6, 2.1))
+        figure.subplots_adjust(left=0.07, right=0.99, top=0.96, bottom=0.14)
+        axes = figure.add_subplot()
+        positions = list(range(len(points)))
+        values = [float(p["ikms"]) if p["ikms"] is not None else math.nan for p in points]
+        axes.plot(positions, values, color=_SERIES, marker="o", markersize=3.5, lw=1.6)
+        for position, point in zip(positions, points, strict=True):
+            if point["is_break"] and position > 0:
+                axes.axvline(position - 0.5, color=_GREY, linestyle="--", lw=1)
+        axes.set_xticks(positions, labels=[p["name"] for p in points])
+        axes.set_xlim(-0.5, len(points) - 0.5)
+        axes.set_ylim(0, 100)
+        axes.grid(axis="y", color="#dddddd", linewidth=0.6)
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+        return _figure_svg(figure, label)
+
+
+def distribution_chart_svg(values: list[float], *, label: str, x_label: str) -> str:
+    """Histogram of IKMS values in bands of 10 points."""
+    if not values:
+        return ""
+    import matplotlib
+
+    with matplotlib.rc_context(_chart_rc()):
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(6.6, 1.9))
+        figure.subplots_adjust(left=0.07, right=0.97, top=0.95, bottom=0.27)
+        axes = figure.add_subplot()
+        axes.hist(values, bins=list(range(0, 101, 10)), color=_SERIES, edgecolor="white")
+        axes.set_xlim(0, 100)
+        axes.set_xticks(list(range(0, 101, 10)))
+        axes.set_xlabel(x_label)
+        axes.yaxis.get_major_locator().set_params(integer=True)
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+        return _figure_svg(figure, label)

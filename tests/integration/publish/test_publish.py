@@ -68,6 +68,7 @@ PRIMARY_KEYS = {
     "reports.rpt_institution_scores_monthly": ("month", "institution_id"),
     "reports.rpt_crisis_signals_daily": ("account_id", "metric_date"),
     "reports.rpt_region_scorecard_monthly": ("month", "province_code"),
+    "reports.rpt_institution_platforms_monthly": ("month", "institution_id", "platform"),
 }
 FOREIGN_KEYS = {
     ("marts.fct_account_daily", ("metric_date",), "marts.dim_dates"),
@@ -87,6 +88,8 @@ FOREIGN_KEYS = {
     ("reports.rpt_crisis_signals_daily", ("platform",), "marts.dim_platforms"),
     ("reports.rpt_region_scorecard_monthly", ("month",), "marts.dim_dates"),
     ("reports.rpt_region_scorecard_monthly", ("province_code",), "marts.dim_regions"),
+    ("reports.rpt_institution_platforms_monthly", ("month",), "marts.dim_dates"),
+    ("reports.rpt_institution_platforms_monthly", ("platform",), "marts.dim_platforms"),
 }
 INDEXED = {  # the common filters: month, peer group, region/province, institution
     "marts.fct_account_daily": {"metric_date"},
@@ -99,6 +102,7 @@ INDEXED = {  # the common filters: month, peer group, region/province, instituti
     "marts.fct_institution_monthly": {"month, peer_group", "month, province_code", "institution_id"},
     "reports.rpt_crisis_signals_daily": {"metric_date, severity"},
     "reports.rpt_region_scorecard_monthly": {"province_code"},
+    "reports.rpt_institution_platforms_monthly": {"institution_id"},
 }
 
 

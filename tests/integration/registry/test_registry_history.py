@@ -27,7 +27,7 @@ SEPTEMBER = [date(2026, 9, 1) + timedelta(days=i) for i in range(30)]
 OCTOBER_START = [date(2026, 10, 1) + timedelta(days=i) for i in range(5)]
 HANDLE_CHANGED = date(2026, 9, 15)  # entered in October, effective in September
 SPLIT = date(2026, 10, 1)  # kem-dagri ends on 30 September; two ministries take over
-DATA_TEAM = "Tim Data Kominfo <data@example.go.id>"
+DATA_TEAM = "Tim Data Kominfo <data@example.org>"
 
 RANKING = """
     select month, institution_id, institution_name, peer_group, ikms, rank_in_peer_group, peer_group_size,
@@ -75,14 +75,14 @@ def _change_registry(registry):
     # kem-dagri ends; kem-otda takes its accounts over, the YouTube channel is shared by both successors
     _edit(
         central,
-        "kem-dagri,Kementerian Dalam Negeri,kementerian,humas@kem-dagri.example.go.id,"
+        "kem-dagri,Kementerian Dalam Negeri,kementerian,humas@kem-dagri.example.org,"
         "Keppres 133/P Tahun 2024; Perpres 139 Tahun 2024,,,",
-        "kem-dagri,Kementerian Dalam Negeri,kementerian,humas@kem-dagri.example.go.id,"
+        "kem-dagri,Kementerian Dalam Negeri,kementerian,humas@kem-dagri.example.org,"
         "Keppres 133/P Tahun 2024; Perpres 139 Tahun 2024,,2026-09-30,",
     )
     _append(
         central,
-        "kem-otda,Kementerian Otonomi Daerah,kementerian,humas@kem-otda.example.go.id,Perpres 1 Tahun 2026,2026-10-01,,kem-dagri",
+        "kem-otda,Kementerian Otonomi Daerah,kementerian,humas@kem-otda.example.org,Perpres 1 Tahun 2026,2026-10-01,,kem-dagri",
         "kem-pemdes,Kementerian Pemerintahan Desa,kementerian,,Perpres 1 Tahun 2026,2026-10-01,,kem-dagri",
     )
     text = accounts.read_text(encoding="utf-8")

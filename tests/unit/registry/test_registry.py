@@ -108,7 +108,7 @@ def test_institutions_are_valid(institutions):
         assert institution["peer_group"] in PEER_GROUPS
         assert institution["timezone"] in TIMEZONES
         assert institution["name"] == institution["name"].strip() and institution["name"]
-        assert ".example.go.id" in institution["scorecard_email"]
+        assert ".example.org" in institution["scorecard_email"]
 
 
 def test_regional_fields(institutions):
@@ -130,7 +130,7 @@ def test_central_fields(institutions):
     assert komdigi["name"] == "Kementerian Komunikasi dan Digital"
     assert komdigi["timezone"] == "Asia/Jakarta"
     assert komdigi["region_code"] is None and komdigi["province_code"] is None
-    assert komdigi["scorecard_email"] == "humas@kem-komdigi.example.go.id"
+    assert komdigi["scorecard_email"] == "humas@kem-komdigi.example.org"
 
 
 @pytest.mark.parametrize("code", ["81", "82", "91", "92", "93", "94", "95", "96"])

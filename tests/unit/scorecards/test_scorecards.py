@@ -1,444 +1,331 @@
-"""Unit tests of the monthly province scorecards (no database)."""
+"""Unit tests of the scorecards: what an institution's scorecard, a province report and the
+national summary say, in Bahasa Indonesia and English, rendered from an issue (no database)."""
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import html as html_lib
 import re
-from datetime import UTC, date, datetime
-from decimal import Decimal
+import zlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from kinerja.scorecards.charts import ikms_bar_chart_svg
-from kinerja.scorecards.render import (
-    NoScoresError,
-    advice_for,
-    fetch_month_rows,
-    render_month,
-    render_province_pages,
-)
-
-OCTOBER = date(2026, 10, 1)
-GENERATED_AT = datetime(2026, 11, 3, 8, 15, tzinfo=UTC)
-SCRIPT_NAME = "Kabupaten <script>alert(1)</script>"
+from kinerja.scorecards import document
+from kinerja.scorecards.locale import Formatter
+from kinerja.scorecards.render import html_to_pdf, render_issue
+from scorecard_issues import national_issue, score_row
 
 
-def score_row(
-    institution_id,
-    name,
-    peer_group,
-    province_code,
-    province_name,
-    ikms=None,
-    rank=None,
-    size=3,
-    activity=50.0,
-    reach=50.0,
-    engagement=50.0,
-    responsiveness=50.0,
-    month=OCTOBER,
-):
-    """One row of reports.rpt_institution_scores_monthly; ineligible when ikms is None."""
-    eligible = ikms is not None
-    return {
-        "month": month,
-        "institution_id": institution_id,
-        "institution_name": name,
-        "peer_group": peer_group,
-        "province_code": province_code,
-        "province_name": province_name,
-        "ikms": ikms,
-        "rank_in_peer_group": rank,
-        "peer_group_size": size,
-        "is_eligible": eligible,
-        "activity_score": activity if eligible else None,
-        "reach_score": reach if eligible else None,
-        "engagement_score": engagement if eligible else None,
-        "responsiveness_score": responsiveness if eligible else None,
-        "accounts": 4,
-        "followers": 1234567,
-        "posts": 120,
-        "coverage": 0.8765,
-        "methodology_version": "ikms-v1.0",
-    }
+def text_of(html: str) -> str:
+    """The page's visible text on one line: tags dropped, entities decoded, spaces collapsed."""
+    body = html[html.index("<body>") :]
+    body = re.sub(r"<svg.*?</svg>", " ", body, flags=re.DOTALL)
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", body)))
 
 
-@pytest.fixture
-def rows():
-    """Three provinces (one ineligible), their kabupaten/kota, and a ministry."""
-    jabar = ("32", "Jawa Barat")
-    return [
-        score_row(
-            "prov-32",
-            "Pemerintah Provinsi Jawa Barat",
-            "provinsi",
-            *jabar,
-            ikms=72.46,
-            rank=2,
-            responsiveness=64.25,
-        ),
-        score_row(
-            "kab-3201",
-            "Kabupaten Bogor",
-            "kabupaten",
-            *jabar,
-            ikms=61.25,
-            rank=2,
-            activity=12.0,
-            reach=70.0,
-            engagement=65.0,
-        ),
-        score_row(
-            "kota-3273",
-            "Kota Bandung",
-            "kota",
-            *jabar,
-            ikms=80.0,
-            rank=1,
-            size=2,
-            activity=90.0,
-            reach=85.0,
-            engagement=30.0,
-        ),
-        score_row("kab-3299", SCRIPT_NAME, "kabupaten", *jabar, ikms=40.0, rank=3),
-        # Alphabetically first, yet must come last: it has no score.
-        score_row("kab-3298", "Kabupaten Aaa", "kabupaten", *jabar),
-        score_row(
-            "prov-31", "Pemerintah Provinsi DKI Jakarta", "provinsi", "31", "DKI Jakarta", ikms=90.0, rank=1
-        ),
-        score_row(
-            "kota-3174", "Kota Jakarta Selatan", "kota", "31", "DKI Jakarta", ikms=70.0, rank=2, size=2
-        ),
-        score_row("prov-11", "Pemerintah Aceh", "provinsi", "11", "Aceh"),
-        score_row("kab-1101", "Kabupaten Simeulue", "kabupaten", "11", "Aceh", ikms=20.0, rank=3),
-        score_row("kem-01", "Kementerian Contoh", "kementerian", None, None, ikms=50.0, rank=1),
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """The whole issue rendered as HTML, in Bahasa Indonesia and in English."""
+    out = tmp_path_factory.mktemp("scorecards")
+    render_issue(national_issue(), out, formats=("html",))
+    render_issue(national_issue(), out, lang="en", formats=("html",))
+    return out / "2026-10"
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The PDF's objects with every compressed stream inflated, as text."""
+    parts = [pdf.decode("latin-1")]
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, flags=re.DOTALL):
+        try:
+            parts.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            continue
+    return "\n".join(parts)
+
+
+def page(folder: Path, name: str) -> str:
+    return text_of((folder / name).read_text(encoding="utf-8"))
+
+
+def test_every_institution_gets_a_scorecard_and_every_province_a_report(written):
+    cards = sorted(p.stem for p in (written / "institusi").glob("*.html"))
+    assert cards == sorted(row["institution_id"] for row in national_issue().rows)
+    assert (written / "provinsi-51-bali.html").exists() and (written / "index.html").exists()
+    assert sorted(p.stem for p in (written / "en" / "institusi").glob("*.html")) == cards
+
+
+def test_a_province_scorecard_shows_rank_movement_values_and_advice_in_bahasa(written):
+    text = page(written, "institusi/prov-51.html")
+    assert "Provinsi Bali" in text and "Periode: Oktober 2026" in text
+    assert "75,3" in text  # 75,25 rounded half up, with a decimal comma
+    assert "peringkat 3 dari 38 provinsi" in text and "peringkat 7 dari 40 institusi" in text
+    assert "▲ naik 2" in text and "3–4" in text and "B (Baik)" in text
+    # reach 40 and responsiveness 50 against the provinces' median 70: the weakest first
+    html = (written / "institusi" / "prov-51.html").read_text(encoding="utf-8")
+    advice = [
+        text_of("<body>" + item).strip()
+        for item in re.findall(r"<li>(.*?)</li>", html.split('class="recommendations"')[1].split("</ol>")[0])
     ]
+    assert advice[0].startswith("Jangkauan 40,0, median provinsi 70,0.")
+    assert advice[1].startswith("Responsivitas 50,0, median provinsi 70,0.")
+    assert len(advice) == 2  # activity 90 and engagement 70 are not weak
+    # the issue's time in the province's own zone (01:00 UTC is 09.00 WITA), never the render time
+    assert "diterbitkan 4 November 2026, 09.00 WITA" in text and "Terbitan ke-1" in text
+    assert "Metodologi versi ikms-v1" in text
 
 
-@pytest.fixture
-def pages(rows, tmp_path):
-    """Render the fixture rows; return the written paths."""
-    return render_province_pages(rows, tmp_path, generated_at=GENERATED_AT)
+def test_components_are_shown_against_the_peer_median_and_best(written):
+    html = (written / "institusi" / "prov-51.html").read_text(encoding="utf-8")
+    rows = re.findall(
+        r'<td>(\w+)</td><td class="num own">([\d,]+)</td><td class="num median">([\d,]+)</td>'
+        r'<td class="num best">([\d,]+)</td>',
+        html,
+    )
+    assert rows == [
+        ("Aktivitas", "90,0", "80,0", "90,0"),
+        ("Jangkauan", "40,0", "70,0", "80,0"),
+        ("Keterlibatan", "70,0", "70,0", "80,0"),
+        ("Responsivitas", "50,0", "70,0", "80,0"),
+    ]
+    charts = re.findall(r'<img class="chart" alt="([^"]+)" src="data:image/svg\+xml;base64,([^"]+)">', html)
+    assert [alt for alt, _ in charts] == ["Komponen dibanding kelompok sejenis", "Tren 12 bulan"]
+    components_svg = base64.b64decode(charts[0][1]).decode()
+    assert components_svg.count("<text") > 4 and "Jangkauan" in components_svg and "40,0" in components_svg
 
 
-def read(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
+def test_per_platform_table_best_posts_crisis_and_coverage(written):
+    text = page(written, "institusi/prov-51.html")
+    assert "Instagram 1 123.456 +3.456 13,6 812,5 43,2% 2,5 jam 100,0%" in text
+    assert "X 1 990 -10 2,3 4,0 – – 50,0%" in text  # X gives no replies: a dash, not 0
+    assert "Instagram @bali_prov, 12 Oktober 2026 (reel): 15.234 interaksi, 201.000 tayangan" in text
+    assert (
+        "20 Oktober 2026 · Instagram @bali_prov: lonjakan komentar, lonjakan reaksi marah (waspada)" in text
+    )
+    assert "Tanpa data cukup (di bawah 80% hari): X @bali_prov_x (50%)" in text
 
 
-def page(pages, name: str) -> str:
-    return read(next(p for p in pages if p.name == name))
+def test_no_advice_when_nothing_is_weak(written):
+    text = page(written, "institusi/kab-5108.html")
+    assert "100,0" in text and "peringkat 1 dari 2 kabupaten" in text and "tetap" in text
+    assert "Tidak ada komponen yang lemah dibanding kelompok sejenis" in text
+    assert "Tingkatkan" not in text and "median kabupaten" not in text
 
 
-def member_rows(html: str) -> list[dict]:
-    """The kabupaten/kota table rows as {cell class: text} dicts, in page order."""
+def test_an_institution_without_enough_data_is_told_so_and_what_to_send(written):
+    text = page(written, "institusi/kab-5201.html")
+    assert "Data tidak cukup." in text and "tidak diperingkat (bukan diberi peringkat terakhir)" in text
+    assert "Yang perlu dikirim: data harian setiap akun resmi" in text
+    html = (written / "institusi" / "kab-5201.html").read_text(encoding="utf-8")
+    # no rank, no grade, no components, no advice: only what is known and what to send
+    for absent in ('class="value rank-peer"', 'class="value grade"', 'class="components"', "Rekomendasi"):
+        assert absent not in html
+
+
+def test_a_central_institution_gets_its_scorecard_in_wib(written):
+    text = page(written, "institusi/kem-komdigi.html")
+    assert "Kementerian Komunikasi dan Digital" in text and "Kementerian" in text
+    assert "peringkat 2 dari 3 kementerian" in text and "▼ turun 3" in text
+    assert "diterbitkan 4 November 2026, 08.00 WIB" in text
+    # reach 50 against the ministries' median 60; responsiveness 76 is above its median 70
+    assert (
+        "Jangkauan 50,0, median kementerian 60,0." in text
+        and "Responsivitas 76" not in text.split("Rekomendasi")[1]
+    )
+    agency = page(written, "institusi/lem-bps.html")
+    assert "Data tidak cukup." in agency and "Instagram @bps_statistics (0%)" in agency
+
+
+def test_the_english_version(written):
+    text = page(written, "en/institusi/prov-51.html")
+    assert "Social Media Performance Scorecard" in text and "Period: October 2026" in text
+    assert "75.3" in text and "rank 3 of 38 provinces" in text and "▲ up 2" in text
+    assert "Reach 40.0, provinces median 70.0." in text
+    assert "issued 4 November 2026, 09:00 WITA" in text
+    assert "Instagram 1 123,456 +3,456 13.6 812.5 43.2% 2.5 h 100.0%" in text
+    assert "Oktober" not in text and "peringkat" not in text
+    html = (written / "en" / "institusi" / "prov-51.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in html
+
+
+def test_province_report_ranks_all_its_kabupaten_and_kota_with_the_insufficient_last(written):
+    html = (written / "provinsi-51-bali.html").read_text(encoding="utf-8")
+    names = re.findall(r'<td class="name"><a href="institusi/([\w-]+)\.html">', html)
+    assert names == ["kab-5108", "kota-5171", "kab-5103"]
+    text = page(written, "provinsi-51-bali.html")
+    assert "3 dari 3 dengan data cukup" in text and "Median IKMS" in text
+    lombok = (written / "provinsi-52-nusa-tenggara-barat.html").read_text(encoding="utf-8")
+    assert "0 dari 1 dengan data cukup" in text_of(lombok) and 'class="insufficient"' in lombok
+    # seven columns: nothing is left to overflow the page (the advice lives on each scorecard)
+    header = html[html.index('<table class="members">') : html.index("</thead>")]
+    assert len(re.findall(r"<th[ >]", header)) == 7
+
+
+def test_national_summary_per_peer_group(written):
+    text = page(written, "index.html")
+    for line in (
+        "Kementerian 3 3 66,6 Kementerian Dalam Negeri (70,0); Kementerian Komunikasi dan Digital (66,6);",
+        "Lembaga 1 0 –",
+        "Provinsi 3 3 75,3 Provinsi Nusa Tenggara Barat (80,0); Provinsi Bali (75,3);",
+    ):
+        assert line in text
+
+
+def test_a_reissue_changes_the_output_and_says_what_changed(tmp_path):
+    first = tmp_path / "first"
+    render_issue(national_issue(), first, institution="prov-51", formats=("html", "pdf"))
+    change = {
+        "institution_id": "prov-51",
+        "institution_name": "Provinsi Bali",
+        "field": "ikms",
+        "before": 75.25,
+        "after": 77.5,
+    }
+    reissue = national_issue(2, datetime(2026, 12, 2, 1, 0, tzinfo=UTC), bali_ikms=77.5, changes=[change])
+    second = tmp_path / "second"
+    render_issue(reissue, second, institution="prov-51", formats=("html", "pdf"))
+    for suffix in ("html", "pdf"):
+        before = (first / "2026-10" / "institusi" / f"prov-51.{suffix}").read_bytes()
+        assert before != (second / "2026-10" / "institusi" / f"prov-51.{suffix}").read_bytes()
+    text = page(second / "2026-10", "institusi/prov-51.html")
+    assert "Terbitan ke-2" in text and "Terbitan ulang: data direvisi" in text
+    assert "Provinsi Bali: IKMS 75,2 → 77,5" in text or "Provinsi Bali: IKMS 75,3 → 77,5" in text
+
+
+def test_rendering_is_deterministic_in_one_process(tmp_path):
+    for name in ("a", "b"):
+        render_issue(national_issue(), tmp_path / name, institution="kem-komdigi")
+    for suffix in ("html", "pdf"):
+        a = (tmp_path / "a" / "2026-10" / "institusi" / f"kem-komdigi.{suffix}").read_bytes()
+        assert a == (tmp_path / "b" / "2026-10" / "institusi" / f"kem-komdigi.{suffix}").read_bytes()
+    pdf = (tmp_path / "a" / "2026-10" / "institusi" / "kem-komdigi.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and "D:20261104010000" in pdf_text(pdf)  # the issue's time, not now
+
+
+def test_names_are_escaped_and_pages_call_nowhere(tmp_path):
+    issue = national_issue()
+    rows = [
+        dict(r, institution_name="Kabupaten <script>alert(1)</script>")
+        if r["institution_id"] == "kab-5103"
+        else r
+        for r in issue.rows
+    ]
+    render_issue(dataclasses.replace(issue, rows=rows), tmp_path, province="51", formats=("html",))
+    for path in (tmp_path / "2026-10").rglob("*.html"):
+        content = path.read_text(encoding="utf-8")
+        assert "<script>" not in content and not re.search(r"https?://", content), path.name
+
+
+def _overflowing_boxes(html: str) -> list[str]:
+    """Boxes of the laid-out PDF pages that reach past the page's content area."""
+    from weasyprint import HTML
+
     found = []
-    for row_class, body in re.findall(r'<tr class="(ranked|insufficient)">(.*?)</tr>', html, re.DOTALL):
-        cells = dict(re.findall(r'<td class="([^"]*)">(.*?)</td>', body, re.DOTALL))
-        found.append({"row_class": row_class, **cells})
+    for laid_out in HTML(string=html).render().pages:
+        page_box = laid_out._page_box
+        right = page_box.margin_width() - page_box.margin_right
+        stack = [page_box]
+        while stack:
+            box = stack.pop()
+            stack.extend(getattr(box, "children", []))
+            if getattr(box, "width", None) is None or box.element_tag in (None, "html", "body"):
+                continue
+            if type(box).__name__.startswith("Margin"):
+                continue
+            if box.position_x + box.margin_width() > right + 0.5:
+                found.append(
+                    f"<{box.element_tag}> ends at {box.position_x + box.margin_width():.0f} > {right:.0f}"
+                )
     return found
 
 
-def test_one_page_per_province_with_index_last(pages, tmp_path):
-    assert [p.name for p in pages] == [
-        "provinsi-11-aceh.html",
-        "provinsi-31-dki-jakarta.html",
-        "provinsi-32-jawa-barat.html",
-        "index.html",
+def test_nothing_is_cut_off_on_a4(tmp_path):
+    """A province with 40 kabupaten/kota of long names, and a scorecard with five platforms."""
+    issue = national_issue()
+    members = [
+        score_row(
+            f"kab-51{n:02d}",
+            f"Kabupaten Kepulauan Sangihe Talaud Selatan Nomor {n}",
+            "kabupaten",
+            "51",
+            "Bali",
+            ikms=30 + n,
+            rank=41 - n,
+            size=40,
+            rank_national=300 + n,
+            national_size=514,
+            movement=n % 3 - 1,
+        )
+        for n in range(40)
     ]
-    assert all(p.parent == tmp_path / "2026-10" and p.is_file() for p in pages)
-    assert sorted(p.name for p in (tmp_path / "2026-10").iterdir()) == sorted(p.name for p in pages)
+    details = issue.details["prov-51"]
+    details = dict(
+        details,
+        platforms=[
+            dict(details["platforms"][0], platform=p)
+            for p in ("instagram", "facebook", "x", "youtube", "tiktok")
+        ],
+    )
+    issue = dataclasses.replace(
+        issue, rows=issue.rows + members, details=dict(issue.details, **{"prov-51": details})
+    )
+    render_issue(issue, tmp_path, province="51", formats=("html",))
+    for name in ("provinsi-51-bali.html", "institusi/prov-51.html"):
+        assert _overflowing_boxes((tmp_path / "2026-10" / name).read_text(encoding="utf-8")) == [], name
 
 
-def test_one_folder_per_month(rows, tmp_path):
-    november = [dict(row, month=date(2026, 11, 1)) for row in rows]
-    written = render_province_pages(rows + november, tmp_path, generated_at=GENERATED_AT)
-    assert [p.parent.name for p in written] == ["2026-10"] * 4 + ["2026-11"] * 4
-    assert written[3].name == "index.html" and written[-1].name == "index.html"
-    assert "November 2026" in read(written[-1])
+def test_pdf_of_a_page_is_a4_portrait_with_page_numbers(written):
+    from weasyprint import HTML
+
+    html = (written / "provinsi-51-bali.html").read_text(encoding="utf-8")
+    document_ = HTML(string=html).render()
+    width, height = document_.pages[0].width, document_.pages[0].height
+    assert (round(width * 25.4 / 96), round(height * 25.4 / 96)) == (210, 297)
+    assert b"%PDF" in html_to_pdf(html)[:8]
 
 
-def test_members_sorted_by_ikms_with_ineligible_last(pages):
-    table = member_rows(page(pages, "provinsi-32-jawa-barat.html"))
-    names = [row["name"] for row in table]
-    assert names == [
-        "Kota Bandung",
-        "Kabupaten Bogor",
-        "Kabupaten &lt;script&gt;alert(1)&lt;/script&gt;",
-        "Kabupaten Aaa",
+def test_formatter_rejects_an_unknown_language():
+    with pytest.raises(ValueError, match="language 'fr' is not offered: choose one of id, en"):
+        Formatter("fr")
+
+
+def test_recommendations_follow_the_weak_margin():
+    fmt = Formatter("id")
+    row = score_row("x", "X", "kota", ikms=60, rank=1, size=2, components=(66, 66, 66, 56))
+    stats = document.peer_stats(
+        [row, score_row("y", "Y", "kota", ikms=70, rank=1, size=2, components=(70, 70, 70, 70))]
+    )
+    # medians are 68: activity, reach and engagement lie 2 below (not weak), responsiveness 12 below
+    assert [r.split(",")[0] for r in document.recommendations(row, stats["kota"], fmt)] == [
+        "Responsivitas 56"
     ]
-    last = table[-1]
-    assert last["row_class"] == "insufficient"
-    assert last["num ikms"] == "Data tidak cukup"
-    assert "dari" not in last["rank"]  # never given a rank, let alone the last one
-    assert "Pemerintah Provinsi Jawa Barat" not in names  # the province is the headline, not a row
 
 
-def test_names_are_escaped(pages):
-    for path in pages:
-        assert "<script" not in read(path)
-    html = page(pages, "provinsi-32-jawa-barat.html")
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-
-
-def test_rank_text_follows_the_given_ranks(pages):
-    html = page(pages, "provinsi-32-jawa-barat.html")
-    headline = html.split('id="kabkota"')[0]
-    assert '<span class="label">Peringkat</span><span class="value">2 dari 3 provinsi</span>' in headline
-    ranks = {row["name"]: row["rank"] for row in member_rows(html)}
-    assert ranks["Kota Bandung"] == "1 dari 2 kota"
-    assert ranks["Kabupaten Bogor"] == "2 dari 3 kabupaten"
-
-
-def test_decimals_use_a_comma(pages):
-    html = page(pages, "provinsi-32-jawa-barat.html")
-    bogor = next(row for row in member_rows(html) if row["name"] == "Kabupaten Bogor")
-    assert bogor["num ikms"] == "61,3"  # 61.25 rounded half up
-    assert '<span class="value">72,5</span>' in html
-    assert "87,7%" in html  # coverage 0.8765 as a percentage
-    assert "1.234.567" in html  # followers, dots between thousands
-    assert "61.3" not in html and "72.5" not in html
-
-
-def test_indonesian_labels_month_and_footer(pages):
-    html = page(pages, "provinsi-32-jawa-barat.html")
-    for label in (
-        "Kartu Skor Kinerja Media Sosial",
-        "Peringkat",
-        "Indeks (IKMS)",
-        "Aktivitas",
-        "Jangkauan",
-        "Keterlibatan",
-        "Responsivitas",
-        "Bulan",
-        "Oktober 2026",
-    ):
-        assert label in html
-    footer = html.split("<footer>")[1]
-    assert "ikms-v1.0" in footer and "3 November 2026, 08:15 UTC" in footer
-    notes = html.split('id="catatan"')[1]
-    assert "empat komponen: Aktivitas, Jangkauan, Keterlibatan dan Responsivitas" in notes
-
-
-def test_headline_and_table_show_responsiveness(pages):
-    html = page(pages, "provinsi-32-jawa-barat.html")
-    headline = html.split('id="kabkota"')[0]
-    assert '<span class="label">Responsivitas</span><span class="value">64,3</span>' in headline
-    table = html.split('id="kabkota"')[1]
-    headers = re.findall(r"<th[^>]*>(.*?)</th>", table)
-    assert headers.index("Responsivitas") == headers.index("Keterlibatan") + 1
-    cells = {row["name"]: row for row in member_rows(html)}
-    assert cells["Kota Bandung"]["num responsiveness"] == "50,0"
-    assert cells["Kabupaten Aaa"]["num responsiveness"] == "–"  # ineligible: no components
-
-
-def test_advice_comes_from_the_weakest_component(pages):
-    advice = {
-        row["name"]: row["advice-cell"] for row in member_rows(page(pages, "provinsi-32-jawa-barat.html"))
-    }
-    assert advice["Kabupaten Bogor"].startswith("Tingkatkan frekuensi unggahan:")  # activity 12
-    assert advice["Kota Bandung"].startswith("Tingkatkan keterlibatan:")  # engagement 30
-    assert advice["Kabupaten Aaa"].startswith("Lengkapi data:")
-
-
-def test_advice_skips_missing_components():
-    row = score_row(
-        "k",
-        "K",
-        "kabupaten",
-        "32",
-        "Jawa Barat",
-        ikms=50.0,
-        rank=1,
-        activity=None,
-        reach=40.0,
-        engagement=45.0,
+def _trend_svg(html: str) -> str:
+    charts = re.findall(r'<img class="chart" alt="([^"]+)" src="data:image/svg\+xml;base64,([^"]+)">', html)
+    return next(
+        base64.b64decode(data).decode() for alt, data in charts if alt in ("Tren 12 bulan", "12-month trend")
     )
-    assert advice_for(row).startswith("Perluas jangkauan:")
 
 
-def test_advice_picks_responsiveness_when_weakest_and_skips_it_when_missing(tmp_path):
-    jabar = ("32", "Jawa Barat")
-    slow = score_row(
-        "kab-3201",
-        "Kabupaten Lambat",
-        "kabupaten",
-        *jabar,
-        ikms=60.0,
-        rank=1,
-        activity=70.0,
-        reach=65.0,
-        engagement=55.0,
-        responsiveness=8.0,
-    )
-    unknown = score_row(
-        "kab-3202",
-        "Kabupaten Tanpa Balasan",
-        "kabupaten",
-        *jabar,
-        ikms=55.0,
-        rank=2,
-        activity=70.0,
-        reach=65.0,
-        engagement=45.0,
-        responsiveness=None,
-    )
-    assert advice_for(slow).startswith("Percepat balasan:")
-    # None is "not measured", not 0: the weakest measured component wins.
-    assert advice_for(unknown).startswith("Tingkatkan keterlibatan:")
-
-    written = render_province_pages([slow, unknown], tmp_path, generated_at=GENERATED_AT)
-    cells = {row["name"]: row for row in member_rows(page(written, "provinsi-32-jawa-barat.html"))}
-    assert cells["Kabupaten Lambat"]["num responsiveness"] == "8,0"
-    assert cells["Kabupaten Lambat"]["advice-cell"].startswith("Percepat balasan:")
-    missing = cells["Kabupaten Tanpa Balasan"]
-    assert missing["row_class"] == "ranked"
-    assert missing["num responsiveness"] == "–"  # the same dash as any other missing component
-    assert missing["num engagement"] == "45,0"
-    assert missing["advice-cell"].startswith("Tingkatkan keterlibatan:")
-    assert "Percepat balasan" not in missing["advice-cell"]
+def test_the_trend_marks_a_metric_definition_break(tmp_path):
+    issue = national_issue()
+    comparable = dict(issue.details["prov-51"])
+    comparable["trend"] = [dict(point, is_movement_comparable=True) for point in comparable["trend"]]
+    render_issue(issue, tmp_path / "break", institution="prov-51", formats=("html",))
+    smooth = dataclasses.replace(issue, details=dict(issue.details, **{"prov-51": comparable}))
+    render_issue(smooth, tmp_path / "smooth", institution="prov-51", formats=("html",))
+    with_break = _trend_svg((tmp_path / "break" / "2026-10" / "institusi" / "prov-51.html").read_text())
+    without = _trend_svg((tmp_path / "smooth" / "2026-10" / "institusi" / "prov-51.html").read_text())
+    assert "stroke-dasharray" in with_break and "stroke-dasharray" not in without
+    assert "Jan 26" in with_break and "Okt 26" in with_break
 
 
-def test_chart_embedded_with_one_bar_per_eligible_row(pages):
-    html = page(pages, "provinsi-32-jawa-barat.html")
-    svg = html[html.index("<svg") : html.index("</svg>")]
-    assert len(re.findall(r'<g id="ikms-bar-\d+"', svg)) == 3  # 4 members, 1 ineligible
-    assert "Data tidak cukup" in svg
-    assert "<?xml" not in html and "<!DOCTYPE svg" not in html
-
-
-def test_chart_svg_directly(rows):
-    members = [r for r in rows if r["province_code"] == "32" and r["peer_group"] != "provinsi"]
-    svg = ikms_bar_chart_svg(members)
-    assert svg.startswith("<svg") and svg.endswith("</svg>")
-    assert len(re.findall(r'<g id="ikms-bar-\d+"', svg)) == 3
-    assert "80,0" in svg  # bar values use the comma too
-    assert ikms_bar_chart_svg(members) == svg  # deterministic: same data, same bytes
-    assert ikms_bar_chart_svg([]) == ""
-
-
-def test_index_links_every_province_page(pages):
-    index = read(pages[-1])
-    links = re.findall(r'<a href="([^"]+)">', index)
-    assert links == ["provinsi-31-dki-jakarta.html", "provinsi-32-jawa-barat.html", "provinsi-11-aceh.html"]
-    assert set(links) == {p.name for p in pages[:-1]}
-    assert "1 dari 3 provinsi" in index and "Data tidak cukup" in index
-
-
-def test_pages_reference_no_url(pages):
-    for path in pages:
-        assert not re.search(r"https?://", read(path), re.IGNORECASE), path.name
-
-
-class _FakeCursor:
-    """Enough of a psycopg cursor to run fetch_month_rows without a server."""
-
-    def __init__(self, result):
-        self.result, self.executed = result, []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def execute(self, query, params):
-        self.executed.append((query, params))
-
-    def fetchall(self):
-        return self.result
-
-    def fetchone(self):
-        return self.result[0] if self.result else None
-
-
-class _FakeConnection:
-    def __init__(self, result, issue=(1, None, "terbitan pertama", [])):
-        self.cursor_ = _FakeCursor(result)
-        self.issue = issue
-
-    def execute(self, query, params):
-        assert "from publication.latest_issues where month = %s" in query
-        return _FakeCursor([self.issue])
-
-    def cursor(self, row_factory=None):
-        assert row_factory is not None  # rows must come back as dicts
-        return self.cursor_
-
-
-def test_render_month_without_scores_says_what_to_do(tmp_path):
-    conn = _FakeConnection([])
-    with pytest.raises(NoScoresError, match=r"no issued scores for 2026-10: run the monthly DAG first"):
-        render_month(conn, date(2026, 10, 15), tmp_path)
-    query, params = conn.cursor_.executed[0]
-    # the scorecards read what was issued (frozen), not the live report
-    assert "from publication.latest_issues" in query and "jsonb_populate_record" in query
-    assert "score.engagement_score, score.responsiveness_score," in query
-    assert params == (OCTOBER,)
-
-
-def test_fetched_decimals_become_floats():
-    row = score_row("kab-3201", "Kabupaten Bogor", "kabupaten", "32", "Jawa Barat", ikms=61.25, rank=1)
-    row = dict(row, ikms=Decimal("61.25"), responsiveness_score=Decimal("12.50"))
-    (fetched,) = fetch_month_rows(_FakeConnection([row]), OCTOBER)
-    assert fetched["responsiveness_score"] == 12.5 and isinstance(fetched["responsiveness_score"], float)
-    assert isinstance(fetched["ikms"], float)
-
-
-def test_render_month_renders_fetched_rows(rows, tmp_path):
-    written = render_month(_FakeConnection(rows), OCTOBER, tmp_path)
-    assert written[-1] == tmp_path / "2026-10" / "index.html"
-    assert len(written) == 4
-    assert "Terbitan ke-1" in written[-1].read_text()
-
-
-def test_a_reissue_says_what_changed_on_the_pages_it_concerns(rows, tmp_path):
-    change = {
-        "institution_id": rows[0]["institution_id"],
-        "institution_name": rows[0]["institution_name"],
-        "field": "ikms",
-        "before": 61.25,
-        "after": 63.5,
-    }
-    issue = (
-        2,
-        datetime(2026, 11, 5, 1, 0, tzinfo=UTC),
-        "data direvisi setelah batas data terbitan sebelumnya",
-        [change],
-    )
-    written = render_month(_FakeConnection(rows, issue), OCTOBER, tmp_path)
-    pages = {path.name: path.read_text() for path in written}
-    expected = f"{rows[0]['institution_name']}: IKMS 61.25 → 63.5"
-    assert "Terbitan ke-2 · batas data 5 November 2026, 01:00 UTC" in pages["index.html"]
-    assert expected in pages["index.html"]
-    concerned = [name for name, html in pages.items() if expected in html and name != "index.html"]
-    assert len(concerned) == 1
-
-
-def test_grade_movement_and_rank_range_are_shown_in_words(rows, tmp_path):
-    from kinerja.scorecards.render import render_province_pages
-
-    first = dict(
-        rows[0],
-        grade="B",
-        grade_label="Baik",
-        rank_movement=2,
-        is_movement_comparable=True,
-        rank_range_best=1,
-        rank_range_worst=3,
-    )
-    second = dict(
-        rows[1],
-        grade="C",
-        grade_label="Cukup",
-        rank_movement=-1,
-        is_movement_comparable=False,
-        rank_range_best=4,
-        rank_range_worst=4,
-    )
-    written = render_province_pages([first, second, *rows[2:]], tmp_path)
-    html = next(path for path in written if "jawa-barat" in path.name).read_text()
-    # the province (first) and Kabupaten Bogor (second) are both ranked on the Jawa Barat page
-    assert "B (Baik)" in html and "▲ 2" in html and "1–3" in html
-    assert "C (Cukup)" in html
-    # a change of a metric's definition between the months makes the movement "not comparable"
-    assert "tidak sebanding" in html and "▼ 1" not in html
+def test_an_issue_without_frozen_details_says_so(tmp_path):
+    issue = dataclasses.replace(national_issue(), details={})
+    render_issue(issue, tmp_path, institution="kab-5108", formats=("html",))
+    text = page(tmp_path / "2026-10", "institusi/kab-5108.html")
+    assert "Rincian per platform tidak dibekukan untuk terbitan ini." in text
+    assert "peringkat 1 dari 2 kabupaten" in text and "diterbitkan 4 November 2026, 08.00 WIB" in text
