@@ -515,3 +515,37 @@ def filedrop_max_bytes() -> int:
 def filedrop_max_rows() -> int:
     """The most data rows a dropped file may hold (`KINERJA_FILEDROP_MAX_ROWS`); more are refused whole."""
     return _positive_int_from_env("KINERJA_FILEDROP_MAX_ROWS", DEFAULT_FILEDROP_MAX_ROWS)
+
+
+# --- the Airflow services (`kinerja airflow start|stop|status`, docker-compose.yml)
+AIRFLOW_HOST_ENV = "KINERJA_AIRFLOW_HOST"
+AIRFLOW_PORT_ENV = "KINERJA_AIRFLOW_PORT"
+AIRFLOW_START_TIMEOUT_ENV = "KINERJA_AIRFLOW_START_TIMEOUT"
+# The user the local stack's development login (Airflow's SimpleAuthManager) creates; Airflow
+# generates its password on first start and keeps it in AIRFLOW_HOME.
+AIRFLOW_LOCAL_USER = "admin"
+
+
+def airflow_host() -> str:
+    """The address the local Airflow UI and API listen on (`KINERJA_AIRFLOW_HOST`, default 127.0.0.1)."""
+    return os.environ.get(AIRFLOW_HOST_ENV) or "127.0.0.1"
+
+
+def airflow_port() -> int:
+    """The port of the local Airflow UI and API (`KINERJA_AIRFLOW_PORT`, default 8080)."""
+    return int(os.environ.get(AIRFLOW_PORT_ENV, "").strip() or 8080)
+
+
+def airflow_api_url() -> str:
+    """Where the local Airflow UI and its REST API answer, e.g. http://127.0.0.1:8080."""
+    return f"http://{airflow_host()}:{airflow_port()}"
+
+
+def airflow_services_dir() -> Path:
+    """The pid files and logs of the local Airflow processes (`.local/airflow/services`)."""
+    return airflow_home() / "services"
+
+
+def airflow_start_timeout() -> float:
+    """Seconds `kinerja airflow start` waits for every process to report healthy (`KINERJA_AIRFLOW_START_TIMEOUT`)."""
+    return float(os.environ.get(AIRFLOW_START_TIMEOUT_ENV, "").strip() or 180)
