@@ -549,3 +549,15 @@ def airflow_services_dir() -> Path:
 def airflow_start_timeout() -> float:
     """Seconds `kinerja airflow start` waits for every process to report healthy (`KINERJA_AIRFLOW_START_TIMEOUT`)."""
     return float(os.environ.get(AIRFLOW_START_TIMEOUT_ENV, "").strip() or 180)
+
+
+# The settings a deployment must give every Airflow process of the production stack
+# (docker-compose.yml sets each; its test checks): the warehouse, where files and outputs
+# live (a volume), and the role BI tools read with.
+PRODUCTION_SETTINGS = (WAREHOUSE_URL_ENV, "KINERJA_HOME", BI_ROLE_ENV)
+BI_PASSWORD_ENV = "KINERJA_BI_PASSWORD"
+
+
+def bi_password() -> str | None:
+    """The BI role's password (`KINERJA_BI_PASSWORD`): only the production stack's Metabase set-up reads it."""
+    return os.environ.get(BI_PASSWORD_ENV) or None
