@@ -46,7 +46,7 @@ airflow-stop: $(STAMP) ## Stop every Airflow process `make airflow` started
 test: $(STAMP) ## Run the whole test suite (real PostgreSQL, dbt, Great Expectations and Airflow)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-PY_PATHS := plugins dags tests bench
+PY_PATHS := plugins dags tests bench deploy
 
 # Every check runs, so one failure does not hide the others; lint fails if any failed.
 # sqlfluff's dbt templater compiles the models, which needs a database: `kinerja lint-sql`
