@@ -3,7 +3,8 @@
 # /docker-entrypoint-initdb.d/ scripts only when its data volume is empty.
 #   - the warehouse: user, password and database of KINERJA_WAREHOUSE_URL
 #   - Airflow's metadata: user, password and database of AIRFLOW_DATABASE_URL
-#   - Metabase's application database: metabase / METABASE_DB_PASSWORD
+#   - Metabase's application database: METABASE_DB_NAME owned by METABASE_DB_USER (both
+#     `metabase` unless set), password METABASE_DB_PASSWORD
 #   - the BI role (KINERJA_BI_ROLE / KINERJA_BI_PASSWORD): may connect to the warehouse;
 #     publish grants it select on every published table.
 # Passwords in the URLs must not need percent-encoding (letters and digits: `openssl rand -hex 24`).
@@ -39,7 +40,7 @@ read -r airflow_user airflow_password airflow_db <<<"$(url_parts "$AIRFLOW_DATAB
 
 create_owned_database "$warehouse_user" "$warehouse_password" "$warehouse_db"
 create_owned_database "$airflow_user" "$airflow_password" "$airflow_db"
-create_owned_database metabase "$METABASE_DB_PASSWORD" metabase
+create_owned_database "${METABASE_DB_USER:-metabase}" "$METABASE_DB_PASSWORD" "${METABASE_DB_NAME:-metabase}"
 
 psql -v ON_ERROR_STOP=1 --username postgres --dbname postgres \
     -v role="$KINERJA_BI_ROLE" -v password="$KINERJA_BI_PASSWORD" -v database="$warehouse_db" <<'SQL'
@@ -47,4 +48,4 @@ select format('create role %I login password %L', :'role', :'password')
 where not exists (select from pg_roles where rolname = :'role') \gexec
 select format('grant connect on database %I to %I', :'database', :'role') \gexec
 SQL
-echo "init-databases.sh: databases $warehouse_db, $airflow_db, metabase and the role $KINERJA_BI_ROLE are ready"
+echo "init-databases.sh: databases $warehouse_db, $airflow_db, ${METABASE_DB_NAME:-metabase} and the role $KINERJA_BI_ROLE are ready"

@@ -578,13 +578,17 @@ def airflow_start(
     """Start Airflow (LocalExecutor) over the warehouse and metadata database of `make run`, and print the login."""
     from kinerja.orchestration import services
 
-    try:
-        with _what_to_do_on_failure():
-            stack = services.start_local(unpause=unpause, progress=lambda line: console.print(f"  {line}"))
-    except services.ServiceError as error:
-        console.print(Text("✗ ", style="red") + Text(str(error)), soft_wrap=True)
-        console.print("Stop what started with `kinerja airflow stop` (make airflow-stop).")
-        raise typer.Exit(1) from None
+    log_path = config.airflow_services_dir() / "start.log"
+    # Airflow's migration and dbt's parse log to the file; the terminal shows the steps
+    with _output_to(log_path) as terminal:
+        try:
+            stack = services.start_local(unpause=unpause, progress=lambda line: terminal.print(f"  {line}"))
+        except (services.ServiceError, config.SettingError, psycopg.OperationalError) as error:
+            terminal.print(Text("✗ ", style="red") + Text(str(error).strip()), soft_wrap=True)
+            terminal.print(
+                f"See {log_path}. Stop what started with `kinerja airflow stop` (make airflow-stop)."
+            )
+            raise typer.Exit(1) from None
     password_file = services.simple_auth_passwords_file(config.airflow_home())
     console.print(f"[green]✓[/] Airflow is up: [bold]{stack.api_url}[/]")
     console.print(
