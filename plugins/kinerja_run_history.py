@@ -57,10 +57,19 @@ def _dag_run_event(dag_run, state: str, msg: str | None):
         data_interval_start=interval_start,
         data_interval_end=getattr(dag_run, "data_interval_end", None),
         data_day=data_day_of(interval_start) if interval_start else None,
-        started_at=getattr(dag_run, "start_date", None),
+        started_at=_run_started(dag_run),
         ended_at=None if state == "running" else ended,
         message=msg or None,
     )
+
+
+def _run_started(dag_run) -> datetime | None:
+    """When the run started: its start date, but never before it was due (`run_after`).
+
+    `dag.test()` (`make run`) gives a run the start date of its logical date, weeks before it ran.
+    """
+    known = [d for d in (getattr(dag_run, "start_date", None), getattr(dag_run, "run_after", None)) if d]
+    return max(known) if known else None
 
 
 def _task_run_event(task_instance, state: str, error=None):

@@ -7,7 +7,9 @@ run, each task's try and outcome as Airflow recorded them, and the failure's mes
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+
+import pytest
 
 from kinerja import config
 from kinerja.orchestration.dag_defaults import TIMEZONE
@@ -28,6 +30,8 @@ def test_a_dag_run_and_each_task_try_are_recorded_in_the_warehouse(airflow_pipel
     watchdog = DagBag(dag_folder=str(config.dags_dir())).get_dag("kinerja_watchdog")
     logical_date = datetime(2026, 11, 3, 12, tzinfo=TIMEZONE)
 
+    before = datetime.now(UTC)
+
     dag_run = watchdog.test(logical_date=logical_date)
 
     airflow_says = {ti.task_id: (ti.try_number, ti.state) for ti in dag_run.get_task_instances()}
@@ -45,12 +49,14 @@ def test_a_dag_run_and_each_task_try_are_recorded_in_the_warehouse(airflow_pipel
     assert len(runs) == 1
     run_id, state, started, ended, duration, logical, data_day = runs[0]
     assert (run_id, state) == (dag_run.run_id, dag_run.state) == (dag_run.run_id, "failed")
-    assert started <= ended and duration >= 0
+    # the times the run really took, not its logical date (dag.test() starts a run "on" it)
+    assert before <= started <= ended <= datetime.now(UTC)
+    assert float(duration) == pytest.approx((ended - started).total_seconds())
     assert logical == logical_date and data_day == logical_date.date()
     recorded = {task_id: (try_number, state) for task_id, try_number, state, *_ in tasks}
     assert recorded == airflow_says
     for task_id, _, state, task_started, task_ended, task_duration, hostname, error in tasks:
-        assert task_started <= task_ended and task_duration >= 0 and hostname
+        assert before <= task_started <= task_ended <= ended and task_duration >= 0 and hostname
         assert (error is not None) == (state == "failed"), task_id
     completeness_error = next(row[7] for row in tasks if row[0] == "landing_completeness")
     assert completeness_error.startswith("WatchdogAlarm: ")
