@@ -283,6 +283,9 @@ class AirflowApi:
     def set_paused(self, dag_id: str, paused: bool) -> None:
         self._call("PATCH", f"/dags/{dag_id}", json={"is_paused": paused})
 
+    def is_paused(self, dag_id: str) -> bool:
+        return self._call("GET", f"/dags/{dag_id}")["is_paused"]
+
     def trigger(self, dag_id: str, logical_date: datetime, conf: dict | None = None) -> str:
         """Trigger a run of `dag_id` at `logical_date` (its data interval follows from the timetable)."""
         body = {"logical_date": logical_date.isoformat(), "conf": conf or {}}
@@ -336,7 +339,7 @@ class LocalStack:
     username: str
     password: str | None
     services: list[ServiceStatus]
-    unpaused: tuple[str, ...]
+    paused: dict[str, bool]  # each project DAG: paused or not, as the API says after the start
 
 
 def start_local(unpause: bool = False, progress: Callable[[str], None] = print) -> LocalStack:
@@ -380,15 +383,19 @@ def start_local(unpause: bool = False, progress: Callable[[str], None] = print) 
     progress("waiting for every process to report healthy")
     wait_until_healthy(api_url, started, timeout=config.airflow_start_timeout(), directory=directory)
     password = local_password(config.airflow_home())
-    unpaused: tuple[str, ...] = ()
-    if unpause and password:
-        api = AirflowApi.login(api_url, config.AIRFLOW_LOCAL_USER, password)
-        api.wait_for_dags(PROJECT_DAGS, timeout=config.airflow_start_timeout())
+    if password is None:
+        raise ServiceError(
+            f"the API server wrote no password to {simple_auth_passwords_file(config.airflow_home())}"
+        )
+    api = AirflowApi.login(api_url, config.AIRFLOW_LOCAL_USER, password)
+    progress("waiting for the dag-processor to parse the DAGs")
+    api.wait_for_dags(PROJECT_DAGS, timeout=config.airflow_start_timeout())
+    if unpause:
         for dag_id in PROJECT_DAGS:
             api.set_paused(dag_id, False)
-        unpaused = PROJECT_DAGS
+    paused = {dag_id: api.is_paused(dag_id) for dag_id in PROJECT_DAGS}
     return LocalStack(
-        api_url, config.AIRFLOW_LOCAL_USER, password, status(directory, list(LOCAL_SERVICES)), unpaused
+        api_url, config.AIRFLOW_LOCAL_USER, password, status(directory, list(LOCAL_SERVICES)), paused
     )
 
 
