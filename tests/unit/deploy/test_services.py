@@ -79,3 +79,24 @@ def test_a_process_that_exits_while_starting_ends_the_wait_with_its_log(tmp_path
         services.wait_until_healthy(
             f"http://127.0.0.1:{services.free_port()}", {"api-server": (tmp_path, pid)}, timeout=10
         )
+
+
+def test_the_cli_stops_and_reports_the_processes_of_its_own_home(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from kinerja.cli import app
+
+    monkeypatch.setenv("KINERJA_HOME", str(tmp_path))
+    monkeypatch.setenv("KINERJA_AIRFLOW_PORT", str(services.free_port()))
+    directory = tmp_path / "airflow" / "services"
+    pid = services.start_process("triggerer", PARENT_WITH_CHILD, os.environ, directory)
+    runner = CliRunner()
+
+    status = runner.invoke(app, ["airflow", "status"])
+    assert status.exit_code == 1  # three of four not running, and no API answers
+    assert str(pid) in status.output and "not running" in status.output
+
+    stopped = runner.invoke(app, ["airflow", "stop"])
+    assert stopped.exit_code == 0 and "stopped: triggerer" in stopped.output
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert "no Airflow process" in runner.invoke(app, ["airflow", "stop"]).output
