@@ -54,6 +54,15 @@ def test_the_compose_file_is_valid_under_the_compose_specification(compose, comp
     assert _schema_errors(compose, compose_schema) == []
 
 
+def test_the_second_machine_s_worker_file_is_valid_and_adds_to_the_worker_only(compose, compose_schema):
+    override = yaml.safe_load((REPO / "deploy" / "compose.worker-machine.yml").read_text())
+
+    assert _schema_errors(override, compose_schema) == []
+    assert set(override["services"]) == {"airflow-worker"}
+    assert "ports" not in compose["services"]["airflow-worker"]  # scaled on one machine, no port clash
+    assert override["services"]["airflow-worker"]["ports"] == ["8793:8793"]
+
+
 def test_the_schema_check_catches_a_misspelt_key(compose, compose_schema):
     broken = copy.deepcopy(compose)
     broken["services"]["airflow-scheduler"]["healthcheck"]["intervall"] = "10s"
