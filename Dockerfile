@@ -39,7 +39,7 @@ ENV AIRFLOW__CORE__DAGS_FOLDER=/opt/kinerja/dags \
     GX_ANALYTICS_ENABLED=False \
     KINERJA_DBT_TARGET_PATH=/opt/kinerja/dbt_project/target
 
-# The manifest the DAGs render their dbt tasks from, built once for this version of the code.
+# The dbt manifest (publish reads it) and partial-parse file, built once for this version of the code.
 # `dbt parse` reads the profile but connects to no database: the profile's variables are placeholders.
 RUN cd /opt/kinerja/dbt_project \
     && KINERJA_PGHOST=postgres KINERJA_PGUSER=kinerja KINERJA_PGDATABASE=kinerja \

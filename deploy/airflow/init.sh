@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one-off steps of a deployment (docker compose's airflow-init service), each safe to repeat:
 # Airflow's metadata database migrated (the FAB auth manager's tables too), the pool `dbt`
-# (one dbt build at a time), the first admin user. The dbt manifest the DAGs render is built
-# into the image (Dockerfile): it belongs to the code's version.
+# (one dbt build at a time), the first admin user. The dbt manifest is built into the image
+# (Dockerfile): it belongs to the code's version.
 set -euo pipefail
 
 airflow db migrate
