@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MONTH ?=
+UNPAUSE ?=
 PYTEST_ARGS ?=
 # Test files run in parallel, each file whole on one worker (pytest-xdist); every worker
 # has its own embedded server, Airflow metadata database and dbt target folder.
@@ -31,11 +32,21 @@ venv: $(STAMP) ## Create or refresh the virtual environment from requirements.lo
 run: $(STAMP) ## Run the daily DAG for every day of last month, then the monthly DAG (MONTH=2026-10 to choose)
 	$(BIN)/kinerja run $(if $(MONTH),--month $(MONTH))
 
+# The data team's Airflow on this machine: api-server (UI), scheduler, dag-processor and
+# triggerer in the background, LocalExecutor, over the warehouse of `make run`.
+.PHONY: airflow
+airflow: $(STAMP) ## Start Airflow's UI at http://127.0.0.1:8080 and its scheduler in the background (UNPAUSE=1: unpause the DAGs)
+	$(BIN)/kinerja airflow start $(if $(UNPAUSE),--unpause)
+
+.PHONY: airflow-stop
+airflow-stop: $(STAMP) ## Stop every Airflow process `make airflow` started
+	$(BIN)/kinerja airflow stop
+
 .PHONY: test
 test: $(STAMP) ## Run the whole test suite (real PostgreSQL, dbt, Great Expectations and Airflow)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-PY_PATHS := plugins dags tests bench
+PY_PATHS := plugins dags tests bench deploy
 
 # Every check runs, so one failure does not hide the others; lint fails if any failed.
 # sqlfluff's dbt templater compiles the models, which needs a database: `kinerja lint-sql`

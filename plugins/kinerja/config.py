@@ -581,3 +581,49 @@ def delivery_max_attempts() -> int:
 def delivery_backoff_seconds() -> float:
     """The wait before the first retry of a failed send, doubled at each retry (`KINERJA_DELIVERY_BACKOFF_SECONDS`)."""
     return float(os.environ.get("KINERJA_DELIVERY_BACKOFF_SECONDS", "30"))
+
+
+# --- the Airflow services (`kinerja airflow start|stop|status`, docker-compose.yml)
+AIRFLOW_HOST_ENV = "KINERJA_AIRFLOW_HOST"
+AIRFLOW_PORT_ENV = "KINERJA_AIRFLOW_PORT"
+AIRFLOW_START_TIMEOUT_ENV = "KINERJA_AIRFLOW_START_TIMEOUT"
+# The user the local stack's development login (Airflow's SimpleAuthManager) creates; Airflow
+# generates its password on first start and keeps it in AIRFLOW_HOME.
+AIRFLOW_LOCAL_USER = "admin"
+
+
+def airflow_host() -> str:
+    """The address the local Airflow UI and API listen on (`KINERJA_AIRFLOW_HOST`, default 127.0.0.1)."""
+    return os.environ.get(AIRFLOW_HOST_ENV) or "127.0.0.1"
+
+
+def airflow_port() -> int:
+    """The port of the local Airflow UI and API (`KINERJA_AIRFLOW_PORT`, default 8080)."""
+    return int(os.environ.get(AIRFLOW_PORT_ENV, "").strip() or 8080)
+
+
+def airflow_api_url() -> str:
+    """Where the local Airflow UI and its REST API answer, e.g. http://127.0.0.1:8080."""
+    return f"http://{airflow_host()}:{airflow_port()}"
+
+
+def airflow_services_dir() -> Path:
+    """The pid files and logs of the local Airflow processes (`.local/airflow/services`)."""
+    return airflow_home() / "services"
+
+
+def airflow_start_timeout() -> float:
+    """Seconds `kinerja airflow start` waits for every process to report healthy (`KINERJA_AIRFLOW_START_TIMEOUT`)."""
+    return float(os.environ.get(AIRFLOW_START_TIMEOUT_ENV, "").strip() or 180)
+
+
+# The settings a deployment must give every Airflow process of the production stack
+# (docker-compose.yml sets each; its test checks): the warehouse, where files and outputs
+# live (a volume), and the role BI tools read with.
+PRODUCTION_SETTINGS = (WAREHOUSE_URL_ENV, "KINERJA_HOME", BI_ROLE_ENV)
+BI_PASSWORD_ENV = "KINERJA_BI_PASSWORD"
+
+
+def bi_password() -> str | None:
+    """The BI role's password (`KINERJA_BI_PASSWORD`): only the production stack's Metabase set-up reads it."""
+    return os.environ.get(BI_PASSWORD_ENV) or None
