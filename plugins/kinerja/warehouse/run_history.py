@@ -85,7 +85,7 @@ def _execute(conn: psycopg.Connection, statement: str, values: dict) -> None:
             conn.execute(statement, values)
     except psycopg.errors.UndefinedTable:
         with conn.transaction():
-            conn.execute(resources.files("kinerja.warehouse").joinpath("ddl_ops_run_history.sql").read_text())
+            conn.execute(resources.files("kinerja.warehouse").joinpath("ddl_ops.sql").read_text())
             conn.execute(statement, values)
 
 
