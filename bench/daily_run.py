@@ -21,27 +21,50 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
 
-def _peak_rss_mib() -> tuple[float, float]:
+def peak_rss_mib() -> tuple[float, float]:
     """Peak resident set of this process and of its largest child (KiB on Linux)."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return own, children
 
 
-def _task_durations(day: date) -> dict[str, float]:
-    """The task durations of the daily run that landed `day`, from Airflow's database."""
+@contextmanager
+def bench_home(home: Path | None, prefix: str) -> Iterator[Path]:
+    """KINERJA_HOME for the bench: `home` (kept), else a temporary one, removed with its server."""
+    folder = home or Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["KINERJA_HOME"] = str(folder)
+    os.environ["KINERJA_DBT_TARGET_PATH"] = str(folder / "dbt_target")
+    from kinerja.warehouse import embedded
+
+    try:
+        yield folder
+    finally:
+        if home is None:
+            embedded.stop(folder)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def daily_run_of(last_day: date):
+    """The kinerja_daily run whose data day (or a history run's last day) is `last_day`."""
     from airflow.models.dagrun import DagRun
 
     from kinerja import config
     from kinerja.orchestration import runner
 
-    logical = runner.tz_datetime(day + timedelta(days=1), config.DAILY_RUN_HOUR)
+    logical = runner.tz_datetime(last_day + timedelta(days=1), config.DAILY_RUN_HOUR)
     [run] = [r for r in DagRun.find(dag_id=runner.DAILY_DAG) if r.logical_date == logical]
-    return {ti.task_id: ti.duration or 0.0 for ti in run.get_task_instances()}
+    return run
+
+
+def _task_durations(day: date) -> dict[str, float]:
+    """The task durations of the daily run that landed `day`, from Airflow's database."""
+    return {ti.task_id: ti.duration or 0.0 for ti in daily_run_of(day).get_task_instances()}
 
 
 def main() -> None:
@@ -52,13 +75,10 @@ def main() -> None:
     parser.add_argument("--home", type=Path, help="KINERJA_HOME to use and keep (default: a temporary one)")
     args = parser.parse_args()
 
-    home = args.home or Path(tempfile.mkdtemp(prefix="kinerja-bench-daily-"))
-    os.environ["KINERJA_HOME"] = str(home)
-    os.environ["KINERJA_DBT_TARGET_PATH"] = str(home / "dbt_target")
-    from kinerja.orchestration import runner
-    from kinerja.warehouse import embedded, ensure_warehouse
+    with bench_home(args.home, "kinerja-bench-daily-"):
+        from kinerja.orchestration import runner
+        from kinerja.warehouse import ensure_warehouse
 
-    try:
         runner.prepare(ensure_warehouse())
         if args.warm_days:
             runner.run_range(args.first - timedelta(days=args.warm_days), args.first - timedelta(days=1))
@@ -80,12 +100,8 @@ def main() -> None:
             f"median: {statistics.median(walls):.1f} s end to end, {statistics.median(works):.1f} s of task work, "
             f"{statistics.median(walls) - statistics.median(works):.1f} s overhead"
         )
-        own, child = _peak_rss_mib()
+        own, child = peak_rss_mib()
         print(f"peak memory: {own:,.0f} MiB this process, {child:,.0f} MiB its largest child process")
-    finally:
-        if args.home is None:
-            embedded.stop(home)
-            shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
-from daily_run import _peak_rss_mib
+from daily_run import bench_home, daily_run_of, peak_rss_mib
 
 
 def main() -> None:
@@ -30,24 +28,17 @@ def main() -> None:
     parser.add_argument("--home", type=Path, help="KINERJA_HOME to use and keep (default: a temporary one)")
     args = parser.parse_args()
 
-    home = args.home or Path(tempfile.mkdtemp(prefix="kinerja-bench-history-"))
-    os.environ["KINERJA_HOME"] = str(home)
-    os.environ["KINERJA_DBT_TARGET_PATH"] = str(home / "dbt_target")
-    from kinerja import config
-    from kinerja.orchestration import runner
-    from kinerja.warehouse import connect, embedded, ensure_warehouse
+    with bench_home(args.home, "kinerja-bench-history-"):
+        from kinerja.orchestration import runner
+        from kinerja.warehouse import connect, ensure_warehouse
 
-    try:
         params = ensure_warehouse()
         runner.prepare(params)  # before anything imports Airflow: it reads its settings at import
-        from airflow.models.dagrun import DagRun
-
         load = os.getloadavg()
         started = time.perf_counter()
         runner.run_range(args.first, args.last)
         wall = time.perf_counter() - started
-        logical = runner.tz_datetime(args.last + timedelta(days=1), config.DAILY_RUN_HOUR)
-        [run] = [r for r in DagRun.find(dag_id=runner.DAILY_DAG) if r.logical_date == logical]
+        run = daily_run_of(args.last)
         days = (args.last - args.first).days + 1
         print(f"\nhistory run {args.first}..{args.last} ({days} days): {wall / 60:.1f} min end to end")
         print(f"load average before: {load[0]:.1f}, after: {os.getloadavg()[0]:.1f}")
@@ -59,12 +50,8 @@ def main() -> None:
                 " (select count(*) from marts.fct_posts)"
             ).fetchone()
         print(f"raw account days {raw:,}; published: {facts:,} account days, {posts:,} posts")
-        own, child = _peak_rss_mib()
+        own, child = peak_rss_mib()
         print(f"peak memory: {own:,.0f} MiB this process, {child:,.0f} MiB its largest child process")
-    finally:
-        if args.home is None:
-            embedded.stop(home)
-            shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
