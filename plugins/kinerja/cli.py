@@ -133,14 +133,17 @@ def _run_range(terminal: Console, params, days: list[date]) -> None:
         console=terminal,
     ) as progress:
         bar = progress.add_task("starting", total=len(days))
-        told: list[str | None] = []
+        told: list[str] = []
 
         def show(now: runner.RangeProgress) -> None:
-            progress.update(bar, completed=now.days_landed, description=now.running or "")
-            if not terminal.is_terminal and now.running not in told:  # a log file: one line per task
-                told.append(now.running)
+            doing = "done" if now.finished else now.running
+            progress.update(
+                bar, completed=now.days_audited, description=f"{now.days_landed} landed · {doing or ''}"
+            )
+            if not terminal.is_terminal and doing and doing not in told:  # a log file: one line per task
+                told.append(doing)
                 terminal.print(
-                    f"kinerja_daily: {now.days_landed}/{len(days)} days landed, {now.running or 'done'}"
+                    f"kinerja_daily: {now.days_landed}/{len(days)} days landed, {now.days_audited} audited; {doing}"
                 )
 
         with runner.watching_range(params, days[0], days[-1], show):

@@ -154,7 +154,10 @@ def watching_range(
 
         def watch() -> None:
             while not stop.wait(every):
-                report(RangeProgress(*_days_done(conn, first_day, last_day, started), _running_task()))
+                try:
+                    report(RangeProgress(*_days_done(conn, first_day, last_day, started), _running_task()))
+                except Exception:  # progress is a view: the run goes on without it
+                    log.debug("no progress this time", exc_info=True)
 
         watcher = threading.Thread(target=watch, name="kinerja-progress", daemon=True)
         watcher.start()
