@@ -510,10 +510,6 @@ def filedrop_status(
             )
 
 
-if __name__ == "__main__":
-    app()
-
-
 @app.command("watchdog")
 def watchdog_command(
     at: str = typer.Option(None, help="Judge as of this time in WIB, YYYY-MM-DDTHH:MM (default: now)."),
@@ -746,3 +742,7 @@ def airflow_status() -> None:
         console.print(f"{component}: {report.get('status')}")
     if not all(row.running for row in rows):
         raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()
