@@ -291,8 +291,19 @@ class AirflowApi:
         body = {"logical_date": logical_date.isoformat(), "conf": conf or {}}
         return self._call("POST", f"/dags/{dag_id}/dagRuns", json=body)["dag_run_id"]
 
+    def run(self, dag_id: str, run_id: str) -> dict:
+        """The run as the API gives it (state, start_date, end_date, conf, ...)."""
+        return self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
+
     def run_state(self, dag_id: str, run_id: str) -> str:
-        return self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
+        return self.run(dag_id, run_id)["state"]
+
+    def task_durations(self, dag_id: str, run_id: str) -> dict[str, float]:
+        """Seconds each task of the run took (its latest try)."""
+        instances = self._call(
+            "GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1000}
+        )["task_instances"]
+        return {ti["task_id"]: ti["duration"] or 0.0 for ti in instances}
 
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
         instances = self._call(
