@@ -290,6 +290,11 @@ def _replace_rows(
         )
 
     params = [min(days), sorted(days)] * 2 if windowed else []
+    if windowed:
+        # Planner statistics of the window's days first: only publish writes this table, so
+        # nothing else analyzes it, and a planner that expects no published rows in the window
+        # compares the two sides row by row (a nested loop) instead of hashing them.
+        conn.execute(sql.SQL("analyze {}").format(target))
     # delete, not truncate: readers keep seeing the old rows until the commit
     conn.execute(
         sql.SQL(
