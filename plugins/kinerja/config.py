@@ -76,12 +76,7 @@ def dags_dir() -> Path:
 
 def landing_workers() -> int:
     """How many days of a history run land at once (`KINERJA_LANDING_WORKERS`, default: one per CPU)."""
-    value = os.environ.get("KINERJA_LANDING_WORKERS", "").strip()
-    if not value:
-        return os.cpu_count() or 1
-    if not value.isdigit() or int(value) < 1:
-        raise SettingError(f"KINERJA_LANDING_WORKERS={value!r}: give a whole number of processes, 1 or more")
-    return int(value)
+    return _positive_int_from_env("KINERJA_LANDING_WORKERS", os.cpu_count() or 1)
 
 
 def task_retries() -> int:
