@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
+from kinerja.publish.issues import FIRST_ISSUE_REASON, RESTATED_REASON
 from kinerja.scorecards.issue import IssuedMonth
 
 OCTOBER = date(2026, 10, 1)
@@ -27,7 +28,7 @@ def score_row(
     movement=None,
     components=(60, 60, 60, 60),
     coverage=0.95,
-    grade=("B", "Baik"),
+    grade=("B", "Baik", "Good"),
     comparable=True,
 ):
     """One issued row of reports.rpt_institution_scores_monthly; ineligible when ikms is None."""
@@ -48,6 +49,7 @@ def score_row(
         "is_eligible": eligible,
         "grade": grade[0] if eligible else None,
         "grade_label": grade[1] if eligible else None,
+        "grade_label_en": grade[2] if eligible else None,
         "previous_rank_in_peer_group": None if movement is None or rank is None else rank + movement,
         "rank_movement": movement,
         "is_movement_comparable": comparable,
@@ -186,7 +188,7 @@ def national_issue(issue_no=1, issued_at=ISSUED_AT, bali_ikms=75.25, changes=())
             rank_national=1,
             movement=0,
             components=(100, 100, 100, 100),
-            grade=("A", "Sangat baik"),
+            grade=("A", "Sangat baik", "Very good"),
         ),
         score_row(
             "kab-5103",
@@ -200,7 +202,7 @@ def national_issue(issue_no=1, issued_at=ISSUED_AT, bali_ikms=75.25, changes=())
             rank_national=20,
             movement=None,
             components=(55, 55, 56, 56),
-            grade=("C", "Cukup"),
+            grade=("C", "Cukup", "Fair"),
         ),
         score_row(
             "kota-5171",
@@ -260,9 +262,7 @@ def national_issue(issue_no=1, issued_at=ISSUED_AT, bali_ikms=75.25, changes=())
         issue_no=issue_no,
         issued_at=issued_at,
         data_cut_off=CUT_OFF,
-        reason="terbitan pertama"
-        if issue_no == 1
-        else "data direvisi setelah batas data terbitan sebelumnya",
+        reason=FIRST_ISSUE_REASON if issue_no == 1 else RESTATED_REASON,
         changes=list(changes),
         rows=rows,
         details=frozen,

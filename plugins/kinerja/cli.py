@@ -574,7 +574,9 @@ def scorecards_render(
     province: str = typer.Option(
         None, help="Only this province's report and its institutions (code, e.g. 51)."
     ),
-    lang: str = typer.Option("id", help="Language: id (Bahasa Indonesia) or en (English)."),
+    lang: str = typer.Option(
+        None, help="Language: id (Bahasa Indonesia) or en (English); default: KINERJA_SCORECARD_LANGUAGES."
+    ),
     issue: int = typer.Option(None, help="Render this issue number (default: the month's latest)."),
     out: Annotated[
         Path | None, typer.Option(help="Folder to write under (default: KINERJA_SCORECARDS_DIR).")
@@ -613,6 +615,10 @@ def scorecards_send(
     force: bool = typer.Option(
         False, help="Send again even if sent, or after an interrupted send (decide first: check the mailbox)."
     ),
+    lang: str = typer.Option(
+        None,
+        help="Language of the mail and its scorecard: id or en; default: the first of KINERJA_SCORECARD_LANGUAGES.",
+    ),
 ) -> None:
     """Mail the month's latest issue: PDF attached, HTML as body; SMTP or the outbox (KINERJA_SMTP_*).
 
@@ -625,8 +631,8 @@ def scorecards_send(
 
     with _what_to_do_on_failure(), connect(ensure_warehouse()) as conn:
         try:
-            report = deliver_month(conn, _month(month), institution=institution, force=force)
-        except NoScoresError as error:
+            report = deliver_month(conn, _month(month), institution=institution, force=force, lang=lang)
+        except (NoScoresError, ValueError) as error:
             console.print(Text("✗ ", style="red") + Text(str(error)), soft_wrap=True)
             raise typer.Exit(1) from None
     console.print(report.summary(), highlight=False)

@@ -528,6 +528,27 @@ def scorecard_workers() -> int:
     return int(os.environ.get("KINERJA_SCORECARD_WORKERS", "0")) or (os.cpu_count() or 1)
 
 
+SCORECARD_LANGUAGES_ENV = "KINERJA_SCORECARD_LANGUAGES"
+
+
+def scorecard_languages() -> tuple[str, ...]:
+    """The languages the monthly run renders the scorecards in (`KINERJA_SCORECARD_LANGUAGES`, e.g. `id,en`).
+
+    Default `id`. The first is the language of the mail and of the scorecard it carries.
+    """
+    from kinerja.scorecards.locale import LANGUAGES
+
+    raw = os.environ.get(SCORECARD_LANGUAGES_ENV, "id")
+    languages = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
+    unknown = [lang for lang in languages if lang not in LANGUAGES]
+    if unknown or not languages:
+        raise SettingError(
+            f"{SCORECARD_LANGUAGES_ENV}='{raw}' names no language or one not offered ({', '.join(unknown)}):"
+            f" write a comma-separated list of {', '.join(LANGUAGES)}, the mail's language first"
+        )
+    return languages
+
+
 @dataclass(frozen=True)
 class MailSettings:
     """How kinerja.mail sends: an SMTP server, or the outbox folder when no host is set."""

@@ -198,7 +198,8 @@ graded as (
         ranked.month,
         ranked.institution_id,
         grade_bands.grade,
-        grade_bands.label as grade_label
+        grade_bands.label as grade_label,
+        grade_bands.label_en as grade_label_en
     from ranked
     inner join grade_bands on ranked.ikms >= grade_bands.min_ikms
     order by ranked.month asc, ranked.institution_id asc, grade_bands.min_ikms desc
@@ -233,6 +234,7 @@ final as (
         ranked.ikms is not null as is_eligible,
         graded.grade,
         graded.grade_label,
+        graded.grade_label_en,
         previous.rank_in_peer_group::int as previous_rank_in_peer_group,
         -- positive: up the ranking since last month
         (previous.rank_in_peer_group - ranked.rank_in_peer_group)::int as rank_movement,

@@ -30,6 +30,13 @@ log = logging.getLogger(__name__)
 REPORT = "reports.rpt_institution_scores_monthly"
 # the fields a change of which is worth telling a regional office
 HEADLINE_FIELDS = ("ikms", "rank_in_peer_group", "grade", "is_eligible")
+# why an issue was made, stored in Bahasa Indonesia; the English scorecards translate it
+FIRST_ISSUE_REASON = "terbitan pertama"
+RESTATED_REASON = "data direvisi setelah batas data terbitan sebelumnya"
+REASONS_IN_ENGLISH = {
+    FIRST_ISSUE_REASON: "first issue",
+    RESTATED_REASON: "data restated after the data cut-off of the previous issue",
+}
 
 
 @dataclass(frozen=True)
@@ -121,15 +128,14 @@ def issue_month(conn: psycopg.Connection, month: date) -> Issue | None:
         version = next(iter(rows.values()))["methodology_version"]
         latest = _latest_issue(conn, month)
         if latest is None:
-            return _record(conn, month, 1, "terbitan pertama", version, cut_off, content, rows, [])
+            return _record(conn, month, 1, FIRST_ISSUE_REASON, version, cut_off, content, rows, [])
         issue_no, issued_content, issued_version, issued_cut_off = latest
         # a month stays under the method it was issued with; only restated data reissues it
         restated = cut_off is not None and (issued_cut_off is None or cut_off > issued_cut_off)
         if issued_content == content or issued_version != version or not restated:
             return None
         changes = _changes(conn, month, issue_no, rows)
-        reason = "data direvisi setelah batas data terbitan sebelumnya"
-        return _record(conn, month, issue_no + 1, reason, version, cut_off, content, rows, changes)
+        return _record(conn, month, issue_no + 1, RESTATED_REASON, version, cut_off, content, rows, changes)
 
 
 def _record(conn, month, issue_no, reason, version, cut_off, content, rows, changes) -> Issue:

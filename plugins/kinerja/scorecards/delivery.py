@@ -34,7 +34,7 @@ from pathlib import Path
 from kinerja import config, mail
 from kinerja.scorecards import document
 from kinerja.scorecards.issue import IssuedMonth, load_issue
-from kinerja.scorecards.locale import DEFAULT_LANGUAGE, Formatter
+from kinerja.scorecards.locale import Formatter
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +105,18 @@ def deliver_month(
     *,
     institution: str | None = None,
     force: bool = False,
+    lang: str | None = None,
     settings: config.MailSettings | None = None,
     max_attempts: int | None = None,
     backoff_seconds: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> DeliveryReport:
-    """Deliver the latest issue of `month` (every institution, or `institution`); see the module."""
+    """Deliver the latest issue of `month` (every institution, or `institution`); see the module.
+
+    `lang`: the language of the message and its scorecard (default: the first of
+    KINERJA_SCORECARD_LANGUAGES).
+    """
+    lang = Formatter(lang or config.scorecard_languages()[0]).lang
     settings = settings or config.mail_settings()
     max_attempts = max_attempts or config.delivery_max_attempts()
     backoff = config.delivery_backoff_seconds() if backoff_seconds is None else backoff_seconds
@@ -136,6 +142,7 @@ def deliver_month(
                 issue,
                 institution_id,
                 out_dir,
+                lang,
                 settings,
                 max_attempts,
                 backoff,
@@ -196,7 +203,7 @@ def _record_pending(conn, issue: IssuedMonth, institution_id: str, recipients: R
 
 
 def _deliver_one(
-    conn, issue, institution_id, out_dir, settings, max_attempts, backoff, force, retrying
+    conn, issue, institution_id, out_dir, lang, settings, max_attempts, backoff, force, retrying
 ) -> str:
     """Claim, send and record one message; returns sent, retry, or the state that blocked it."""
     key = {"month": issue.month, "issue_no": issue.issue_no, "institution_id": institution_id}
@@ -206,13 +213,13 @@ def _deliver_one(
     conn.commit()
     if claimed is None:
         return "blocked"
-    html, pdf = _documents(issue, institution_id, out_dir)
+    html, pdf = _documents(issue, institution_id, out_dir, lang)
     ledger = conn.execute(
         "select recipients, cc, message_id from publication.scorecard_deliveries"
         " where month = %(month)s and issue_no = %(issue_no)s and institution_id = %(institution_id)s",
         key,
     ).fetchone()
-    message = _message(issue, institution_id, html, pdf, ledger, settings)
+    message = _message(issue, institution_id, html, pdf, ledger, settings, lang)
     try:
         via = mail.send(message, settings)
     except mail.MailError as error:
@@ -259,39 +266,39 @@ def _tally(report: DeliveryReport, institution_id: str, outcome: str, conn, issu
         report.failed[institution_id] = f"{error} (attempt {attempts})"
 
 
-def _documents(issue: IssuedMonth, institution_id: str, out_dir: Path) -> tuple[str, bytes]:
+def _documents(issue: IssuedMonth, institution_id: str, out_dir: Path, lang: str) -> tuple[str, bytes]:
     """The scorecard's HTML and PDF as written for this issue; rendered now when missing or of another issue."""
     from kinerja.scorecards.render import institution_path, month_folder, render_issue
 
-    stem = institution_path(month_folder(Path(out_dir), issue, DEFAULT_LANGUAGE), institution_id)
+    stem = institution_path(month_folder(Path(out_dir), issue, lang), institution_id)
     html_path, pdf_path = stem.with_suffix(".html"), stem.with_suffix(".pdf")
     marker = f'<meta name="kinerja-issue" content="{document.issue_key(issue)}">'
     if not (pdf_path.exists() and html_path.exists() and marker in html_path.read_text(encoding="utf-8")):
-        render_issue(issue, Path(out_dir), institution=institution_id)
+        render_issue(issue, Path(out_dir), lang=lang, institution=institution_id)
     return html_path.read_text(encoding="utf-8"), pdf_path.read_bytes()
 
 
-def _message(issue: IssuedMonth, institution_id: str, html: str, pdf: bytes, ledger, settings):
+def _message(issue: IssuedMonth, institution_id: str, html: str, pdf: bytes, ledger, settings, lang: str):
     recipients, cc, stable_id = ledger
-    fmt = Formatter(DEFAULT_LANGUAGE)
+    fmt = Formatter(lang)
     row = issue.row(institution_id)
     period = fmt.month(issue.month)
     subject = f"{fmt.text('title')} {period}: {row['institution_name']}"
     lines = [
-        f"Yth. {row['institution_name']},",
+        fmt.text("mail_greeting", name=row["institution_name"]),
         "",
-        f"terlampir {fmt.text('title')} periode {period} (terbitan ke-{issue.issue_no}).",
+        fmt.text("mail_attached", title=fmt.text("title"), period=period, issue_no=issue.issue_no),
     ]
     headers = {"X-Kinerja-Issue": document.issue_key(issue)}
     if issue.issue_no > 1:
-        subject = f"[Terbitan ulang ke-{issue.issue_no}] {subject}"
+        subject = f"{fmt.text('mail_reissue_subject', issue_no=issue.issue_no)} {subject}"
         changes = [
             document.change_text(fmt, c) for c in issue.changes if c["institution_id"] == institution_id
         ]
         lines += [
             "",
-            f"Ini adalah terbitan ulang: {issue.reason}. Kartu skor ini menggantikan terbitan sebelumnya.",
-            "Yang berubah untuk institusi Anda:" if changes else "Skor institusi Anda tidak berubah.",
+            fmt.text("mail_reissue", reason=document.reason_text(fmt, issue.reason)),
+            fmt.text("mail_changed" if changes else "mail_unchanged"),
             *[f"- {change}" for change in changes],
         ]
         # mail clients thread the reissue under the message it replaces
@@ -304,7 +311,9 @@ def _message(issue: IssuedMonth, institution_id: str, html: str, pdf: bytes, led
         subject=subject,
         text="\n".join(lines),
         html=html,
-        attachments=[mail.Attachment(f"kartu-skor-{issue.month:%Y-%m}-{institution_id}.pdf", pdf)],
+        attachments=[
+            mail.Attachment(f"{fmt.text('mail_attachment')}-{issue.month:%Y-%m}-{institution_id}.pdf", pdf)
+        ],
         message_id=stable_id,
         sender=settings.sender,
         headers=headers,

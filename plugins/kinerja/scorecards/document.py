@@ -107,7 +107,9 @@ def common_context(issue: IssuedMonth, fmt: Formatter, timezone: str, issuer: st
         # which issue a written file shows: delivery checks it before attaching the file
         "issue_key": issue_key(issue),
         "issue_line": " · ".join(lines),
-        "reissue_line": fmt.text("reissue", reason=issue.reason) if issue.issue_no > 1 else "",
+        "reissue_line": fmt.text("reissue", reason=reason_text(fmt, issue.reason))
+        if issue.issue_no > 1
+        else "",
         # WeasyPrint writes this as the PDF's dates: the issue's time, never the render time
         "issued_at_iso": issue.issued_at.isoformat(timespec="seconds"),
         "methodology": fmt.text("methodology", version=_methodology(issue.rows)),
@@ -130,7 +132,7 @@ def institution_context(
         province_name=row.get("province_name") if row["peer_group"] != "provinsi" else None,
         ranked=ranked,
         ikms=fmt.number(row.get("ikms")) if ranked else fmt.text("insufficient"),
-        grade=_grade(row) if ranked else DASH,
+        grade=_grade(row, fmt) if ranked else DASH,
         rank_peer=_rank(fmt, row.get("rank_in_peer_group"), row.get("peer_group_size"), row["peer_group"]),
         rank_national=_rank(fmt, row.get("rank_national"), row.get("national_size"), "institusi"),
         movement=_movement(fmt, row),
@@ -263,7 +265,7 @@ def _summary_row(row: Mapping, fmt: Formatter, link_prefix: str) -> dict:
         "peer_group": fmt.group(row["peer_group"]),
         "ranked": ranked,
         "ikms": fmt.number(row.get("ikms")) if ranked else fmt.text("insufficient"),
-        "grade": _grade(row) if ranked else DASH,
+        "grade": _grade(row, fmt) if ranked else DASH,
         "rank": f"{fmt.integer(row['rank_in_peer_group'])}/{fmt.integer(row['peer_group_size'])}"
         if ranked
         else DASH,
@@ -298,10 +300,16 @@ def _rank_range(row: Mapping) -> str:
     return str(best) if best == worst else f"{best}–{worst}"
 
 
-def _grade(row: Mapping) -> str:
+def _grade(row: Mapping, fmt: Formatter) -> str:
+    """The grade and its label in the document's language (seed ikms_grade_bands).
+
+    An issue frozen before the seed had English labels carries only the Indonesian one: the
+    English document then shows the grade alone rather than a word of another language.
+    """
     if not row.get("grade"):
         return DASH
-    return f"{row['grade']} ({row['grade_label']})" if row.get("grade_label") else str(row["grade"])
+    label = row.get("grade_label_en") if fmt.lang == "en" else row.get("grade_label")
+    return f"{row['grade']} ({label})" if label else str(row["grade"])
 
 
 def _components(row: Mapping, stats: PeerStats, fmt: Formatter) -> list[dict]:
@@ -402,6 +410,13 @@ def _trend_points(trend: list[Mapping], fmt: Formatter) -> list[dict]:
         }
         for p in trend
     ]
+
+
+def reason_text(fmt: Formatter, reason: str) -> str:
+    """Why the issue was made, in the document's language (stored in Bahasa Indonesia)."""
+    from kinerja.publish.issues import REASONS_IN_ENGLISH
+
+    return REASONS_IN_ENGLISH.get(reason, reason) if fmt.lang == "en" else reason
 
 
 def change_text(fmt: Formatter, change: Mapping) -> str:

@@ -27,7 +27,7 @@ def render_scorecards(
     province: str | None = None,
     institution: str | None = None,
     central: bool = False,
-    lang: str = "id",
+    lang: str | None = None,
     issue_no: int | None = None,
     out_dir: Path | None = None,
     workers: int = 1,
@@ -35,22 +35,25 @@ def render_scorecards(
     """Render the month's latest issue (or issue `issue_no`); returns the paths written.
 
     `province`: its report and the scorecards of its institutions; `central`: the central
-    institutions' scorecards and the national summary; neither: everything.
+    institutions' scorecards and the national summary; neither: everything. `lang`: one
+    language; default: every language of KINERJA_SCORECARD_LANGUAGES.
     """
     from kinerja.scorecards.render import render_month
 
+    paths = []
     with connect(ensure_warehouse()) as conn:
-        paths = render_month(
-            conn,
-            month,
-            out_dir or config.scorecards_dir(),
-            lang=lang,
-            institution=institution,
-            province=province,
-            central=central,
-            issue_no=issue_no,
-            workers=workers,
-        )
+        for language in (lang,) if lang else config.scorecard_languages():
+            paths += render_month(
+                conn,
+                month,
+                out_dir or config.scorecards_dir(),
+                lang=language,
+                institution=institution,
+                province=province,
+                central=central,
+                issue_no=issue_no,
+                workers=workers,
+            )
     log.info("wrote %d scorecard files under %s", len(paths), paths[0].parent if paths else out_dir)
     return [str(p) for p in paths]
 

@@ -230,6 +230,36 @@ def test_a_reissue_is_delivered_as_a_reissue_that_says_what_changed(conn, mailbo
     )
 
 
+def test_in_english_the_message_its_scorecard_and_a_reissue_are_english(conn, mailbox, tmp_path, monkeypatch):
+    box, port = mailbox
+    monkeypatch.setenv("KINERJA_SCORECARD_LANGUAGES", "en,id")  # the first is the mail's language
+    store_issue(conn, national_issue())
+    _deliver(conn, tmp_path, _settings(port, tmp_path), institution="prov-51")
+    issue_1_pdf = (tmp_path / "cards/2026-10/en/institusi/prov-51.pdf").read_bytes()
+    change = {"institution_id": "prov-51", "institution_name": "Provinsi Bali", "field": "ikms"}
+    store_issue(conn, national_issue(2, changes=[dict(change, before=75.25, after=77.5)]))
+    _deliver(conn, tmp_path, _settings(port, tmp_path), institution="prov-51")
+
+    first, reissue = box.by_institution("prov-51")
+    assert first["Subject"] == "Social Media Performance Scorecard October 2026: Provinsi Bali"
+    assert first.get_body(("plain",)).get_content().splitlines()[:3] == [
+        "Dear Provinsi Bali,",
+        "",
+        "please find attached the Social Media Performance Scorecard for October 2026 (issue 1).",
+    ]
+    html = first.get_body(("html",)).get_content()
+    assert '<html lang="en">' in html and "B (Good)" in html and "Baik" not in html
+    (attachment,) = list(first.iter_attachments())
+    assert attachment.get_filename() == "scorecard-2026-10-prov-51.pdf"
+    assert attachment.get_content() == issue_1_pdf
+    # a subject longer than a line is folded after "Subject:"; a reader unfolds it with a leading space
+    assert reissue["Subject"].strip().startswith("[Reissue 2] Social Media Performance Scorecard")
+    text = reissue.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "This is a reissue: data restated after the data cut-off of the previous issue." in text
+    assert "What changed for your institution:\n- Provinsi Bali: IKMS 75.3 → 77.5" in text
+    assert "terbitan" not in text.lower()
+
+
 def test_without_a_mail_server_the_messages_go_to_the_outbox(conn, tmp_path):
     store_issue(conn, national_issue())
     settings = _settings(0, tmp_path, host=None)

@@ -97,6 +97,15 @@ def test_an_issue_freezes_its_scorecards_and_renders_them_identically(
     interactions = [post["interactions"] for post in bali["best_posts"]]
     assert interactions == sorted(interactions, reverse=True)
     assert [point["month"] for point in bali["trend"]] == ["2026-10-01"]
+    # the grade's words in both languages come from the seed, through the report, into the issue
+    seed = {"A": ("Sangat baik", "Very good"), "B": ("Baik", "Good"), "C": ("Cukup", "Fair")}
+    seed |= {"D": ("Kurang", "Poor"), "E": ("Sangat kurang", "Very poor")}
+    graded = conn.execute(
+        "select score->>'grade', score->>'grade_label', score->>'grade_label_en' from publication.issued_scores"
+        " where month = %s and score->>'grade' is not null",
+        [MONTH],
+    ).fetchall()
+    assert graded and all(seed[grade] == (label, label_en) for grade, label, label_en in graded)
 
     first = _render(warehouse, tmp_path / "a", "--province", "51")
     assert first.returncode == 0, first.stdout + first.stderr
@@ -138,6 +147,24 @@ def test_an_issue_freezes_its_scorecards_and_renders_them_identically(
         assert (
             again == (tmp_path / "a" / "2026-10" / "institusi" / "prov-51").with_suffix(suffix).read_bytes()
         )
+
+
+def test_the_monthly_task_renders_every_configured_language(conn, warehouse, tmp_path, monkeypatch):
+    from kinerja.tasks.scorecards import render_scorecards
+
+    store_issue(conn, national_issue())
+    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", warehouse.conninfo())
+    monkeypatch.setenv("KINERJA_SCORECARD_LANGUAGES", "id,en")
+    written = {
+        Path(p).relative_to(tmp_path).as_posix()
+        for p in render_scorecards(MONTH, institution="kem-dagri", out_dir=tmp_path)
+    }
+    assert written == {
+        "2026-10/institusi/kem-dagri.html",
+        "2026-10/institusi/kem-dagri.pdf",
+        "2026-10/en/institusi/kem-dagri.html",
+        "2026-10/en/institusi/kem-dagri.pdf",
+    }
 
 
 def test_render_of_a_month_never_issued_says_what_to_do(conn, warehouse, tmp_path):

@@ -155,3 +155,19 @@ def test_the_other_settings_are_read_by_config(monkeypatch):
     assert config.application_name() == "kinerja-cli"
     monkeypatch.delenv("KINERJA_BI_ROLE")
     assert config.bi_role() is None
+
+
+def test_scorecard_languages_default_to_bahasa_and_keep_the_mail_language_first(monkeypatch):
+    monkeypatch.delenv("KINERJA_SCORECARD_LANGUAGES", raising=False)
+    assert config.scorecard_languages() == ("id",)
+    monkeypatch.setenv("KINERJA_SCORECARD_LANGUAGES", " EN, id ,en")
+    assert config.scorecard_languages() == ("en", "id")
+
+
+@pytest.mark.parametrize("value", ["fr", "id,xx", " , "])
+def test_a_scorecard_language_not_offered_is_refused_by_name(monkeypatch, value):
+    monkeypatch.setenv("KINERJA_SCORECARD_LANGUAGES", value)
+    with pytest.raises(
+        config.SettingError, match="KINERJA_SCORECARD_LANGUAGES=.* write a comma-separated list of id, en"
+    ):
+        config.scorecard_languages()

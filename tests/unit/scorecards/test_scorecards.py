@@ -145,9 +145,19 @@ def test_the_english_version(written):
     assert "Reach 40.0, provinces median 70.0." in text
     assert "issued 4 November 2026, 09:00 WITA" in text
     assert "Instagram 1 123,456 +3,456 13.6 812.5 43.2% 2.5 h 100.0%" in text
-    assert "Oktober" not in text and "peringkat" not in text
+    assert "Grade B (Good)" in text
+    assert "Oktober" not in text and "peringkat" not in text and "Baik" not in text
     html = (written / "en" / "institusi" / "prov-51.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in html
+
+
+def test_an_issue_frozen_without_english_labels_shows_the_grade_alone_in_english(tmp_path):
+    issue = national_issue()
+    for row in issue.rows:
+        row.pop("grade_label_en")
+    render_issue(issue, tmp_path, lang="en", formats=("html",), institution="prov-51")
+    text = page(tmp_path / "2026-10" / "en", "institusi/prov-51.html")
+    assert "Grade B Rank" in text and "Baik" not in text
 
 
 def test_province_report_ranks_all_its_kabupaten_and_kota_with_the_insufficient_last(written):
