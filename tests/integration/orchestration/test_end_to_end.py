@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -55,6 +55,9 @@ def test_the_dag_runs_are_recorded_in_airflow(month_run):
     ]
     monthly = DagRun.find(dag_id="kinerja_monthly")
     assert [run.state for run in monthly] == ["success"]
+    # the UI shows how long each run took, not the weeks since its logical date
+    for run in [*history, *monthly]:
+        assert run.start_date == run.run_after and run.end_date - run.start_date < timedelta(minutes=30)
 
 
 def test_every_node_of_the_dbt_builds_is_recorded_with_its_rows(month_run, small_accounts):
