@@ -77,14 +77,16 @@ def _dag(dag_id: str):
 
 
 def _run(dag, logical_date: datetime, conf: dict | None = None) -> None:
-    with _old_objects_frozen():
+    from kinerja.orchestration.task_logs import task_log_files
+
+    with _old_objects_frozen(), task_log_files():
         dag_run = dag.test(logical_date=logical_date, run_conf=conf)
     _start_when_created(dag_run)
     if dag_run.state != "success":
         failed = [ti.task_id for ti in dag_run.get_task_instances() if ti.state == "failed"]
         raise DagRunFailed(
             f"{dag.dag_id} run for {logical_date:%Y-%m-%d} ended {dag_run.state}; failed tasks: {failed}. "
-            f"Task logs are under {config.airflow_home() / 'logs'}"
+            f"Each task's log is in the Airflow UI (make airflow) and under {config.airflow_home() / 'logs'}"
         )
 
 

@@ -60,6 +60,23 @@ def test_the_dag_runs_are_recorded_in_airflow(month_run):
         assert run.start_date == run.run_after and run.end_date - run.start_date < timedelta(minutes=30)
 
 
+def test_each_task_log_is_where_the_airflow_ui_reads_it(month_run):
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.log.log_reader import TaskLogReader
+
+    (history,) = [run for run in DagRun.find(dag_id="kinerja_daily") if run.conf.get("first_day")]
+    reader = TaskLogReader()
+    events = {}
+    for ti in history.get_task_instances():
+        stream, _ = reader.read_log_chunks(ti, ti.try_number, {})
+        events[ti.task_id] = [message.event for message in stream]
+    assert set(events) >= {"land_simulator", "plan_days", "dbt_build", "audit_build", "publish"}
+    # each log holds its own task's lines, and no other task's
+    assert any("fct_account_daily" in event for event in events["dbt_build"])
+    assert not any("fct_account_daily" in event for event in events["land_simulator"])
+    assert any("2026-09-30" in event for event in events["plan_days"])
+
+
 def test_every_node_of_the_dbt_builds_is_recorded_with_its_rows(month_run, small_accounts):
     params, _ = month_run
     with connect(params) as conn:
