@@ -48,9 +48,9 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from kinerja import config
 from kinerja.orchestration.dag_defaults import (
-    DAG_DEFAULTS,
     DAILY_SCHEDULE,
     TIMEZONE,
+    dag_defaults,
     days_of_run,
     range_params,
 )
@@ -65,7 +65,7 @@ ACCOUNT_DAILY = Asset(name="kinerja_fct_account_daily", uri="kinerja://marts/fct
 @dag(
     dag_id="kinerja_daily",
     schedule=CronDataIntervalTimetable(DAILY_SCHEDULE, timezone=TIMEZONE),
-    **DAG_DEFAULTS,
+    **dag_defaults("daily"),
     tags=["kinerja", "daily", "landing"],
     params=range_params(),
     doc_md=__doc__,

@@ -44,7 +44,7 @@ from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from kinerja import config
-from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, MONTHLY_SCHEDULE, TIMEZONE, month_of
+from kinerja.orchestration.dag_defaults import MONTHLY_SCHEDULE, TIMEZONE, dag_defaults, month_of
 from kinerja.orchestration.dbt_build import dbt_build_task
 
 SCORECARDS = Asset(name="kinerja_scorecards_monthly", uri="kinerja://scorecards/monthly")
@@ -53,7 +53,7 @@ SCORECARDS = Asset(name="kinerja_scorecards_monthly", uri="kinerja://scorecards/
 @dag(
     dag_id="kinerja_monthly",
     schedule=CronDataIntervalTimetable(MONTHLY_SCHEDULE, timezone=TIMEZONE),
-    **DAG_DEFAULTS,
+    **dag_defaults("monthly"),
     tags=["kinerja", "monthly", "scorecards"],
     doc_md=__doc__,
 )
@@ -101,8 +101,14 @@ def kinerja_monthly():
         return deliver_scorecards(month_of(data_interval_start))
 
     # the daily runs rebuild TRAILING_DAYS days back: after that the month's data is final
+    # deferred, it waits days: its own timeout bounds the wait, and execution_timeout (which
+    # Airflow also applies to a deferred task) must not end it first
     cut_off = TimeDeltaSensor(
-        task_id="wait_for_data_cut_off", delta=timedelta(days=config.TRAILING_DAYS), deferrable=True
+        task_id="wait_for_data_cut_off",
+        delta=timedelta(days=config.TRAILING_DAYS),
+        deferrable=True,
+        timeout=config.cut_off_wait_timeout(),
+        execution_timeout=config.cut_off_wait_timeout(),
     )
     dbt_build = dbt_build_task("dbt_build", select=["tag:monthly", "tag:reference"])
 

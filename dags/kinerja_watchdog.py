@@ -17,13 +17,13 @@ See docs/runbook.md, "The watchdog failed". `kinerja watchdog` runs the same che
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, TIMEZONE
+from kinerja.orchestration.dag_defaults import TIMEZONE, dag_defaults
 
 
 @dag(
     dag_id="kinerja_watchdog",
     schedule=CronTriggerTimetable("0 * * * *", timezone=TIMEZONE),
-    **DAG_DEFAULTS,
+    **dag_defaults("watchdog"),
     tags=["kinerja", "watchdog", "quality"],
     doc_md=__doc__,
 )

@@ -20,16 +20,25 @@ DEFAULT_ARGS = {
     "retries": config.task_retries(),
     "retry_delay": timedelta(minutes=5),
     "retry_exponential_backoff": True,
+    # a task stuck on a lock or a call is killed and retried rather than holding the run
+    "execution_timeout": config.task_timeout(),
 }
 
 # What every Kinerja DAG shares: one run at a time, no automatic catch-up (backfills
-# are asked for), the project's owner and retries.
+# are asked for), the project's owner, retries and timeouts.
 DAG_DEFAULTS = {
     "start_date": START_DATE,
     "catchup": False,
     "max_active_runs": 1,
     "default_args": DEFAULT_ARGS,
 }
+
+
+def dag_defaults(kind: str) -> dict:
+    """DAG_DEFAULTS and the `kind` DAG's run limits (config.run_limits): its dagrun_timeout."""
+    limits = config.run_limits(kind)
+    return {**DAG_DEFAULTS, "dagrun_timeout": limits.timeout}
+
 
 # The schedules: cron in WIB (TIMEZONE), at the hours config owns.
 DAILY_SCHEDULE = f"0 {config.DAILY_RUN_HOUR} * * *"

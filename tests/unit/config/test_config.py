@@ -155,3 +155,19 @@ def test_the_other_settings_are_read_by_config(monkeypatch):
     assert config.application_name() == "kinerja-cli"
     monkeypatch.delenv("KINERJA_BI_ROLE")
     assert config.bi_role() is None
+
+
+def test_run_limits_come_from_the_environment_and_the_timeout_outlasts_the_expected_duration(monkeypatch):
+    from datetime import timedelta
+
+    monkeypatch.setenv("KINERJA_DAILY_RUN_EXPECTED_MINUTES", "90")
+    monkeypatch.setenv("KINERJA_DAILY_RUN_TIMEOUT_MINUTES", "240")
+    assert config.run_limits("daily") == config.RunLimits(timedelta(minutes=90), timedelta(minutes=240))
+    monkeypatch.setenv("KINERJA_DAILY_RUN_TIMEOUT_MINUTES", "60")
+    with pytest.raises(
+        config.SettingError, match="must be longer than KINERJA_DAILY_RUN_EXPECTED_MINUTES=90"
+    ):
+        config.run_limits("daily")
+    monkeypatch.setenv("KINERJA_TASK_TIMEOUT_MINUTES", "0")
+    with pytest.raises(config.SettingError, match="KINERJA_TASK_TIMEOUT_MINUTES='0'"):
+        config.task_timeout()
