@@ -676,3 +676,59 @@ BI_PASSWORD_ENV = "KINERJA_BI_PASSWORD"
 def bi_password() -> str | None:
     """The BI role's password (`KINERJA_BI_PASSWORD`): only the production stack's Metabase set-up reads it."""
     return os.environ.get(BI_PASSWORD_ENV) or None
+
+
+# --- alerts (kinerja.alerts): to whom, where, and how early a token's expiry is told
+DEFAULT_TOKEN_WARNING_DAYS = 7
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Where alerts go: mail to `email_to` (kinerja.mail: SMTP or the outbox), JSON to `webhook_url`."""
+
+    email_to: tuple[str, ...]
+    webhook_url: str | None
+    token_warning_days: int
+    webhook_timeout: float = 10.0
+
+
+def alert_settings() -> AlertSettings:
+    """`KINERJA_ALERT_EMAIL_TO` (a comma list), `KINERJA_ALERT_WEBHOOK_URL`, `KINERJA_ALERT_TOKEN_WARNING_DAYS`."""
+    recipients = os.environ.get("KINERJA_ALERT_EMAIL_TO", "")
+    return AlertSettings(
+        email_to=tuple(a.strip() for a in recipients.split(",") if a.strip()),
+        webhook_url=os.environ.get("KINERJA_ALERT_WEBHOOK_URL") or None,
+        token_warning_days=_positive_int_from_env(
+            "KINERJA_ALERT_TOKEN_WARNING_DAYS", DEFAULT_TOKEN_WARNING_DAYS
+        ),
+    )
+
+
+def api_token_expiry_name(platform: str, account: str | None = None) -> str:
+    """`KINERJA_TOKEN_EXPIRES_<PLATFORM>[_<ACCOUNT>]`: the day the token in api_token_name(...) expires."""
+    return "_".join(part.upper() for part in ("KINERJA_TOKEN_EXPIRES", platform, account) if part)
+
+
+def api_token_expiries(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every token expiry day set (`KINERJA_TOKEN_EXPIRES_*`, YYYY-MM-DD): variable name -> day as written.
+
+    Platforms do not say when a token expires until it is refused; a Meta long-lived token
+    lasts 60 days from its issue, so whoever stores one can set its expiry beside it.
+    """
+    environ = os.environ if environ is None else environ
+    prefix = "KINERJA_TOKEN_EXPIRES_"
+    return {name: value for name, value in environ.items() if name.startswith(prefix) and value.strip()}
+
+
+# --- backups (kinerja.backup): what cannot be rebuilt, outside the warehouse
+DEFAULT_BACKUP_KEEP = 14
+
+
+def backup_dir() -> Path:
+    """Where backups go (`KINERJA_BACKUP_DIR`, default $KINERJA_HOME/backups): put it on another disk."""
+    return _path_from_env("KINERJA_BACKUP_DIR", local_dir() / "backups")
+
+
+def backup_keep() -> int:
+    """How many complete backups are kept (`KINERJA_BACKUP_KEEP`, default 14); older ones are removed."""
+    return _positive_int_from_env("KINERJA_BACKUP_KEEP", DEFAULT_BACKUP_KEEP)
