@@ -744,5 +744,42 @@ def airflow_status() -> None:
         raise typer.Exit(1)
 
 
+@app.command("backup")
+def backup_command(
+    keep: Annotated[
+        int | None, typer.Option(help="Complete backups to keep (default KINERJA_BACKUP_KEEP, 14).")
+    ] = None,
+) -> None:
+    """Back up the issued scores (publication.*) and what was received (file drop archive, API payloads) to KINERJA_BACKUP_DIR."""
+    from kinerja import backup
+    from kinerja.warehouse import connect, ensure_warehouse
+
+    with connect(ensure_warehouse()) as conn:
+        made = backup.make_backup(conn, keep=keep)
+    for table, entry in made.manifest["tables"].items():
+        console.print(f"  {table}: {entry['rows']} rows")
+    console.print(f"backup: {made.path} (manifest.json lists every file's sha256)")
+
+
+@app.command("restore")
+def restore_command(
+    folder: Annotated[Path, typer.Argument(help="A backup folder under KINERJA_BACKUP_DIR.")],
+) -> None:
+    """Restore a backup into a fresh warehouse (KINERJA_WAREHOUSE_URL): checksums checked first, then the fingerprints."""
+    from kinerja import backup
+    from kinerja.warehouse import connect, ensure_warehouse
+
+    try:
+        with connect(ensure_warehouse()) as conn:
+            restored = backup.restore(conn, folder)
+    except backup.BackupError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"restored from {folder}: {restored}")
+    console.print(
+        "next: `kinerja history` for the days to rebuild the warehouse (docs/runbook.md, 'Restore')"
+    )
+
+
 if __name__ == "__main__":
     app()

@@ -89,6 +89,8 @@ def test_the_monthly_dag_audits_the_build_before_it_publishes(dag_bag):
     # the scorecards are rendered from the issue, which freezes what was published
     assert dag.get_task("issue_scores").upstream_task_ids == {"publish"}
     assert dag.get_task("render_scorecards").upstream_task_ids == {"issue_scores"}
+    # the issued month is backed up as soon as it is issued
+    assert dag.get_task("backup").upstream_task_ids == {"issue_scores"}
     assert dag.get_task("audit_build").upstream_task_ids == {"dbt_build"}
     # nothing is built before the month's data cut-off
     assert dag.get_task("dbt_build").upstream_task_ids == {"wait_for_data_cut_off"}
