@@ -13,16 +13,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import uuid
 from datetime import UTC, date, datetime
 
 import pytest
 from typer.testing import CliRunner
 
-from conftest import create_database, drop_database
 from kinerja import backup
 from kinerja.landing.payloads import archive_payloads
 from kinerja.sources.base import Payload
-from kinerja.warehouse import connect
+from kinerja.warehouse import connect, ensure_database
 from kinerja.warehouse.fingerprint import table_fingerprint
 from support import REPO
 
@@ -79,7 +79,7 @@ def test_a_backup_restores_into_a_fresh_warehouse_equal_table_by_table(received,
     assert manifest["tables"]["raw.source_payloads"]["rows"] == 1
     assert set(manifest["files"]) == {f"{t}.csv" for t in backup.TABLES} | {backup.ARCHIVE_FILE}
 
-    fresh = create_database(server, "kinerja_restore")
+    fresh = ensure_database(server, f"kinerja_restore_{uuid.uuid4().hex[:10]}")
     try:
         with connect(fresh) as conn:
             restored = backup.restore(conn, made, archive_dir=tmp_path / "restored-archive")
@@ -97,7 +97,8 @@ def test_a_backup_restores_into_a_fresh_warehouse_equal_table_by_table(received,
         ):
             backup.restore(conn, made, archive_dir=tmp_path / "restored-archive")
     finally:
-        drop_database(server, fresh)
+        with connect(server, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{fresh.dbname}" with (force)')
 
 
 def test_a_damaged_backup_is_refused_and_only_the_newest_are_kept(received, tmp_path):
