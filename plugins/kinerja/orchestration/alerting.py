@@ -84,7 +84,7 @@ def on_dag_failure(context) -> None:
         alerts.send(
             alerts.run_timed_out(
                 dag_id=getattr(run, "dag_id", None) or getattr(dag, "dag_id", "?"),
-                run_id=getattr(run, "run_id", "?"),
+                run_id=getattr(run, "run_id", None) or context.get("run_id") or "?",
                 timeout=getattr(dag, "dagrun_timeout", None),
                 reason=str(context.get("reason")),
             )

@@ -187,3 +187,23 @@ def test_the_watchdog_alerts_its_missing_days_through_a_dag_run(receivers, wareh
     assert "instagram: last landed day never; missing 2026-11-01 (0 of" in text
     assert "trigger or clear the run of each missing day" in text
     assert any(m["X-Kinerja-Alert"] == "landing_late" for _, m in box.messages)
+
+
+def test_a_run_stopped_by_its_timeout_is_alerted_and_a_run_failed_by_a_task_is_not_again(receivers):
+    from types import SimpleNamespace
+
+    box, hook = receivers
+    run = SimpleNamespace(dag_id="kinerja_daily", run_id="scheduled__2026-11-02")
+    dag = SimpleNamespace(dag_id="kinerja_daily", dagrun_timeout=timedelta(hours=12))
+
+    # what the dag-processor hands a DAG's failure callback (airflow/dag_processing/processor.py)
+    alerting.on_dag_failure({"reason": "task_failure", "dag_run": run, "dag": dag})
+    # the minimal context names the run by id only
+    alerting.on_dag_failure({"reason": "timed_out", "run_id": run.run_id, "dag": dag})
+
+    [text] = hook.texts()  # the task's own alert told the first
+    assert text.startswith(
+        "*[Kinerja] kinerja_daily: run scheduled__2026-11-02 was stopped by its timeout (12:00:00)*"
+    )
+    assert "KINERJA_<DAG>_RUN_TIMEOUT_MINUTES" in text
+    assert [m["X-Kinerja-Alert"] for _, m in box.messages] == ["run_timed_out"]
