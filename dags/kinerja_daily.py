@@ -38,6 +38,12 @@ built, audited and published once.
    `marts`, the schema Metabase reads, in one transaction (write-audit-publish: a failed test
    leaves what users see as it was), records the plan's batches as published and announces
    the asset `fct_account_daily` for the data day.
+7. `send_alerts`: the crisis signals (two or more signals of an account's day) judged on the
+   planned days, and API tokens refused or about to expire, to `KINERJA_ALERT_EMAIL_TO` and
+   `KINERJA_ALERT_WEBHOOK_URL`, each sent once (`ops.alerts_sent`).
+
+Every task alerts there when its last try fails, saying what broke and what to do
+(docs/runbook.md, "Alerts"); a run past its expected duration alerts too.
 
 Re-running a day or a range, twice or concurrently, leaves the warehouse the same; a range
 run leaves it as the daily runs of its days would.
@@ -48,9 +54,9 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from kinerja import config
 from kinerja.orchestration.dag_defaults import (
-    DAG_DEFAULTS,
     DAILY_SCHEDULE,
     TIMEZONE,
+    dag_defaults,
     days_of_run,
     range_params,
 )
@@ -65,7 +71,7 @@ ACCOUNT_DAILY = Asset(name="kinerja_fct_account_daily", uri="kinerja://marts/fct
 @dag(
     dag_id="kinerja_daily",
     schedule=CronDataIntervalTimetable(DAILY_SCHEDULE, timezone=TIMEZONE),
-    **DAG_DEFAULTS,
+    **dag_defaults("daily"),
     tags=["kinerja", "daily", "landing"],
     params=range_params(),
     doc_md=__doc__,
@@ -121,6 +127,12 @@ def kinerja_daily():
         outlet_events[ACCOUNT_DAILY].extra = {"data_day": day_plan["data_day"], "days": day_plan["days"]}
         return published
 
+    @task
+    def send_alerts(day_plan: dict) -> dict:
+        from kinerja.tasks.alerts import send_day_alerts
+
+        return send_day_alerts(day_plan)
+
     # the shape depends on settings only (an environment variable), never on I/O
     sources = config.sources()
     first, last = [], []  # each source's first task (after the registry) and last (before dbt)
@@ -142,7 +154,7 @@ def kinerja_daily():
     )
     day_plan = plan_days()
     sync_registry() >> audit_registry() >> first
-    last >> day_plan >> dbt_build >> audit_build(day_plan) >> publish(day_plan)
+    last >> day_plan >> dbt_build >> audit_build(day_plan) >> publish(day_plan) >> send_alerts(day_plan)
 
 
 kinerja_daily()

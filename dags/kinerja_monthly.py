@@ -5,7 +5,8 @@ Each run is about one **month** (its data interval, WIB):
 
 0. `wait_for_data_cut_off`: waits (deferred, no worker held) until the month's data
    cut-off, `TRAILING_DAYS` days after the month ends, when the daily runs have rebuilt
-   the month's last day for the last time (Meta restates for up to 48 hours).
+   the month's last day for the last time (Meta restates for up to 48 hours). Needs the
+   triggerer; its timeout is the cut-off and one more day.
 1. `dbt_build`: one `dbt build` of the reference dimensions and their seeds
    (`tag:reference`: calendar, platforms, metric definition changes), the methodology seed
    and the reports (`tag:monthly`), among them `rpt_institution_scores_monthly` (IKMS,
@@ -35,6 +36,10 @@ Each run is about one **month** (its data interval, WIB):
    set, and records each message in `publication.scorecard_deliveries`: a sent message is
    never sent twice, a failed one is retried with backoff while the others go, a send
    interrupted by a crash is reported for a person to decide (`kinerja scorecards status`).
+7. `backup`: once the month is issued, what cannot be rebuilt (the issued scores,
+   `publication.*`, and what was received: the file drop's archive, the API payloads) to
+   `KINERJA_BACKUP_DIR`, checksummed, the oldest beyond `KINERJA_BACKUP_KEEP` removed
+   (`kinerja backup` does the same by hand; `kinerja restore` restores one).
 """
 
 from datetime import timedelta
@@ -44,7 +49,7 @@ from airflow.sdk import Asset, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from kinerja import config
-from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, MONTHLY_SCHEDULE, TIMEZONE, month_of
+from kinerja.orchestration.dag_defaults import MONTHLY_SCHEDULE, TIMEZONE, dag_defaults, month_of
 from kinerja.orchestration.dbt_build import dbt_build_task
 
 SCORECARDS = Asset(name="kinerja_scorecards_monthly", uri="kinerja://scorecards/monthly")
@@ -53,7 +58,7 @@ SCORECARDS = Asset(name="kinerja_scorecards_monthly", uri="kinerja://scorecards/
 @dag(
     dag_id="kinerja_monthly",
     schedule=CronDataIntervalTimetable(MONTHLY_SCHEDULE, timezone=TIMEZONE),
-    **DAG_DEFAULTS,
+    **dag_defaults("monthly"),
     tags=["kinerja", "monthly", "scorecards"],
     doc_md=__doc__,
 )
@@ -95,14 +100,26 @@ def kinerja_monthly():
         return len(render_scorecards(month_of(data_interval_start), central=True))
 
     @task
+    def backup() -> str:
+        from kinerja.tasks.backup import back_up
+
+        return back_up()
+
+    @task
     def deliver_scorecards(data_interval_start=None) -> dict:
         from kinerja.tasks.scorecards import deliver_scorecards
 
         return deliver_scorecards(month_of(data_interval_start))
 
     # the daily runs rebuild TRAILING_DAYS days back: after that the month's data is final
+    # deferred, it waits days: its own timeout bounds the wait, and execution_timeout (which
+    # Airflow applies to a task that starts deferred) must not end it first
     cut_off = TimeDeltaSensor(
-        task_id="wait_for_data_cut_off", delta=timedelta(days=config.TRAILING_DAYS), deferrable=True
+        task_id="wait_for_data_cut_off",
+        delta=timedelta(days=config.TRAILING_DAYS),
+        deferrable=True,
+        timeout=config.cut_off_wait_timeout(),
+        execution_timeout=config.cut_off_wait_timeout(),
     )
     dbt_build = dbt_build_task("dbt_build", select=["tag:monthly", "tag:reference"])
 
@@ -112,6 +129,7 @@ def kinerja_monthly():
     rendered = [render_scorecards(), render_province_scorecards.expand(province=provinces)]
     issued >> rendered[0]
     rendered >> deliver_scorecards()
+    issued >> backup()
 
 
 kinerja_monthly()

@@ -10,20 +10,25 @@ Runs every hour, independent of the other DAGs, and only reads the warehouse:
   days and what to do.
 - `source_freshness`: `dbt source freshness` on the raw sources (the newest metric day and
   the newest batch; thresholds in `_staging__sources.yml`). Fails when a source is stale.
+- `run_durations`: the project's DAG runs still running past their expected duration
+  (`KINERJA_<DAG>_RUN_EXPECTED_MINUTES`; Airflow 3 has no SLA), from the run history
+  (`ops.dag_runs`); each is alerted once and the task does not fail (the run's
+  dagrun_timeout fails the run itself).
 
-See docs/runbook.md, "The watchdog failed". `kinerja watchdog` runs the same checks by hand.
+A failed check alerts (`KINERJA_ALERT_EMAIL_TO`, `KINERJA_ALERT_WEBHOOK_URL`) with the days
+missing and what to do. See docs/runbook.md, "The watchdog failed". `kinerja watchdog` runs the same checks by hand.
 """
 
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from kinerja.orchestration.dag_defaults import DAG_DEFAULTS, TIMEZONE
+from kinerja.orchestration.dag_defaults import TIMEZONE, dag_defaults
 
 
 @dag(
     dag_id="kinerja_watchdog",
     schedule=CronTriggerTimetable("0 * * * *", timezone=TIMEZONE),
-    **DAG_DEFAULTS,
+    **dag_defaults("watchdog"),
     tags=["kinerja", "watchdog", "quality"],
     doc_md=__doc__,
 )
@@ -41,8 +46,15 @@ def kinerja_watchdog():
 
         return watch_source_freshness()
 
+    @task
+    def run_durations(logical_date=None) -> dict:
+        from kinerja.tasks.monitoring import watch_run_durations
+
+        return watch_run_durations(logical_date)
+
     landing_completeness()
     source_freshness()
+    run_durations()
 
 
 kinerja_watchdog()

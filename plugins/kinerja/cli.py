@@ -83,6 +83,39 @@ def history(
         )
 
 
+@app.command()
+def repair(
+    first_day: Annotated[str, typer.Option("--first-day", help="The first day to repair, YYYY-MM-DD.")],
+    last_day: Annotated[str, typer.Option("--last-day", help="The last day to repair, YYYY-MM-DD.")],
+) -> None:
+    """Rebuild the raw layer of a day range from the archive (file drop) and the simulator, then the warehouse.
+
+    Every batch with a row in the range is taken out whole and landed again; then a history run
+    of the range builds, audits and publishes it. `kinerja warehouse fingerprint` before and
+    after shows what changed (nothing, for an undamaged range).
+    """
+    from kinerja import repair as raw_repair
+    from kinerja.landing.plan import days_between
+
+    try:
+        days = days_between(_date(first_day), _date(last_day))
+    except ValueError as wrong:
+        raise typer.BadParameter(str(wrong)) from None
+    with _pipeline(f"repair-{days[0]}-{days[-1]}") as (terminal, params, started):
+        with terminal.status(f"Rebuilding the raw layer of {days[0]}..{days[-1]} from the archive..."):
+            done = raw_repair.rebuild_raw(params, days[0], days[-1])
+        terminal.print(
+            f"[green]✓[/] raw layer: {len(done.batches)} batch(es) landed again "
+            f"({len(done.simulator_days)} simulator day(s), {len(done.files)} archived file(s))"
+        )
+        if done.api_batches_left:
+            terminal.print(
+                f"  {len(done.api_batches_left)} API batch(es) left as they are: the history run pulls their days again"
+            )
+        _run_range(terminal, params, days)
+        terminal.print(f"Repaired {days[0]}..{days[-1]} in {time.monotonic() - started:,.0f} s.")
+
+
 def _date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -748,6 +781,43 @@ def airflow_status() -> None:
         console.print(f"{component}: {report.get('status')}")
     if not all(row.running for row in rows):
         raise typer.Exit(1)
+
+
+@app.command("backup")
+def backup_command(
+    keep: Annotated[
+        int | None, typer.Option(help="Complete backups to keep (default KINERJA_BACKUP_KEEP, 14).")
+    ] = None,
+) -> None:
+    """Back up the issued scores (publication.*) and what was received (file drop archive, API payloads) to KINERJA_BACKUP_DIR."""
+    from kinerja import backup
+    from kinerja.warehouse import connect, ensure_warehouse
+
+    with connect(ensure_warehouse()) as conn:
+        made = backup.make_backup(conn, keep=keep)
+    for table, entry in made.manifest["tables"].items():
+        console.print(f"  {table}: {entry['rows']} rows")
+    console.print(f"backup: {made.path} (manifest.json lists every file's sha256)")
+
+
+@app.command("restore")
+def restore_command(
+    folder: Annotated[Path, typer.Argument(help="A backup folder under KINERJA_BACKUP_DIR.")],
+) -> None:
+    """Restore a backup into a fresh warehouse (KINERJA_WAREHOUSE_URL): checksums checked first, then the fingerprints."""
+    from kinerja import backup
+    from kinerja.warehouse import connect, ensure_warehouse
+
+    try:
+        with connect(ensure_warehouse()) as conn:
+            restored = backup.restore(conn, folder)
+    except backup.BackupError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"restored from {folder}: {restored}")
+    console.print(
+        "next: `kinerja history` for the days to rebuild the warehouse (docs/runbook.md, 'Restore')"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
@@ -170,6 +171,59 @@ TRAILING_DAYS = 3
 # on the 1st of the next at 08:00. The DAGs' schedules, `make run` and the watchdog read them.
 DAILY_RUN_HOUR = 6
 MONTHLY_RUN_HOUR = 8
+
+
+# --- how long runs and tasks may take (DAG defaults: execution_timeout, dagrun_timeout, deadline alerts)
+# A task stuck on a lock or a network call is killed after its timeout and retried; a run
+# that takes longer than expected raises an alert (a deadline), and one past its timeout
+# is failed so that the next run (one at a time) is not held up behind it.
+DEFAULT_TASK_TIMEOUT_MINUTES = 180  # a year's history run lands and builds in well under that
+RUN_KINDS = ("daily", "monthly", "watchdog")
+# (expected minutes, timeout minutes) from the run's queueing; the monthly run waits for the
+# data cut-off, TRAILING_DAYS days after the month ends, before it builds and renders
+DEFAULT_RUN_MINUTES = {
+    "daily": (120, 12 * 60),
+    "monthly": (TRAILING_DAYS * 24 * 60 + 6 * 60, (TRAILING_DAYS + 2) * 24 * 60),
+    "watchdog": (20, 50),
+}
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """How long a DAG's run is expected to take (past it: an alert) and may take (past it: failed)."""
+
+    expected: timedelta
+    timeout: timedelta
+
+
+def task_timeout() -> timedelta:
+    """The execution_timeout of every task (`KINERJA_TASK_TIMEOUT_MINUTES`, default 180)."""
+    return timedelta(
+        minutes=_positive_int_from_env("KINERJA_TASK_TIMEOUT_MINUTES", DEFAULT_TASK_TIMEOUT_MINUTES)
+    )
+
+
+def run_limits(kind: str) -> RunLimits:
+    """The expected duration and the dagrun_timeout of the `kind` DAG's runs (daily, monthly, watchdog).
+
+    `KINERJA_<KIND>_RUN_EXPECTED_MINUTES` and `KINERJA_<KIND>_RUN_TIMEOUT_MINUTES`; the
+    timeout must be longer than the expected duration, or the alert would never be seen.
+    """
+    expected_default, timeout_default = DEFAULT_RUN_MINUTES[kind]
+    prefix = f"KINERJA_{kind.upper()}_RUN"
+    expected = _positive_int_from_env(f"{prefix}_EXPECTED_MINUTES", expected_default)
+    timeout = _positive_int_from_env(f"{prefix}_TIMEOUT_MINUTES", timeout_default)
+    if timeout <= expected:
+        raise SettingError(
+            f"{prefix}_TIMEOUT_MINUTES={timeout} must be longer than {prefix}_EXPECTED_MINUTES={expected}: "
+            f"a run is failed at its timeout, and alerted about when it passes the expected duration"
+        )
+    return RunLimits(expected=timedelta(minutes=expected), timeout=timedelta(minutes=timeout))
+
+
+def cut_off_wait_timeout() -> timedelta:
+    """How long the monthly run's `wait_for_data_cut_off` may wait, deferred: the cut-off and a day."""
+    return timedelta(days=TRAILING_DAYS + 1)
 
 
 def api_trailing_days() -> int:
@@ -643,3 +697,59 @@ BI_PASSWORD_ENV = "KINERJA_BI_PASSWORD"
 def bi_password() -> str | None:
     """The BI role's password (`KINERJA_BI_PASSWORD`): only the production stack's Metabase set-up reads it."""
     return os.environ.get(BI_PASSWORD_ENV) or None
+
+
+# --- alerts (kinerja.alerts): to whom, where, and how early a token's expiry is told
+DEFAULT_TOKEN_WARNING_DAYS = 7
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Where alerts go: mail to `email_to` (kinerja.mail: SMTP or the outbox), JSON to `webhook_url`."""
+
+    email_to: tuple[str, ...]
+    webhook_url: str | None
+    token_warning_days: int
+    webhook_timeout: float = 10.0
+
+
+def alert_settings() -> AlertSettings:
+    """`KINERJA_ALERT_EMAIL_TO` (a comma list), `KINERJA_ALERT_WEBHOOK_URL`, `KINERJA_ALERT_TOKEN_WARNING_DAYS`."""
+    recipients = os.environ.get("KINERJA_ALERT_EMAIL_TO", "")
+    return AlertSettings(
+        email_to=tuple(a.strip() for a in recipients.split(",") if a.strip()),
+        webhook_url=os.environ.get("KINERJA_ALERT_WEBHOOK_URL") or None,
+        token_warning_days=_positive_int_from_env(
+            "KINERJA_ALERT_TOKEN_WARNING_DAYS", DEFAULT_TOKEN_WARNING_DAYS
+        ),
+    )
+
+
+def api_token_expiry_name(platform: str, account: str | None = None) -> str:
+    """`KINERJA_TOKEN_EXPIRES_<PLATFORM>[_<ACCOUNT>]`: the day the token in api_token_name(...) expires."""
+    return "_".join(part.upper() for part in ("KINERJA_TOKEN_EXPIRES", platform, account) if part)
+
+
+def api_token_expiries(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every token expiry day set (`KINERJA_TOKEN_EXPIRES_*`, YYYY-MM-DD): variable name -> day as written.
+
+    Platforms do not say when a token expires until it is refused; a Meta long-lived token
+    lasts 60 days from its issue, so whoever stores one can set its expiry beside it.
+    """
+    environ = os.environ if environ is None else environ
+    prefix = "KINERJA_TOKEN_EXPIRES_"
+    return {name: value for name, value in environ.items() if name.startswith(prefix) and value.strip()}
+
+
+# --- backups (kinerja.backup): what cannot be rebuilt, outside the warehouse
+DEFAULT_BACKUP_KEEP = 14
+
+
+def backup_dir() -> Path:
+    """Where backups go (`KINERJA_BACKUP_DIR`, default $KINERJA_HOME/backups): put it on another disk."""
+    return _path_from_env("KINERJA_BACKUP_DIR", local_dir() / "backups")
+
+
+def backup_keep() -> int:
+    """How many complete backups are kept (`KINERJA_BACKUP_KEEP`, default 14); older ones are removed."""
+    return _positive_int_from_env("KINERJA_BACKUP_KEEP", DEFAULT_BACKUP_KEEP)

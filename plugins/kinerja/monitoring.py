@@ -134,7 +134,7 @@ def check_landing(conn: psycopg.Connection, now: datetime, platforms: tuple[str,
     last = expected_day(now)
     late = [s for s in status if s.missing_days]
     if late:
-        raise WatchdogAlarm(
+        alarm = WatchdogAlarm(
             f"as of {now.astimezone(ZoneInfo(config.DEFAULT_TIMEZONE)):%Y-%m-%d %H:%M} WIB the days up to {last} "
             f"should have landed, but: " + "; ".join(s.sentence() for s in late) + ". "
             "What to do: check in the Airflow UI that kinerja_daily is not paused and that its runs of these "
@@ -142,6 +142,9 @@ def check_landing(conn: psycopg.Connection, now: datetime, platforms: tuple[str,
             "run of each missing day (landing is idempotent); then `kinerja watchdog` again. "
             "Per-institution detail: audit.completeness."
         )
+        # what the alert (kinerja.alerts.landing_late) lists, beside the message
+        alarm.late, alarm.expected_day = late, last
+        raise alarm
     summary = {
         "expected_day": last.isoformat(),
         "platforms": {
@@ -202,3 +205,30 @@ def check_source_freshness(params) -> dict:
         )
     log.info("raw sources fresh: %s", outcome)
     return outcome
+
+
+@dataclass(frozen=True)
+class OverdueRun:
+    dag_id: str
+    run_id: str
+    started_at: datetime
+    limits: config.RunLimits
+
+
+def overdue_runs(conn: psycopg.Connection, now: datetime) -> list[OverdueRun]:
+    """Runs of the project's DAGs still running past their expected duration (config.run_limits).
+
+    From the run history (ops.dag_runs, written by the run-history listener as a run starts):
+    Airflow 3 has no SLA, and a run that hangs fails no task until its dagrun_timeout.
+    """
+    kinds = {f"kinerja_{kind}": config.run_limits(kind) for kind in config.RUN_KINDS}
+    rows = conn.execute(
+        "select dag_id, run_id, started_at from ops.dag_runs"
+        " where state = 'running' and dag_id = any(%s) and started_at is not null order by started_at",
+        [list(kinds)],
+    ).fetchall()
+    return [
+        OverdueRun(dag_id, run_id, started, kinds[dag_id])
+        for dag_id, run_id, started in rows
+        if now - started > kinds[dag_id].expected
+    ]

@@ -11,6 +11,7 @@ import pendulum
 
 from kinerja import config
 from kinerja.landing.plan import days_between
+from kinerja.orchestration import alerting
 
 TIMEZONE = pendulum.timezone(config.DEFAULT_TIMEZONE)
 START_DATE = datetime(2026, 1, 1, tzinfo=TIMEZONE)
@@ -20,16 +21,34 @@ DEFAULT_ARGS = {
     "retries": config.task_retries(),
     "retry_delay": timedelta(minutes=5),
     "retry_exponential_backoff": True,
+    # a task stuck on a lock or a call is killed and retried rather than holding the run
+    "execution_timeout": config.task_timeout(),
+    # after the last try: an alert that says what broke and what to do (kinerja.alerts)
+    "on_failure_callback": alerting.on_task_failure,
 }
 
 # What every Kinerja DAG shares: one run at a time, no automatic catch-up (backfills
-# are asked for), the project's owner and retries.
+# are asked for), the project's owner, retries and timeouts.
 DAG_DEFAULTS = {
     "start_date": START_DATE,
     "catchup": False,
     "max_active_runs": 1,
     "default_args": DEFAULT_ARGS,
 }
+
+
+def dag_defaults(kind: str) -> dict:
+    """DAG_DEFAULTS and the `kind` DAG's run limits (config.run_limits) with their alerts.
+
+    Past the expected duration the watchdog alerts (kinerja.monitoring.overdue_runs); past
+    dagrun_timeout the run is failed and the DAG's failure callback alerts.
+    """
+    return {
+        **DAG_DEFAULTS,
+        "dagrun_timeout": config.run_limits(kind).timeout,
+        "on_failure_callback": alerting.on_dag_failure,
+    }
+
 
 # The schedules: cron in WIB (TIMEZONE), at the hours config owns.
 DAILY_SCHEDULE = f"0 {config.DAILY_RUN_HOUR} * * *"

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 MAX_REJECTED_SHARE = 0.5
 # Failing rows named per failed expectation in a table audit's message.
 EXAMPLES = 5
+KEYS_KEPT = 1000
 
 
 # --- suites -------------------------------------------------------------------------------
@@ -245,6 +246,8 @@ class Failure:
     observed: str
     reason: str
     examples: list[str] = field(default_factory=list)
+    # the key columns of the failing rows (up to KEYS_KEPT), for alerts naming institutions and days
+    keys: list[dict] = field(default_factory=list)
 
     def sentence(self) -> str:
         rows = f"{self.unexpected} row(s)" if self.unexpected is not None else f"observed {self.observed}"
@@ -388,12 +391,16 @@ def table_verdicts(
         )
         if not result.success:
             reason = fill_reason(entries[(kind, column)]["reason"], **{**scalars, "column": column})
-            examples = [
-                _example(frame, hit, spec.get("key", []), column)
-                for hit in (details.get("unexpected_index_list") or [])[:EXAMPLES]
-            ]
-            failures.append(Failure(kind, column, unexpected, observed(result), reason, examples))
+            hits = details.get("unexpected_index_list") or []
+            examples = [_example(frame, hit, spec.get("key", []), column) for hit in hits[:EXAMPLES]]
+            keys = [_key(frame, hit, spec.get("key", [])) for hit in hits[:KEYS_KEPT]]
+            failures.append(Failure(kind, column, unexpected, observed(result), reason, examples, keys))
     return failures, rows
+
+
+def _key(frame: pd.DataFrame, hit: dict, key: list[str]) -> dict:
+    row = frame.iloc[int(hit["row_number"]) - 1]
+    return {name: plain(row[name]) for name in key if name in row}
 
 
 def _example(frame: pd.DataFrame, hit: dict, key: list[str], column: str) -> str:
@@ -607,7 +614,11 @@ def conclude(conn: psycopg.Connection, outcome: Outcome, error: type[Exception])
         conn.commit()
     if not outcome.usable:
         log.error("%s", outcome.summary())
-        raise error(outcome.summary())
+        failure = error(outcome.summary())
+        failure.outcome = (
+            outcome  # the failure callback's alert names the failing rows' institutions and days
+        )
+        raise failure
     log.info("%s", outcome.summary())  # names the audit and links its Data Docs page
     return outcome
 

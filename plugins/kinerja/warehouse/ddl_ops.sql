@@ -61,3 +61,15 @@ create table if not exists ops.dbt_node_results (
 comment on table ops.dbt_node_results is
     'One row per dbt node (model, seed, snapshot, test) of every dbt build a DAG ran: its status, time and rows.';
 create index if not exists dbt_node_results_completed_at on ops.dbt_node_results (completed_at);
+
+-- One row per alert sent about a thing that stays true for days (a crisis signal of an
+-- account's day, a token's state on a day): a re-run, or the next run's rebuild of the same
+-- days, does not send it again.
+create table if not exists ops.alerts_sent (
+    kind text not null,
+    alert_key text not null,
+    sent_at timestamptz not null default now(),
+    primary key (kind, alert_key)
+);
+comment on table ops.alerts_sent is
+    'One row per alert sent about a lasting fact (kind, key: account and day, token and day), so that it is sent once.';

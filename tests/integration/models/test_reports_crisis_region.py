@@ -289,3 +289,33 @@ def test_published_models_carry_their_descriptions(built):
                 [table, table],
             ).fetchone()
             assert described == (True, 0), table
+
+
+def test_the_crisis_day_is_alerted_once_naming_institution_platform_and_what_moved(built, monkeypatch):
+    """The daily run's send_alerts task body on the published reports: a chat webhook on 127.0.0.1."""
+    from datetime import UTC, datetime
+
+    from alert_receivers import WebhookRecorder
+    from kinerja.landing.plan import DayPlan
+    from kinerja.tasks.alerts import send_day_alerts
+
+    last_day, crisis_day = built["last_day"], built["crisis_day"]
+    plan = DayPlan(last_day, TRAILING_DAYS, tuple(window(last_day, TRAILING_DAYS)), (), datetime.now(UTC))
+    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", built["params"].conninfo())
+    monkeypatch.delenv("KINERJA_ALERT_EMAIL_TO", raising=False)
+    with WebhookRecorder() as hook:
+        monkeypatch.setenv("KINERJA_ALERT_WEBHOOK_URL", hook.url)
+        first = send_day_alerts(plan.to_xcom())
+        again = send_day_alerts(plan.to_xcom())  # a re-run, or the next run rebuilding the day
+    assert first["crisis_signals"] == 1 and again["crisis_signals"] == 0
+    [text] = hook.texts()
+    with connect(built["params"]) as conn:
+        institution_id, name, handle = conn.execute(
+            "select i.institution_id, i.name, a.handle from registry.accounts a"
+            " join registry.institutions i using (institution_id) where a.account_id = %s",
+            [built["crisis_account"]],
+        ).fetchone()
+    assert text.startswith(f"*[Kinerja] Crisis signals on {crisis_day}: 1 account(s) of 1 institution(s)*")
+    assert f"{name} ({institution_id}): facebook @{handle}: comments " in text
+    assert "(7-day mean " in text and "angry reactions " in text
+    assert "What to do: tell each institution's social-media team" in text

@@ -26,10 +26,12 @@ import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import yaml
 
+from alert_receivers import WebhookRecorder
 from kinerja import config
 from kinerja.config import PgParams
 from kinerja.orchestration import services
@@ -113,7 +115,14 @@ def _psql(sql: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def webhook():
+    """The chat webhook the stack's alerts go to: a recorder on 127.0.0.1."""
+    with WebhookRecorder() as recorder:
+        yield recorder
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, webhook):
     """The stack's Airflow processes, started from docker-compose.yml's commands; stopped afterwards."""
     from cryptography.fernet import Fernet
 
@@ -169,6 +178,7 @@ def stack(tmp_path_factory):
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(services.free_port()),
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(services.free_port()),
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
+        "KINERJA_ALERT_WEBHOOK_URL": webhook.url,
     }
 
     def environment(service: str) -> dict[str, str]:
@@ -267,6 +277,26 @@ def test_the_compose_commands_run_a_daily_dag_run_on_celery_workers(stack):
     history = _run_history(stack["warehouse"], run_id)
     assert history["run"] == ("success", day)
     assert history["tasks"] == states
+
+
+def test_a_task_failing_on_a_celery_worker_sends_its_alert_to_the_webhook(stack, webhook):
+    """The failure callback runs where the task ran: on the worker, after its last try."""
+    api = stack["api"]
+    # a history run with half a range: every land task refuses it (KINERJA_TASK_RETRIES=0)
+    logical_date = _latest_complete_interval_start(datetime.now(TIMEZONE)) - timedelta(days=1)
+    run_id = api.trigger("kinerja_daily", logical_date, conf={"first_day": "2026-11-01"})
+
+    state = api.wait_for_run("kinerja_daily", run_id, timeout=RUN_TIMEOUT_SECONDS)
+
+    assert state == "failed"
+    texts = webhook.wait_for(lambda t: "land_simulator failed" in t, timeout=60)
+    [alert] = [t for t in texts if "land_simulator failed" in t and run_id in t]
+    assert alert.startswith(
+        f"*[Kinerja] kinerja_daily: task land_simulator failed (try 1 of 1) in run {run_id}*"
+    )
+    assert "ValueError: a history run needs both first_day and last_day" in alert
+    assert f"/dags/kinerja_daily/runs/{quote(run_id)}/tasks/land_simulator" in alert
+    assert "What to do:" in alert
 
 
 def _run_history(warehouse, run_id: str, timeout: float = 60) -> dict:

@@ -43,6 +43,10 @@ def test_each_dag_follows_the_conventions(dag_bag, dag_id):
     for task in dag.tasks:
         assert task.owner == "kinerja-data-team", task.task_id
         assert task.retries == config.task_retries(), task.task_id
+        assert task.execution_timeout is not None, task.task_id
+    # a run longer than its timeout is failed, after its expected duration has been alerted on
+    limits = config.run_limits(dag_id.removeprefix("kinerja_"))
+    assert dag.dagrun_timeout == limits.timeout > limits.expected
     # dbt runs one build at a time
     dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt_")]
     assert all(t.pool == "dbt" for t in dbt_tasks)
@@ -67,12 +71,26 @@ def test_the_daily_dag_lands_before_it_audits_before_it_models(dag_bag):
     assert set(dag.params) == {"first_day", "last_day"}
 
 
+def test_the_monthly_cut_off_wait_keeps_its_own_timeout_of_days(dag_bag):
+    dag = dag_bag.get_dag("kinerja_monthly")
+    wait = dag.get_task("wait_for_data_cut_off")
+    ordinary = [t for t in dag.tasks if t.task_id != wait.task_id]
+    assert wait.deferrable and wait.delta == timedelta(days=config.TRAILING_DAYS)
+    # neither its timeout nor execution_timeout (Airflow applies it to a deferred task too)
+    # ends the wait before the cut-off, and the run outlasts both
+    assert wait.delta < timedelta(seconds=wait.timeout) <= wait.execution_timeout < dag.dagrun_timeout
+    assert {t.execution_timeout for t in ordinary} == {config.task_timeout()}
+    assert config.task_timeout() < wait.delta
+
+
 def test_the_monthly_dag_audits_the_build_before_it_publishes(dag_bag):
     dag = dag_bag.get_dag("kinerja_monthly")
     assert dag.get_task("publish").upstream_task_ids == {"audit_build"}
     # the scorecards are rendered from the issue, which freezes what was published
     assert dag.get_task("issue_scores").upstream_task_ids == {"publish"}
     assert dag.get_task("render_scorecards").upstream_task_ids == {"issue_scores"}
+    # the issued month is backed up as soon as it is issued
+    assert dag.get_task("backup").upstream_task_ids == {"issue_scores"}
     assert dag.get_task("audit_build").upstream_task_ids == {"dbt_build"}
     # nothing is built before the month's data cut-off
     assert dag.get_task("dbt_build").upstream_task_ids == {"wait_for_data_cut_off"}

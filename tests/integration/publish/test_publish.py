@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from kinerja import config, landing, publish
+from kinerja import alerts, config, landing, publish
 from kinerja import dbt_commands as dbt
 from kinerja.landing.plan import window
 from kinerja.quality import account_days as quality
@@ -294,6 +294,13 @@ def test_a_failed_audit_leaves_what_users_see_unchanged(conn, warehouse, small_a
     with pytest.raises(build.BuildAuditFailed, match=r"comments: 1 row\(s\) \(e\.g\. account_id=") as failed:
         build.audit_fact_days(conn, DAYS[3], window(DAYS[3], 3))
     assert "nothing was published" in str(failed.value)
+    # the failure's alert names the row's institution (from the registry) and day
+    bad_institution = conn.execute(
+        "select i.name || ' (' || i.institution_id || ')' from registry.accounts a"
+        " join registry.institutions i using (institution_id) where a.account_id = %s and i.valid_to is null",
+        [records[0]["account_id"]],
+    ).fetchone()[0]
+    assert alerts.audit_scope(failed.value.outcome.failures, conn) == [(bad_institution, str(DAYS[3]))]
     assert _build_results(conn, f"{build.FACT_TABLE}:{DAYS[3]}")[
         ("expect_column_values_to_be_between", "comments")
     ] == (False, 1)

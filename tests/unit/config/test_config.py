@@ -171,3 +171,19 @@ def test_a_scorecard_language_not_offered_is_refused_by_name(monkeypatch, value)
         config.SettingError, match="KINERJA_SCORECARD_LANGUAGES=.* write a comma-separated list of id, en"
     ):
         config.scorecard_languages()
+
+
+def test_run_limits_come_from_the_environment_and_the_timeout_outlasts_the_expected_duration(monkeypatch):
+    from datetime import timedelta
+
+    monkeypatch.setenv("KINERJA_DAILY_RUN_EXPECTED_MINUTES", "90")
+    monkeypatch.setenv("KINERJA_DAILY_RUN_TIMEOUT_MINUTES", "240")
+    assert config.run_limits("daily") == config.RunLimits(timedelta(minutes=90), timedelta(minutes=240))
+    monkeypatch.setenv("KINERJA_DAILY_RUN_TIMEOUT_MINUTES", "60")
+    with pytest.raises(
+        config.SettingError, match="must be longer than KINERJA_DAILY_RUN_EXPECTED_MINUTES=90"
+    ):
+        config.run_limits("daily")
+    monkeypatch.setenv("KINERJA_TASK_TIMEOUT_MINUTES", "0")
+    with pytest.raises(config.SettingError, match="KINERJA_TASK_TIMEOUT_MINUTES='0'"):
+        config.task_timeout()
