@@ -61,3 +61,15 @@ create table if not exists ops.dbt_node_results (
 comment on table ops.dbt_node_results is
     'One row per dbt node (model, seed, snapshot, test) of every dbt build a DAG ran: its status, time and rows.';
 create index if not exists dbt_node_results_completed_at on ops.dbt_node_results (completed_at);
+
+-- One row per `kinerja publish --force`: a build that failed its dbt tests or build audit,
+-- published by hand anyway (kinerja.publish.gate), who did it, why, and what had failed.
+create table if not exists ops.publish_overrides (
+    overridden_at  timestamptz not null default now(),
+    overridden_by  text not null default current_user,
+    reason         text not null check (reason <> ''),
+    overridden     text[] not null,
+    primary key (overridden_at, overridden_by)
+);
+comment on table ops.publish_overrides is
+    'One row per forced publish of a build that failed its dbt tests or build audit: who, when, why and what failed.';
