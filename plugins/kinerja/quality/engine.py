@@ -590,13 +590,19 @@ def _store_batch(cur: psycopg.Cursor, outcome: Outcome) -> None:
                     r.reason,
                 )
             )
-    # a rejected batch accepts nothing; its rows stay in the raw table, the ledger says why
+    # a rejected batch accepts nothing and replaces nothing; its rows stay in the raw table
+    # beside the last accepted ones, the ledger says why
     accepted = outcome.rows_accepted if outcome.usable else 0
     cur.execute(
         "update raw.batch_ledger set status = %s, rows_accepted = %s, rows_rejected = %s, audited_at = now(),"
         " summary = %s where batch_id = %s",
         [outcome.status, accepted, outcome.rows_in - accepted, outcome.summary(docs=False), outcome.audit_id],
     )
+    if outcome.usable:
+        # only now, with the verdict, do its accepted rows replace the source's earlier ones
+        from kinerja.landing.batches import replace_with_accepted
+
+        replace_with_accepted(cur, outcome.raw_table, outcome.audit_id)
 
 
 def conclude(conn: psycopg.Connection, outcome: Outcome, error: type[Exception]) -> Outcome:
