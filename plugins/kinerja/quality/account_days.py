@@ -465,6 +465,9 @@ def _judge_completeness(
     ).fetchall()
     days |= {d for (d,) in provisional}
     with conn.transaction():
+        # one judge of a source at a time: two audits of the same days (two landings at once)
+        # would both delete, then both insert the same keys, and one fail on the primary key
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", [f"completeness|{source}"])
         conn.execute(
             "delete from audit.completeness where source = %s and metric_date = any(%s::date[])",
             [source, sorted(days)],
