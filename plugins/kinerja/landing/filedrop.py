@@ -29,6 +29,7 @@ from pathlib import Path
 
 import psycopg
 
+from kinerja import config, mail
 from kinerja.landing import batches, harvest
 from kinerja.sources.filedrop.dropped import DroppedFile, FileEntry, gone
 from kinerja.sources.filedrop.inbox import SOURCE, WAREHOUSE_GONE
@@ -95,7 +96,54 @@ def land_dropped_file(conn: psycopg.Connection, dropped: DroppedFile, archive: P
     except OSError as error:  # recorded, but it stays: the next run settles it (it is a duplicate then)
         log.exception("file drop could not take %s out of the inbox", dropped.drop.shown_name)
         return outcome(dropped), f"{dropped.note} (it stays in the inbox: {error.strerror})"
+    mail_note(conn, dropped)
     return outcome(dropped), dropped.note
+
+
+def mail_note(conn: psycopg.Connection, dropped: DroppedFile) -> str | None:
+    """E-mail the sender's note (the text of its `_outbox/` file) where mail is configured; where it went.
+
+    Configured: an SMTP host in the mail settings (kinerja.mail) and a `scorecard_email` of the
+    institution in the registry. Without them the note in `_outbox/` is the only one (mail's own
+    outbox would only copy it). A failed send never fails the file: it is logged and kept in
+    the file's record (`note_mail_error`) with the note still in `_outbox/`.
+    """
+    settings = config.mail_settings()
+    entry = dropped.entry
+    if not settings.host or entry is None or dropped.status not in ("landed", "rejected", "failed"):
+        return None
+    found = conn.execute(
+        "select scorecard_email from registry.institutions where institution_id = %s"
+        " and coalesce(scorecard_email, '') <> '' order by valid_to is null desc, valid_from desc limit 1",
+        [entry.institution_id],
+    ).fetchone()
+    if found is None:
+        return None
+    # the sender's file name, without what a header cannot hold, shortened
+    name = re.sub(r"[\x00-\x1f\x7f]+", "?", dropped.drop.path.name)[:80]
+    key = entry.sha256.rpartition(":")[2][:16]
+    message = mail.build_message(
+        to=[found[0]],
+        subject=f"Kinerja file drop: {name}: {entry.status.replace('_', ' ')}",
+        text=dropped.note_text(),
+        sender=settings.sender,
+        # the same file's note of the same outcome is the same message, also when sent again
+        message_id=f"<filedrop.{key}.{entry.status}.{entry.institution_id}@{mail.sender_domain(settings.sender)}>",
+    )
+    try:
+        where = mail.send(message, settings)
+        error = None
+    except mail.MailError as failure:
+        log.warning("file drop: the note of %s was not e-mailed: %s", dropped.drop.shown_name, failure)
+        where, error = None, str(failure)
+    conn.execute(
+        "update raw.filedrop_files set note_mailed_to = %s, note_mailed_at = case when %s then now() end,"
+        " note_mail_error = %s where institution_id = %s and sha256 = %s",
+        [found[0], where is not None, error, entry.institution_id, entry.sha256],
+    )
+    if not conn.autocommit:
+        conn.commit()
+    return where
 
 
 def outcome(dropped: DroppedFile) -> str:
