@@ -358,11 +358,15 @@ def row_verdicts(
             reason = fill_reason(
                 entry["reason"], **{**scalars, **row, "column": column, "value": row.get(column)}
             )
+            quarantined = entry["quarantine_column"]
+            # "{name}": the column the row's value in `name` names
+            if quarantined and quarantined.startswith("{") and quarantined.endswith("}"):
+                quarantined = str(row.get(quarantined[1:-1]) or column)
             rejections.append(
                 Rejection(
                     number,
                     f"{result.expectation_config.type}:{column}",
-                    entry["quarantine_column"],
+                    quarantined,
                     reason,
                     *(row.get(c) for c in identity),
                 )
