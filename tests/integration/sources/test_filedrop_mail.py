@@ -9,7 +9,7 @@ from email import message_from_bytes, policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from kinerja.landing.filedrop import land_dropped_files
+from kinerja.landing.filedrop import audit_dropped_batches, audit_notes, land_dropped_files
 from kinerja.sources.filedrop.inbox import read_inbox
 
 pytestmark = pytest.mark.integration
@@ -86,3 +86,18 @@ def test_the_senders_note_is_mailed_and_a_refused_address_fails_nothing(
     assert "550" in error and "mailbox unavailable" in error
     assert len(mailbox.messages) == 1
     assert any((tmp_path / "inbox" / "_outbox" / "kab-5102").iterdir())  # the note is kept all the same
+
+
+def test_what_the_audit_held_reaches_the_sender_too(conn, tmp_path, small_accounts, mailbox):
+    impossible = HELD.replace("-200", "20000000000000")  # readable, but no account counts that in a day
+    report = _process(conn, tmp_path, small_accounts, "kab-5103", "totals.csv", impossible)
+    assert dict(report.counts) == {"landed": 1}
+    outcomes = audit_dropped_batches(conn)
+    assert [(o["status"], o["rows_rejected"]) for o in outcomes] == [("accepted", 1)]
+    [note] = audit_notes(conn, outcomes, tmp_path / "inbox")
+    text = note.read_text(encoding="utf-8")
+    assert note.name.endswith("__audit.txt") and "the audit held 1 of its rows" in text
+    assert "demo-kab-5103-youtube on 2026-06-02, column views: views 20,000,000,000,000 is more than" in text
+    assert "raw." not in text and "file://" not in text  # nothing of ours for the sender
+    audit_mail = [m for _, m in mailbox.messages if m["Subject"].endswith(": audit")]
+    assert len(audit_mail) == 1 and audit_mail[0].get_content().splitlines() == text.splitlines()
