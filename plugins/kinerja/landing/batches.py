@@ -266,12 +266,16 @@ def replace_with_accepted(cur: psycopg.Cursor, raw_table: str, batch_id: str) ->
     params = {"batch": batch_id, "source": source, "days": days, "landed_at": landed_at}
     cur.execute(
         f"""
+        with carried as (
+            select distinct mine.platform, mine.account_id, mine.{day} from {table.name} as mine
+            where mine.batch_id = %(batch)s and {passed.format("mine")}
+        )
         delete from {table.name} as other
-        using raw.batch_ledger as ledger
+        using carried, raw.batch_ledger as ledger
         where other.source = %(source)s and other.{day} = any(%(days)s) and other.batch_id <> %(batch)s
+          and other.platform = carried.platform and other.account_id = carried.account_id
+          and other.{day} = carried.{day}
           and ledger.batch_id = other.batch_id and ledger.landed_at <= %(landed_at)s
-          and exists (select 1 from {table.name} as mine
-                      where mine.batch_id = %(batch)s and {same_partition} and {passed.format("mine")})
         returning other.batch_id
         """,
         params,
