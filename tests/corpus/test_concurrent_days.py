@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from kinerja import landing
+from kinerja.landing import batches
 from kinerja.quality import account_days, engine
 from kinerja.sources import simulator
 from kinerja.tasks.sources import land_simulated_day
@@ -96,3 +97,37 @@ def test_a_second_judge_of_completeness_waits_for_the_first(conn, warehouse, sma
     )
     total, distinct = judged.fetchone()
     assert total == distinct > 0
+
+
+def _wait_until_blocked(conn, pid):
+    for _ in range(200):
+        blocked = conn.execute(
+            "select wait_event_type from pg_stat_activity where pid = %s", [pid]
+        ).fetchone()
+        if blocked and blocked[0] == "Lock":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_an_audit_storing_its_verdict_waits_for_a_landing_of_the_same_day(conn, warehouse, small_accounts):
+    """The landing holds its partition locks and is about to write the ledger row the audit also
+    writes: the audit must wait for the partitions first, or each waits for the other (deadlock)."""
+    records = list(simulator.simulate_day(small_accounts, DAY))
+    batch = landing.land_batch(conn, "simulator", DAY, records)
+    errors: list[Exception] = []
+    with connect(warehouse) as landing_again, connect(warehouse, autocommit=True) as auditing:
+        with landing_again.cursor() as cur:  # a landing of the same day, between its locks and its ledger row
+            batches._lock_partitions(cur, batches.ACCOUNT_DAILY, "simulator", {DAY})
+        audit = threading.Thread(
+            target=lambda: errors.extend(
+                _in_threads(lambda: account_days.audit_batch(auditing, batch.batch_id))
+            )
+        )
+        audit.start()
+        assert _wait_until_blocked(conn, auditing.info.backend_pid)
+        landing.land_batch(landing_again, "simulator", DAY, records)  # the ledger row, then commit
+        landing_again.commit()
+        audit.join(timeout=120)
+    assert errors == []
+    assert conn.execute("select status from raw.batch_ledger").fetchone() == ("accepted",)

@@ -240,6 +240,23 @@ def _keep_values_not_observed(cur: psycopg.Cursor, table: RawTable, source: str,
 TABLES = {table.name: table for table in (ACCOUNT_DAILY, POST_DAILY)}
 
 
+def lock_batch_partitions(cur: psycopg.Cursor, raw_table: str, batch_id: str) -> tuple[str, list[date]]:
+    """Take the landing's locks of a landed batch's partitions (its days and its data day); its
+    source and days.
+
+    Whoever writes a batch's ledger row besides landing (the audit storing its verdict) takes
+    these first, as landing does before it writes the ledger: in the other order a landing of
+    the same day and an audit would each wait for the other (a deadlock).
+    """
+    table = TABLES[raw_table]
+    cur.execute("select source, data_day from raw.batch_ledger where batch_id = %s", [batch_id])
+    source, data_day = cur.fetchone()
+    cur.execute(f"select distinct {table.day_field} from {table.name} where batch_id = %s", [batch_id])
+    days = sorted(row[0] for row in cur.fetchall())
+    _lock_partitions(cur, table, source, {*days, data_day})
+    return source, days
+
+
 def replace_with_accepted(cur: psycopg.Cursor, raw_table: str, batch_id: str) -> int:
     """The audit accepted `batch_id`: delete what its accepted rows replace; the rows deleted.
 
@@ -254,11 +271,9 @@ def replace_with_accepted(cur: psycopg.Cursor, raw_table: str, batch_id: str) ->
     """
     table = TABLES[raw_table]
     day = table.day_field
-    cur.execute("select source, landed_at from raw.batch_ledger where batch_id = %s", [batch_id])
-    source, landed_at = cur.fetchone()
-    cur.execute(f"select distinct {day} from {table.name} where batch_id = %s", [batch_id])
-    days = sorted(row[0] for row in cur.fetchall())
-    _lock_partitions(cur, table, source, set(days))
+    source, days = lock_batch_partitions(cur, raw_table, batch_id)
+    cur.execute("select landed_at from raw.batch_ledger where batch_id = %s", [batch_id])
+    (landed_at,) = cur.fetchone()
     same_partition = (
         f"other.platform = mine.platform and other.account_id = mine.account_id and other.{day} = mine.{day}"
     )

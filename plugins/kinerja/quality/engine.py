@@ -572,6 +572,11 @@ def store(conn: psycopg.Connection, outcome: Outcome) -> None:
 
 
 def _store_batch(cur: psycopg.Cursor, outcome: Outcome) -> None:
+    from kinerja.landing.batches import lock_batch_partitions, replace_with_accepted
+
+    # the landing's locks before the ledger row, in the landing's order (no deadlock with a
+    # landing of the same days)
+    lock_batch_partitions(cur, outcome.raw_table, outcome.audit_id)
     cur.execute("delete from raw.quarantine where batch_id = %s", [outcome.audit_id])
     with cur.copy(
         "copy raw.quarantine (batch_id, row_number, check_name, account_id, platform, metric_date,"
@@ -604,8 +609,6 @@ def _store_batch(cur: psycopg.Cursor, outcome: Outcome) -> None:
     )
     if outcome.usable:
         # only now, with the verdict, do its accepted rows replace the source's earlier ones
-        from kinerja.landing.batches import replace_with_accepted
-
         replace_with_accepted(cur, outcome.raw_table, outcome.audit_id)
 
 
