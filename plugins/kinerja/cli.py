@@ -333,21 +333,39 @@ def publish_command(
             "its build, after its model changed shape. Repeat for several."
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(help="Publish although the build's dbt tests or build audit failed (needs --reason)."),
+    ] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option(help="Why a failed build is published anyway; recorded in ops.publish_overrides."),
+    ] = None,
 ) -> None:
     """Publish every audited build table (build_marts, build_reports) to marts and reports, in full.
 
     The DAGs publish after each passing build on their own; run this after a model changed
-    shape (with --recreate) or after a full rebuild outside the DAGs.
+    shape (with --recreate) or after a full rebuild outside the DAGs. A build whose latest dbt
+    tests or build audit failed is refused, naming each failure.
     """
     from kinerja.publish import PublishError, publish
+    from kinerja.publish.gate import PublishRefused, check_before_publish
     from kinerja.warehouse import connect
 
     with _what_to_do_on_failure(), connect() as conn:
         try:
+            overridden = check_before_publish(conn, force=force, reason=reason)
             published = publish(conn, recreate=set(recreate or ()))
-        except PublishError as error:
+        except (PublishError, PublishRefused) as error:
             console.print(Text("✗ ", style="red") + Text(str(error)), soft_wrap=True)
             raise typer.Exit(1) from None
+    if overridden:
+        console.print(
+            Text(
+                f"! published although {len(overridden)} check(s) failed (forced: {reason})", style="yellow"
+            ),
+            soft_wrap=True,
+        )
     table = Table("published table", "rows", "how")
     for item in published:
         table.add_row(item.table, f"{item.rows:,}", item.how)

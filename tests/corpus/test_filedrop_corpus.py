@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from kinerja.landing.filedrop import land_dropped_files
+from kinerja.landing.filedrop import audit_dropped_batches, land_dropped_files
 from kinerja.sources.filedrop.inbox import read_inbox
 from kinerja.warehouse.fingerprint import table_fingerprint
 from support import REPO
@@ -386,6 +386,9 @@ def test_the_same_bytes_again_change_nothing_and_a_corrected_file_lands(conn, tm
     assert [table_fingerprint(conn, t) for t in tables] == before
     drop(tmp_path / "inbox", "kab-5101", "export.csv", TOTALS.replace(",200", ",250"), RECEIVED)
     assert dict(process(conn, tmp_path).counts) == {"landed": 1}
+    # the first file's rows stay beside the correction's until its audit accepts it
+    assert len(conn.execute("select views from raw.account_daily").fetchall()) == 6
+    audit_dropped_batches(conn)
     views = conn.execute("select views from raw.account_daily order by metric_date").fetchall()
     assert views == [(100,), (250,), (300,)]
 

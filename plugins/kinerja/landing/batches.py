@@ -1,11 +1,17 @@
 """COPY-based, idempotent landing of account-day and post batches, with a batch ledger.
 
 A batch is what one source delivered for one data day, into one raw table. Landing it
-replaces exactly the (platform, account, day) rows of that source that the batch
-carries, in one transaction, under an advisory lock per (table, source, day): landing the same
-batch twice, or from two processes at once, leaves the same rows; a failure in the
-middle leaves the partition as it was. The batch id is derived from the content, so
-the same content always gets the same id and the same ledger row.
+adds its rows beside the rows it will replace, in one transaction, under an advisory lock per
+(table, source, day): landing the same batch twice, or from two processes at once, leaves the
+same rows; a failure in the middle leaves the partition as it was. The batch id is derived
+from the content, so the same content always gets the same id and the same ledger row.
+
+Accepted rows are replaced only by rows that passed their audit: when the audit accepts a
+batch (`replace_with_accepted`, called as the audit stores its verdict), the rows of the
+source's other batches in the (platform, account, day) partitions the batch's accepted rows
+carry are deleted. A rejected batch replaces nothing: the last accepted rows stay what the
+warehouse builds from, also after a full refresh. Landing content already landed whole
+leaves its ledger row's verdict as it was: an accepted batch stays accepted.
 """
 
 from __future__ import annotations
@@ -145,14 +151,14 @@ def land_batch(
     rows_in = len(formatted.lines)
     with conn.transaction(), conn.cursor() as cur:
         _lock_partitions(cur, table, source, {*formatted.days, data_day})
-        if _holds_all_its_partitions(cur, table, batch_id, rows_in):
+        in_place = _holds_all_its_partitions(cur, table, batch_id, rows_in)
+        if in_place:
             log.info("batch %s is landed already, every row in place", batch_id)
         else:
             _copy_rows(cur, table, source, batch_id, formatted.lines)
             if formatted.has_not_observed:
                 _keep_values_not_observed(cur, table, source, batch_id)
-            _delete_replaced_rows(cur, table, source, batch_id, sorted(formatted.days))
-        _record_in_ledger(cur, table, batch_id, source, data_day, rows_in, formatted.checksum)
+        _record_in_ledger(cur, table, batch_id, source, data_day, rows_in, formatted.checksum, in_place)
     log.info("landed batch %s into %s: %d rows", batch_id, table.name, rows_in)
     return LandedBatch(batch_id, source, data_day, rows_in, formatted.checksum)
 
@@ -218,34 +224,103 @@ def _keep_values_not_observed(cur: psycopg.Cursor, table: RawTable, source: str,
         set {", ".join(keep)},
             no_value = incoming.no_value - array_remove(array[{kept}], null)
         from {table.name} as landed
+        -- the value kept is one that passed its audit: rows of unaudited or rejected batches
+        -- of the same partition wait beside it until an audit settles them
+        join raw.batch_ledger as ledger on ledger.batch_id = landed.batch_id and ledger.status = 'accepted'
         where incoming.batch_id = %(batch)s and landed.source = %(source)s and landed.batch_id <> %(batch)s
           and {match}
+          and not exists (select 1 from raw.quarantine as q
+                          where q.batch_id = landed.batch_id and q.row_number = landed.row_number)
           and incoming.no_value::text like '%%{not_observed}%%'
         """,
         {"batch": batch_id, "source": source},
     )
 
 
-def _delete_replaced_rows(
-    cur: psycopg.Cursor, table: RawTable, source: str, batch_id: str, days: list[date]
-) -> None:
-    """Every other batch's rows of the (platform, account, day) partitions this batch carries.
+TABLES = {table.name: table for table in (ACCOUNT_DAILY, POST_DAILY)}
 
-    The carried keys walk the (platform, account, day) index, so a batch costs the same
-    on a table of any age.
+
+def lock_batch_partitions(cur: psycopg.Cursor, raw_table: str, batch_id: str) -> tuple[str, list[date]]:
+    """Take the landing's locks of a landed batch's partitions (its days and its data day); its
+    source and days.
+
+    Whoever writes a batch's ledger row besides landing (the audit storing its verdict) takes
+    these first, as landing does before it writes the ledger: in the other order a landing of
+    the same day and an audit would each wait for the other (a deadlock).
     """
+    table = TABLES[raw_table]
+    cur.execute("select source, data_day from raw.batch_ledger where batch_id = %s", [batch_id])
+    source, data_day = cur.fetchone()
+    cur.execute(f"select distinct {table.day_field} from {table.name} where batch_id = %s", [batch_id])
+    days = sorted(row[0] for row in cur.fetchall())
+    _lock_partitions(cur, table, source, {*days, data_day})
+    return source, days
+
+
+def replace_with_accepted(cur: psycopg.Cursor, raw_table: str, batch_id: str) -> int:
+    """The audit accepted `batch_id`: delete what its accepted rows replace; the rows deleted.
+
+    In each (platform, account, day) partition of the source that the batch's rows outside
+    the quarantine carry, the latest delivery wins: the rows of batches landed before it
+    are deleted, and its own rows go where a batch landed after it was accepted already
+    (audits may run in another order than the landings). A quarantined row replaces nothing,
+    so the last accepted row of its partition stays. Batches left without rows are marked
+    superseded. Runs in the audit's transaction, under the landing's partition locks. The
+    carried keys walk the (platform, account, day) index: a batch costs the same on a table
+    of any age.
+    """
+    table = TABLES[raw_table]
     day = table.day_field
+    source, days = lock_batch_partitions(cur, raw_table, batch_id)
+    cur.execute("select landed_at from raw.batch_ledger where batch_id = %s", [batch_id])
+    (landed_at,) = cur.fetchone()
+    same_partition = (
+        f"other.platform = mine.platform and other.account_id = mine.account_id and other.{day} = mine.{day}"
+    )
+    passed = "not exists (select 1 from raw.quarantine as q where q.batch_id = {0}.batch_id and q.row_number = {0}.row_number)"
+    params = {"batch": batch_id, "source": source, "days": days, "landed_at": landed_at}
     cur.execute(
         f"""
-        delete from {table.name} as landed
-        using (select distinct platform, account_id, {day} from {table.name} where batch_id = %(batch)s) as carried
-        where landed.source = %(source)s and landed.{day} = any(%(days)s) and landed.batch_id <> %(batch)s
-          and landed.platform = carried.platform
-          and landed.account_id = carried.account_id
-          and landed.{day} = carried.{day}
+        with carried as (
+            select distinct mine.platform, mine.account_id, mine.{day} from {table.name} as mine
+            where mine.batch_id = %(batch)s and {passed.format("mine")}
+        )
+        delete from {table.name} as other
+        using carried, raw.batch_ledger as ledger
+        where other.source = %(source)s and other.{day} = any(%(days)s) and other.batch_id <> %(batch)s
+          and other.platform = carried.platform and other.account_id = carried.account_id
+          and other.{day} = carried.{day}
+          and ledger.batch_id = other.batch_id and ledger.landed_at <= %(landed_at)s
+        returning other.batch_id
         """,
-        {"batch": batch_id, "source": source, "days": days},
+        params,
     )
+    replaced = [row[0] for row in cur.fetchall()]
+    cur.execute(
+        f"""
+        delete from {table.name} as mine
+        where mine.batch_id = %(batch)s
+          and exists (select 1 from {table.name} as other
+                      join raw.batch_ledger as ledger
+                        on ledger.batch_id = other.batch_id and ledger.status = 'accepted'
+                      where other.source = %(source)s and other.{day} = any(%(days)s)
+                        and other.batch_id <> %(batch)s and ledger.landed_at > %(landed_at)s
+                        and {same_partition} and {passed.format("other")})
+        returning mine.batch_id
+        """,
+        params,
+    )
+    replaced += [row[0] for row in cur.fetchall()]
+    # Batches whose rows were all replaced stay in the ledger as history, marked as such.
+    cur.execute(
+        f"""
+        update raw.batch_ledger as ledger set status = 'superseded'
+        where ledger.batch_id = any(%s) and ledger.status <> 'superseded'
+          and not exists (select 1 from {table.name} as r where r.batch_id = ledger.batch_id)
+        """,
+        [sorted(set(replaced))],
+    )
+    return len(replaced)
 
 
 def _record_in_ledger(
@@ -256,32 +331,30 @@ def _record_in_ledger(
     data_day: date,
     rows_in: int,
     checksum: str,
+    in_place: bool,
 ) -> None:
+    """The batch's ledger row; landed again whole and accepted, it keeps its verdict (never demoted)."""
     cur.execute(
         """
-        insert into raw.batch_ledger (batch_id, source, data_day, rows_in, checksum, status, raw_table)
-        values (%s, %s, %s, %s, %s, 'landed', %s)
+        insert into raw.batch_ledger as ledger (batch_id, source, data_day, rows_in, checksum, status, raw_table)
+        values (%(batch)s, %(source)s, %(day)s, %(rows)s, %(checksum)s, 'landed', %(table)s)
         on conflict (batch_id) do update
             set landed_at = now(),
-                land_count = raw.batch_ledger.land_count + 1,
-                status = 'landed',
-                rows_accepted = null,
-                rows_rejected = null,
-                audited_at = null,
-                summary = null
+                land_count = ledger.land_count + 1,
+                status = case when %(in_place)s and ledger.status = 'accepted' then ledger.status else 'landed' end,
+                rows_accepted = case when %(in_place)s and ledger.status = 'accepted' then ledger.rows_accepted end,
+                rows_rejected = case when %(in_place)s and ledger.status = 'accepted' then ledger.rows_rejected end,
+                audited_at = case when %(in_place)s and ledger.status = 'accepted' then ledger.audited_at end,
+                summary = case when %(in_place)s and ledger.status = 'accepted' then ledger.summary end
         """,
-        [batch_id, source, data_day, rows_in, checksum, table.name],
-    )
-    # Earlier batches of the same day whose rows were all replaced stay in the
-    # ledger as history, marked as such.
-    cur.execute(
-        f"""
-        update raw.batch_ledger as ledger
-        set status = 'superseded'
-        where ledger.source = %s and ledger.data_day = %s and ledger.batch_id <> %s
-          and ledger.raw_table = %s
-          and ledger.status <> 'superseded'
-          and not exists (select 1 from {table.name} r where r.batch_id = ledger.batch_id)
-        """,
-        [source, data_day, batch_id, table.name],
+        {
+            "batch": batch_id,
+            "source": source,
+            "day": data_day,
+            "rows": rows_in,
+            "checksum": checksum,
+            "table": table.name,
+            # an accepted batch whose rows are all still in place: the same content, the same verdict
+            "in_place": in_place,
+        },
     )

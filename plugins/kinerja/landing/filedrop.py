@@ -25,12 +25,14 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import psycopg
 
+from kinerja import config, mail
 from kinerja.landing import batches, harvest
-from kinerja.sources.filedrop.dropped import DroppedFile, FileEntry, gone
+from kinerja.sources.filedrop.dropped import NOTE_ROWS, OUTBOX_FOLDER, DroppedFile, FileEntry, gone
 from kinerja.sources.filedrop.inbox import SOURCE, WAREHOUSE_GONE
 from kinerja.sources.filedrop.parsed import RowProblem
 
@@ -95,7 +97,117 @@ def land_dropped_file(conn: psycopg.Connection, dropped: DroppedFile, archive: P
     except OSError as error:  # recorded, but it stays: the next run settles it (it is a duplicate then)
         log.exception("file drop could not take %s out of the inbox", dropped.drop.shown_name)
         return outcome(dropped), f"{dropped.note} (it stays in the inbox: {error.strerror})"
+    mail_note(conn, dropped)
     return outcome(dropped), dropped.note
+
+
+def mail_note(conn: psycopg.Connection, dropped: DroppedFile) -> str | None:
+    """E-mail the sender's note (the text of its `_outbox/` file) where mail is configured; where it went.
+
+    Configured: an SMTP host in the mail settings (kinerja.mail) and a `scorecard_email` of the
+    institution in the registry. Without them the note in `_outbox/` is the only one (mail's own
+    outbox would only copy it). A failed send never fails the file: it is logged and kept in
+    the file's record (`note_mail_error`) with the note still in `_outbox/`.
+    """
+    entry = dropped.entry
+    if entry is None or dropped.status not in ("landed", "rejected", "failed"):
+        return None
+    return _mail(
+        conn, entry.institution_id, entry.sha256, dropped.drop.path.name, entry.status, dropped.note_text()
+    )
+
+
+def _mail(conn: psycopg.Connection, institution_id: str, sha256: str, file_name: str, what: str, text: str):
+    settings = config.mail_settings()
+    if not settings.host:
+        return None
+    found = conn.execute(
+        "select scorecard_email from registry.institutions where institution_id = %s"
+        " and coalesce(scorecard_email, '') <> '' order by valid_to is null desc, valid_from desc limit 1",
+        [institution_id],
+    ).fetchone()
+    if found is None:
+        return None
+    # the sender's file name, without what a header cannot hold, shortened
+    name = re.sub(r"[\x00-\x1f\x7f]+", "?", file_name)[:80]
+    key = sha256.rpartition(":")[2][:16]
+    message = mail.build_message(
+        to=[found[0]],
+        subject=f"Kinerja file drop: {name}: {what.replace('_', ' ')}",
+        text=text,
+        sender=settings.sender,
+        # the same file's note of the same outcome is the same message, also when sent again
+        message_id=f"<filedrop.{key}.{what}.{institution_id}@{mail.sender_domain(settings.sender)}>",
+    )
+    try:
+        where = mail.send(message, settings)
+        error = None
+    except mail.MailError as failure:
+        log.warning("file drop: the note on %s/%s was not e-mailed: %s", institution_id, name, failure)
+        where, error = None, str(failure)
+    conn.execute(
+        "update raw.filedrop_files set note_mailed_to = %s, note_mailed_at = case when %s then now() end,"
+        " note_mail_error = %s where institution_id = %s and sha256 = %s",
+        [found[0], where is not None, error, institution_id, sha256],
+    )
+    if not conn.autocommit:
+        conn.commit()
+    return where
+
+
+def audit_notes(conn: psycopg.Connection, outcomes: Iterable[dict], inbox: Path) -> list[Path]:
+    """A second note for the sender of each file whose batch the audit rejected or held rows of.
+
+    The first note is written when the file lands, before its audit; what the audit then
+    holds (a count no account could have, a day outside the window, an account not
+    registered that day) the sender learns from this one: in `_outbox/<institution_id>/`
+    (`...__audit.txt`) and by e-mail where configured. Each held row is named by its account,
+    day and column, with the reason.
+    """
+    written = []
+    for audited in outcomes:
+        rejected = audited["status"] == "rejected"
+        if not rejected and not audited.get("rows_rejected"):
+            continue
+        files = conn.execute(
+            "select institution_id, sha256, original_name from raw.filedrop_files where %s = any(batch_ids)",
+            [audited["batch_id"]],
+        ).fetchall()
+        held = conn.execute(
+            "select account_id, metric_date, column_name, reason from raw.quarantine where batch_id = %s"
+            " order by row_number, check_name limit %s",
+            [audited["batch_id"], NOTE_ROWS + 1],
+        ).fetchall()
+        for institution_id, sha256, original_name in files:
+            text = _audit_note_text(original_name, sha256, rejected, audited, held)
+            folder = inbox / OUTBOX_FOLDER / institution_id
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{date.today().isoformat()}__{sha256.rpartition(':')[2][:16]}__audit.txt"
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+            _mail(conn, institution_id, sha256, original_name, "audit", text)
+    return written
+
+
+def _audit_note_text(name: str, sha256: str, rejected: bool, audited: dict, held: list) -> str:
+    lines = [
+        f"  {account} on {day}, column {column}: {reason}"
+        for account, day, column, reason in held[:NOTE_ROWS]
+    ]
+    if len(held) > NOTE_ROWS:
+        lines.append("  ... and more rows (the data team has the full list)")
+    # the data team's wording (raw.batch_ledger.summary) names tables and pages of ours: not here
+    verdict = (
+        "the audit rejected its rows as a whole (too many failed its checks): none of them reach the reports."
+        if rejected
+        else f"the audit held {audited['rows_rejected']} of its rows; the others reach the reports."
+    )
+    return (
+        f"Kinerja file drop: your file landed, and {verdict}\n\n"
+        f"File:     {name}\nSHA-256:  {sha256}\n\n"
+        + ("Rows held back:\n" + "\n".join(lines) + "\n\n" if lines else "")
+        + "What to do: correct the rows named above in your export and drop the whole corrected file again.\n"
+    )
 
 
 def outcome(dropped: DroppedFile) -> str:

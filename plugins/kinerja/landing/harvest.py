@@ -31,6 +31,11 @@ def audit_all(conn: psycopg.Connection, batch_ids: Iterable[str], audit) -> list
     Each audit commits its own records, whatever its outcome."""
     outcomes = []
     for batch_id in batch_ids:
+        if _superseded(conn, batch_id):
+            # a later delivery of its partitions was accepted while it waited: nothing left to audit
+            log.info("batch %s was superseded before its audit", batch_id)
+            outcomes.append({"batch_id": batch_id, "status": "superseded"})
+            continue
         try:
             result = audit(conn, batch_id)
         except BatchRejected as rejection:
@@ -47,6 +52,11 @@ def audit_all(conn: psycopg.Connection, batch_ids: Iterable[str], audit) -> list
             }
         )
     return outcomes
+
+
+def _superseded(conn: psycopg.Connection, batch_id: str) -> bool:
+    status = conn.execute("select status from raw.batch_ledger where batch_id = %s", [batch_id]).fetchone()
+    return status is not None and status[0] == "superseded"
 
 
 def rejections(outcomes: Iterable[dict]) -> list[str]:

@@ -39,6 +39,27 @@ RAW_SUITE = "raw_account_daily"
 SCHEMA_SUITE = "raw_account_daily_schema"
 # Follower counts below this are too small to judge a jump by (12 -> 900 happens).
 MIN_REFERENCE_FOLLOWERS = 100
+# Plausibility by audience: the most of a daily count an account can reach per follower, by
+# platform (where a platform is not named, `other`). The audience is the row's followers or
+# the account's last accepted count, and at least AUDIENCE_FLOOR (a small account's viral
+# day). Generous on purpose: only what no account could have is held (a wrong unit or
+# account, an overflow, a hostile file), naming the metric, never a good day.
+AUDIENCE_FLOOR = 10_000
+PLAUSIBLE_PER_FOLLOWER = {
+    "views": {"youtube": 1_000, "tiktok": 2_000, "other": 500},
+    "reach": {"tiktok": 2_000, "other": 500},
+    "likes": {"tiktok": 200, "other": 50},
+    "comments": {"other": 20},
+    "shares": {"tiktok": 50, "other": 20},
+    "saves": {"other": 20},
+    "angry": {"other": 20},
+    "replies": {"other": 20},
+    "replies_24h": {"other": 20},
+}
+# Whatever the audience: no account counts more in a day (and sums of a month of many
+# accounts' days stay far inside bigint: fct_institution_monthly casts its sums to bigint).
+MAX_DAILY_COUNT = 10**12
+MAX_DAILY_POSTS = 1_000
 # A batch reporting fewer than this share of the accounts its source usually reports on its
 # data day was cut short; the usual share is the median of the source's last days.
 CUT_SHORT_SHARE = 0.5
@@ -64,13 +85,19 @@ def audit_batch(conn: psycopg.Connection, batch_id: str, suites_dir: Path | None
     Commits on a connection that is not in autocommit mode, whatever the outcome.
     """
     ledger = conn.execute(
-        "select source, data_day from raw.batch_ledger where batch_id = %s", [batch_id]
+        "select source, data_day, (landed_at at time zone 'Asia/Jayapura')::date from raw.batch_ledger"
+        " where batch_id = %s",
+        [batch_id],
     ).fetchone()
     if ledger is None:
         raise ValueError(f"batch {batch_id} is not in raw.batch_ledger: land it first")
-    source, data_day = ledger
+    source, data_day, landed_day = ledger
     landed = _read_landed(conn, batch_id)
-    parameters = engine.batch_parameters(conn, source, data_day)
+    # no day after the batch's landing (in WIT, the latest Indonesian day) can have happened
+    parameters = engine.batch_parameters(conn, source, data_day) | {
+        "window_end": min(data_day, landed_day),
+        "landed_day": landed_day,
+    }
     names = _institution_names(conn, data_day)
     validation = engine.Validation(batch_id)
     outcome = engine.Outcome(
@@ -250,7 +277,53 @@ def _row_context(conn: psycopg.Connection, batch_id: str, landed: pd.DataFrame) 
     # a negative count is the negative-count check's: judged here are counts that can be right
     judged = previous.ge(MIN_REFERENCE_FOLLOWERS) & followers.ge(0)
     frame["followers_ratio"] = (followers / previous).where(judged).astype("float64")
+    frame["implausible"], frame["implausible_metric"] = _implausible(frame, followers, previous)
     return frame
+
+
+def _implausible(frame: pd.DataFrame, followers: pd.Series, previous: pd.Series) -> tuple[list, list]:
+    """Per row: a sentence naming the first count no account of its audience could have, and its
+    column; (None, None) for a plausible row. A negative count is the negative-count check's."""
+    audience = (
+        pd.concat([followers.where(followers.ge(0)), previous.astype("float64")], axis=1)
+        .max(axis=1)
+        .fillna(0)
+        .clip(lower=AUDIENCE_FLOOR)
+    )
+    sentences: list[str | None] = [None] * len(frame)
+    metrics: list[str | None] = [None] * len(frame)
+    checks = [("followers", None), ("posts", None), *PLAUSIBLE_PER_FOLLOWER.items()]
+    for column, per_follower in checks:
+        if column not in frame:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        ratio = (
+            frame["platform"].map(lambda name, bounds=per_follower: bounds.get(name, bounds["other"]))
+            if per_follower
+            else None
+        )
+        limit = pd.Series(float(MAX_DAILY_POSTS if column == "posts" else MAX_DAILY_COUNT), index=frame.index)
+        if ratio is not None:
+            limit = limit.clip(upper=ratio.astype("float64") * audience)
+        for position in [int(p) for p in (values.gt(limit)).to_numpy().nonzero()[0]]:
+            if sentences[position] is None:
+                value = int(frame[column].iloc[position])
+                sentences[position] = _beyond(column, value, ratio, frame["platform"], audience, position)
+                metrics[position] = column
+    return sentences, metrics
+
+
+def _beyond(column: str, value: int, ratio, platform: pd.Series, audience: pd.Series, position: int) -> str:
+    """The sentence of a count beyond its bound: the absolute one, else its audience's."""
+    if column == "posts" and value > MAX_DAILY_POSTS:
+        return f"posts {value:,} is more than {MAX_DAILY_POSTS:,} posts in a day"
+    if value > MAX_DAILY_COUNT or ratio is None:
+        return f"{column} {value:,} is more than any account counts in a day ({MAX_DAILY_COUNT:,})"
+    per_follower, followers = ratio.iloc[position], audience.iloc[position]
+    return (
+        f"{column} {value:,} is more than {per_follower:,} per follower of an audience of {followers:,.0f}"
+        f" (at most {per_follower * followers:,.0f} on {platform.iloc[position]})"
+    )
 
 
 def _institution_names(conn: psycopg.Connection, day: date) -> dict[str, str]:
@@ -465,6 +538,9 @@ def _judge_completeness(
     ).fetchall()
     days |= {d for (d,) in provisional}
     with conn.transaction():
+        # one judge of a source at a time: two audits of the same days (two landings at once)
+        # would both delete, then both insert the same keys, and one fail on the primary key
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", [f"completeness|{source}"])
         conn.execute(
             "delete from audit.completeness where source = %s and metric_date = any(%s::date[])",
             [source, sorted(days)],

@@ -18,6 +18,8 @@ engine catches any error and logs it.
 from __future__ import annotations
 
 import contextlib
+import html
+import json
 import logging
 import os
 import shutil
@@ -137,8 +139,45 @@ def build(context, run_name: str, suite: str, root: Path | None = None) -> str |
     keys = run_keys(context, run_name, root)
     if not keys:  # an empty list would make GX render every page of the site
         return None
+    escape_observed_values(run_name, root)
     context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=keys)
     return page_url(run_name, suite, root)
+
+
+def escape_observed_values(run_name: str, root: Path | None = None) -> int:
+    """HTML-escape the values the data showed in `run_name`'s stored results; the files changed.
+
+    GX's page templates are not autoescaped and put observed values (the unexpected
+    values and rows of a failed expectation) into the page as they are: a post id
+    `<script>...</script>` from a dropped export would run in the reader's browser. The
+    values come from senders, so they are escaped in the results the pages are rendered
+    from; the parameters of an expectation (ours) are escaped by GX itself. The warehouse's
+    records (audit.validation_results) come from the results in memory, unchanged.
+    """
+    base = results_dir(root)
+    changed = 0
+    for path in base.glob(f"*/{run_name}/**/*.json") if base.is_dir() else ():
+        document = json.loads(path.read_text())
+        meta = document.setdefault("meta", {})
+        if meta.get("kinerja_observed_values_escaped"):
+            continue
+        for result in document.get("results", []):
+            if "result" in result:
+                result["result"] = _escaped(result["result"])
+        meta["kinerja_observed_values_escaped"] = True
+        path.write_text(json.dumps(document))
+        changed += 1
+    return changed
+
+
+def _escaped(value):
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, list):
+        return [_escaped(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _escaped(item) for key, item in value.items()}
+    return value
 
 
 def run_keys(context, run_name: str, root: Path | None = None) -> list:

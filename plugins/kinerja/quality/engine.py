@@ -361,11 +361,15 @@ def row_verdicts(
             reason = fill_reason(
                 entry["reason"], **{**scalars, **row, "column": column, "value": row.get(column)}
             )
+            quarantined = entry["quarantine_column"]
+            # "{name}": the column the row's value in `name` names
+            if quarantined and quarantined.startswith("{") and quarantined.endswith("}"):
+                quarantined = str(row.get(quarantined[1:-1]) or column)
             rejections.append(
                 Rejection(
                     number,
                     f"{result.expectation_config.type}:{column}",
-                    entry["quarantine_column"],
+                    quarantined,
                     reason,
                     *(row.get(c) for c in identity),
                 )
@@ -575,6 +579,11 @@ def store(conn: psycopg.Connection, outcome: Outcome) -> None:
 
 
 def _store_batch(cur: psycopg.Cursor, outcome: Outcome) -> None:
+    from kinerja.landing.batches import lock_batch_partitions, replace_with_accepted
+
+    # the landing's locks before the ledger row, in the landing's order (no deadlock with a
+    # landing of the same days)
+    lock_batch_partitions(cur, outcome.raw_table, outcome.audit_id)
     cur.execute("delete from raw.quarantine where batch_id = %s", [outcome.audit_id])
     with cur.copy(
         "copy raw.quarantine (batch_id, row_number, check_name, account_id, platform, metric_date,"
@@ -597,13 +606,17 @@ def _store_batch(cur: psycopg.Cursor, outcome: Outcome) -> None:
                     r.reason,
                 )
             )
-    # a rejected batch accepts nothing; its rows stay in the raw table, the ledger says why
+    # a rejected batch accepts nothing and replaces nothing; its rows stay in the raw table
+    # beside the last accepted ones, the ledger says why
     accepted = outcome.rows_accepted if outcome.usable else 0
     cur.execute(
         "update raw.batch_ledger set status = %s, rows_accepted = %s, rows_rejected = %s, audited_at = now(),"
         " summary = %s where batch_id = %s",
         [outcome.status, accepted, outcome.rows_in - accepted, outcome.summary(docs=False), outcome.audit_id],
     )
+    if outcome.usable:
+        # only now, with the verdict, do its accepted rows replace the source's earlier ones
+        replace_with_accepted(cur, outcome.raw_table, outcome.audit_id)
 
 
 def conclude(conn: psycopg.Connection, outcome: Outcome, error: type[Exception]) -> Outcome:

@@ -2,7 +2,7 @@
 
 For one issue of a month (kinerja.scorecards.issue) and one language, this writes:
 - one scorecard per institution, every peer group (``institusi/<id>.html`` and ``.pdf``);
-- one report per province ranking all its kabupaten/kota (``provinsi-<code>-<slug>``);
+- one report per province ranking all its kabupaten/kota (``provinsi-<code>``);
 - the national summary per peer group (``index``),
 under ``<out_dir>/<YYYY-MM>/`` (Bahasa Indonesia) or ``<out_dir>/<YYYY-MM>/en/`` (English).
 Pages are self-contained (inline CSS and SVG, nothing loaded from anywhere). The documents
@@ -177,8 +177,7 @@ def _run_job(job) -> list[Path]:
 
 
 def _province_stem(issue: IssuedMonth, code: str) -> str:
-    rows = [r for r in issue.rows if r.get("province_code") == code]
-    return province_filename(code, document.province_name(rows, code)).removesuffix(".html")
+    return province_filename(code).removesuffix(".html")
 
 
 def _write(html: str, stem: Path, issue: IssuedMonth, formats: tuple[str, ...]) -> list[Path]:
@@ -205,9 +204,13 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
-def province_filename(code: str, name: str) -> str:
-    """File name of a province report; both parts slugged so no path can escape."""
-    return f"provinsi-{slugify(code) or 'x'}-{slugify(name) or 'tanpa-nama'}.html"
+def province_filename(code: str) -> str:
+    """File name of a province report, from its code alone (slugged, so no path can escape).
+
+    Not from its name: a name is as long as the registry makes it (a 300-character name
+    exceeded the file system's 255 bytes) and changes with a rename; the code does neither.
+    """
+    return f"provinsi-{slugify(code) or 'x'}.html"
 
 
 @functools.cache

@@ -171,7 +171,7 @@ def land_file_drops(data_day: date, today: date | None = None, registry_dir: Pat
     caps the day an export can have been made. A bad file is rejected with a note for its
     sender and a rejected batch stays out of the marts; neither fails the task.
     """
-    from kinerja.landing.filedrop import audit_dropped_batches, land_dropped_files
+    from kinerja.landing.filedrop import audit_dropped_batches, audit_notes, land_dropped_files
     from kinerja.sources.filedrop.inbox import read_inbox
 
     inbox, archive = config.filedrop_inbox(), config.filedrop_archive()
@@ -190,6 +190,7 @@ def land_file_drops(data_day: date, today: date | None = None, registry_dir: Pat
             [started],
         ).fetchall()
         audited = audit_dropped_batches(conn)
+        audit_notes(conn, audited, inbox)  # what the audit held, for each file's sender
     for message in report.messages:
         log.info("file drop: %s", message)
     if not report.messages:

@@ -55,3 +55,9 @@ create table if not exists raw.filedrop_quarantine (
     quarantined_at   timestamptz not null default now(),
     primary key (institution_id, sha256, line_number, column_name, check_name)
 );
+
+-- Where the sender's note was e-mailed (kinerja.landing.filedrop.mail_note), when mail is
+-- configured and the institution has an address; why not, when the send failed.
+alter table raw.filedrop_files add column if not exists note_mailed_to text;
+alter table raw.filedrop_files add column if not exists note_mailed_at timestamptz;
+alter table raw.filedrop_files add column if not exists note_mail_error text;

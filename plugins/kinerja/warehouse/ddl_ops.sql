@@ -73,3 +73,15 @@ create table if not exists ops.alerts_sent (
 );
 comment on table ops.alerts_sent is
     'One row per alert sent about a lasting fact (kind, key: account and day, token and day), so that it is sent once.';
+
+-- One row per `kinerja publish --force`: a build that failed its dbt tests or build audit,
+-- published by hand anyway (kinerja.publish.gate), who did it, why, and what had failed.
+create table if not exists ops.publish_overrides (
+    overridden_at  timestamptz not null default now(),
+    overridden_by  text not null default current_user,
+    reason         text not null check (reason <> ''),
+    overridden     text[] not null,
+    primary key (overridden_at, overridden_by)
+);
+comment on table ops.publish_overrides is
+    'One row per forced publish of a build that failed its dbt tests or build audit: who, when, why and what failed.';

@@ -29,6 +29,7 @@ BOOKKEEPING_COLUMNS = frozenset(
         "drop_count",
         "first_dropped_at",
         "last_dropped_at",
+        "note_mailed_at",
         "received_at",
         "archived_at",
         "issued_at",

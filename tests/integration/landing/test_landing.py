@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from kinerja import landing
+from kinerja.landing.batches import replace_with_accepted
 from kinerja.sources import simulator
 from kinerja.warehouse.fingerprint import table_fingerprint
 
@@ -28,6 +29,14 @@ def _land(conn, accounts, day=DAY, records=None):
     return landing.land_batch(
         conn, "simulator", day, records if records is not None else simulator.simulate_day(accounts, day)
     )
+
+
+def _accept(conn, batch, raw_table="raw.account_daily"):
+    """What the audit does when it accepts a batch (the audit itself: test_replacement.py)."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("update raw.batch_ledger set status = 'accepted' where batch_id = %s", [batch.batch_id])
+        replace_with_accepted(cur, raw_table, batch.batch_id)
+    return batch
 
 
 def test_landing_a_day_twice_leaves_the_same_content(conn, small_accounts):
@@ -86,7 +95,7 @@ def test_a_restated_batch_replaces_only_the_rows_it_carries(conn, small_accounts
         for r in simulator.simulate_day(small_accounts, DAY)
         if r["platform"] == "instagram"
     ]
-    second = _land(conn, small_accounts, records=iter(restated))
+    second = _accept(conn, _land(conn, small_accounts, records=iter(restated)))
     counts = dict(
         conn.execute("select batch_id, count(*) from raw.account_daily group by batch_id").fetchall()
     )
@@ -100,7 +109,7 @@ def test_a_restated_batch_replaces_only_the_rows_it_carries(conn, small_accounts
 def test_an_earlier_batch_fully_replaced_is_marked_superseded(conn, small_accounts):
     first = _land(conn, small_accounts)
     changed = [{**r, "posts": r["posts"] + 1} for r in simulator.simulate_day(small_accounts, DAY)]
-    _land(conn, small_accounts, records=iter(changed))
+    _accept(conn, _land(conn, small_accounts, records=iter(changed)))
     status = conn.execute(
         "select status from raw.batch_ledger where batch_id = %s", [first.batch_id]
     ).fetchone()
@@ -134,7 +143,9 @@ def test_posts_land_with_their_no_value_reasons_and_replace_their_account_day(co
     first = landing.land_posts(conn, "simulator", DAY, [_post("acc-1", "p1", 10), _post("acc-1", "p2", 20)])
     assert first.batch_id.startswith("simulator:posts:2026-10-05:")
     # the account's posts of that day are replaced as a whole: p2 was deleted on the platform
-    second = landing.land_posts(conn, "simulator", DAY, [_post("acc-1", "p1", 15)])
+    second = _accept(
+        conn, landing.land_posts(conn, "simulator", DAY, [_post("acc-1", "p1", 15)]), "raw.post_daily"
+    )
     rows = conn.execute(
         "select post_id, views, reach, no_value->>'reach', no_value->>'saves' from raw.post_daily"
     ).fetchall()
@@ -142,7 +153,7 @@ def test_posts_land_with_their_no_value_reasons_and_replace_their_account_day(co
     statuses = dict(
         conn.execute("select batch_id, status from raw.batch_ledger where raw_table = 'raw.post_daily'")
     )
-    assert statuses == {first.batch_id: "superseded", second.batch_id: "landed"}
+    assert statuses == {first.batch_id: "superseded", second.batch_id: "accepted"}
 
 
 def test_post_batches_and_account_day_batches_do_not_supersede_each_other(conn, small_accounts):
@@ -173,13 +184,16 @@ def test_a_value_not_observed_by_a_repull_keeps_the_earlier_one(conn):
         values = {"views": views, "followers": followers, "posts": 1}
         return account_day_record("instagram", "acc-1", DAY, values, missing)
 
-    landing.land_batch(conn, "api:instagram", DAY, [day(100, 5000, {})])
+    _accept(conn, landing.land_batch(conn, "api:instagram", DAY, [day(100, 5000, {})]))
     # the re-pull of a trailing day restates views; the follower level was only visible on its day
-    landing.land_batch(conn, "api:instagram", DAY, [day(120, None, {"followers": NoValue.NOT_OBSERVED})])
+    repull = [day(120, None, {"followers": NoValue.NOT_OBSERVED})]
+    _accept(conn, landing.land_batch(conn, "api:instagram", DAY, repull))
     row = conn.execute("select views, followers, no_value ? 'followers' from raw.account_daily").fetchone()
     assert row == (120, 5000, False)
     # a value the platform reports as missing (not "not observed") does replace the earlier one
-    landing.land_batch(conn, "api:instagram", DAY, [day(120, None, {"followers": NoValue.HIDDEN})])
+    _accept(
+        conn, landing.land_batch(conn, "api:instagram", DAY, [day(120, None, {"followers": NoValue.HIDDEN})])
+    )
     row = conn.execute("select followers, no_value->>'followers' from raw.account_daily").fetchone()
     assert row == (None, "hidden")
 
@@ -196,8 +210,8 @@ def test_a_batch_landed_again_after_a_partial_restatement_takes_its_partitions_b
     first = _land(conn, small_accounts)
     content = table_fingerprint(conn, "raw.account_daily")
     restated = [{**r, "views": r["views"] + 1} for r in simulator.simulate_day(small_accounts, DAY)][:5]
-    _land(conn, small_accounts, records=iter(restated))
+    _accept(conn, _land(conn, small_accounts, records=iter(restated)))
     assert table_fingerprint(conn, "raw.account_daily") != content
-    again = _land(conn, small_accounts)
+    again = _accept(conn, _land(conn, small_accounts))
     assert again.batch_id == first.batch_id
     assert table_fingerprint(conn, "raw.account_daily") == content

@@ -124,7 +124,7 @@ def test_the_month_is_scored_and_ranked(month_run):
 
 
 def test_the_province_scorecard_is_on_disk(month_run):
-    page = config.scorecards_dir() / "2026-09" / "provinsi-51-bali.html"
+    page = config.scorecards_dir() / "2026-09" / "provinsi-51.html"
     html = page.read_text()
     assert "September 2026" in html and "Terbitan ke-1 · batas data" in html
     for regency in ("Kabupaten Badung", "Kabupaten Gianyar", "Kota Denpasar"):

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from typer.testing import CliRunner
 
-from kinerja import alerts, config, landing, publish
+from kinerja import alerts, cli, config, landing, publish
 from kinerja import dbt_commands as dbt
 from kinerja.landing.plan import window
+from kinerja.publish import gate
 from kinerja.quality import account_days as quality
 from kinerja.quality import build, engine
 from kinerja.sources import simulator
@@ -264,8 +266,9 @@ def _build_results(conn, audit_id):
 def test_a_failed_audit_leaves_what_users_see_unchanged(conn, warehouse, small_accounts):
     _land_and_audit(conn, small_accounts, DAYS[:3])
     assert _build(warehouse).returncode == 0
-    # a good build passes the GX audit of the build schemas, and is published
+    # a good build passes the GX audit of the build schemas and the gate, and is published
     _audit_then_publish(conn, DAYS[2], DAYS[2].replace(day=1))
+    assert gate.check_before_publish(conn) == []
     scores_audit = f"{build.SCORES_TABLE}:2026-10"
     passed = _build_results(conn, scores_audit)
     assert passed and all(success for success, _ in passed.values())
@@ -304,6 +307,11 @@ def test_a_failed_audit_leaves_what_users_see_unchanged(conn, warehouse, small_a
     assert _build_results(conn, f"{build.FACT_TABLE}:{DAYS[3]}")[
         ("expect_column_values_to_be_between", "comments")
     ] == (False, 1)
+
+    # `kinerja publish` by hand refuses this build, naming the failed dbt test and the audit;
+    # forced with a reason, it publishes and the override is recorded
+    _publish_by_hand_is_gated(conn, warehouse, before)
+    before = {t: table_fingerprint(conn, t) for t in before}
 
     # a score out of range in the build schema: the audit fails before publish, users keep the old scores
     institution = conn.execute(
@@ -368,6 +376,30 @@ def test_a_failed_audit_leaves_what_users_see_unchanged(conn, warehouse, small_a
         ("expect_compound_columns_to_be_unique", "month,institution_id"),
         ("expect_column_distinct_values_to_contain_set", "month"),
     }
+
+
+def _publish_by_hand_is_gated(conn, warehouse, before):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli.console, "width", 250)
+        patch.setenv("KINERJA_WAREHOUSE_URL", warehouse.conninfo())
+        refused = CliRunner().invoke(cli.app, ["publish"])
+        assert refused.exit_code == 1, refused.output
+        assert "dbt test non_negative_fct_account_daily" in refused.output
+        assert (
+            f"build audit build_marts.fct_account_daily:{DAYS[3]}: expect_column_values_to_be_between on comments, 1 row(s)"
+            in refused.output
+        )
+        assert "nothing was published" in refused.output
+        assert {t: table_fingerprint(conn, t) for t in before} == before
+        no_reason = CliRunner().invoke(cli.app, ["publish", "--force"])
+        assert no_reason.exit_code == 1 and "--force needs --reason" in no_reason.output
+        assert conn.execute("select count(*) from ops.publish_overrides").fetchone() == (0,)
+        forced = CliRunner().invoke(cli.app, ["publish", "--force", "--reason", "ticket 42: known bad row"])
+        assert forced.exit_code == 0, forced.output
+    reason, overridden = conn.execute("select reason, overridden from ops.publish_overrides").fetchone()
+    assert reason == "ticket 42: known bad row"
+    assert any("non_negative_fct_account_daily" in failure for failure in overridden)
+    assert conn.execute("select count(*) from marts.fct_account_daily where comments < 0").fetchone() == (1,)
 
 
 def test_a_model_that_changed_shape_is_refused_with_what_to_do(conn, warehouse, small_accounts):

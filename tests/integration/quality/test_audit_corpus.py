@@ -348,7 +348,7 @@ def test_validation_results_data_docs_and_the_quality_report(conn, warehouse, hi
         " from audit.validation_results where batch_id = %s group by suite order by suite",
         [batch.batch_id],
     ).fetchall()
-    assert results[0][:4] == ("raw_account_daily", 20, 2, 1) and results[0][4] == 65
+    assert results[0][:4] == ("raw_account_daily", 21, 2, 1) and results[0][4] == 65
     assert results[1][:3] == ("raw_account_daily_schema", 15, 0)
     # the Data Docs page of the batch exists and the log line links it
     assert result.data_docs_url and result.data_docs_url.startswith("file://")

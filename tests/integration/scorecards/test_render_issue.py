@@ -112,7 +112,7 @@ def test_an_issue_freezes_its_scorecards_and_renders_them_identically(
     second = _render(warehouse, tmp_path / "b", "--province", "51")
     assert second.returncode == 0, second.stdout + second.stderr
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*"))
-    assert Path("2026-10/institusi/prov-51.pdf") in files and Path("2026-10/provinsi-51-bali.html") in files
+    assert Path("2026-10/institusi/prov-51.pdf") in files and Path("2026-10/provinsi-51.html") in files
     for name in files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     html = (tmp_path / "a" / "2026-10" / "institusi" / "prov-51.html").read_text(encoding="utf-8")

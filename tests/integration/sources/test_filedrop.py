@@ -11,6 +11,8 @@ import pytest
 
 from kinerja import landing
 from kinerja.landing.filedrop import land_dropped_files
+from kinerja.landing.harvest import audit_all, pending_batches
+from kinerja.quality.account_days import audit_batch
 from kinerja.sources.base import account_day_record
 from kinerja.sources.filedrop.inbox import read_inbox
 from kinerja.warehouse.fingerprint import table_fingerprint
@@ -98,6 +100,10 @@ def test_a_corrected_file_replaces_the_days_it_carries(conn, folders, registry):
     drop(folders[0], "kab-5101", "totals.csv", TOTALS.replace("02-06-2026,200", "02-06-2026,250"))
     report = run(conn, folders, registry)
     assert dict(report.counts) == {"landed": 1}
+    # the first file's rows stay until the correction passed its audit (audits in any order)
+    assert [r[2] for r in landed(conn)] == [100, 100, 200, 250, 300, 300]
+    outcomes = audit_all(conn, reversed(pending_batches(conn, "filedrop")["raw.account_daily"]), audit_batch)
+    assert sorted(outcome["status"] for outcome in outcomes) == ["accepted", "superseded"]
     assert [r[2] for r in landed(conn)] == [100, 250, 300]
     assert conn.execute("select count(*) from raw.filedrop_files where status = 'landed'").fetchone() == (2,)
 

@@ -53,7 +53,7 @@ def page(folder: Path, name: str) -> str:
 def test_every_institution_gets_a_scorecard_and_every_province_a_report(written):
     cards = sorted(p.stem for p in (written / "institusi").glob("*.html"))
     assert cards == sorted(row["institution_id"] for row in national_issue().rows)
-    assert (written / "provinsi-51-bali.html").exists() and (written / "index.html").exists()
+    assert (written / "provinsi-51.html").exists() and (written / "index.html").exists()
     assert sorted(p.stem for p in (written / "en" / "institusi").glob("*.html")) == cards
 
 
@@ -161,12 +161,12 @@ def test_an_issue_frozen_without_english_labels_shows_the_grade_alone_in_english
 
 
 def test_province_report_ranks_all_its_kabupaten_and_kota_with_the_insufficient_last(written):
-    html = (written / "provinsi-51-bali.html").read_text(encoding="utf-8")
+    html = (written / "provinsi-51.html").read_text(encoding="utf-8")
     names = re.findall(r'<td class="name"><a href="institusi/([\w-]+)\.html">', html)
     assert names == ["kab-5108", "kota-5171", "kab-5103"]
-    text = page(written, "provinsi-51-bali.html")
+    text = page(written, "provinsi-51.html")
     assert "3 dari 3 dengan data cukup" in text and "Median IKMS" in text
-    lombok = (written / "provinsi-52-nusa-tenggara-barat.html").read_text(encoding="utf-8")
+    lombok = (written / "provinsi-52.html").read_text(encoding="utf-8")
     assert "0 dari 1 dengan data cukup" in text_of(lombok) and 'class="insufficient"' in lombok
     # seven columns: nothing is left to overflow the page (the advice lives on each scorecard)
     header = html[html.index('<table class="members">') : html.index("</thead>")]
@@ -282,14 +282,14 @@ def test_nothing_is_cut_off_on_a4(tmp_path):
         issue, rows=issue.rows + members, details=dict(issue.details, **{"prov-51": details})
     )
     render_issue(issue, tmp_path, province="51", formats=("html",))
-    for name in ("provinsi-51-bali.html", "institusi/prov-51.html"):
+    for name in ("provinsi-51.html", "institusi/prov-51.html"):
         assert _overflowing_boxes((tmp_path / "2026-10" / name).read_text(encoding="utf-8")) == [], name
 
 
 def test_pdf_of_a_page_is_a4_portrait_with_page_numbers(written):
     from weasyprint import HTML
 
-    html = (written / "provinsi-51-bali.html").read_text(encoding="utf-8")
+    html = (written / "provinsi-51.html").read_text(encoding="utf-8")
     document_ = HTML(string=html).render()
     width, height = document_.pages[0].width, document_.pages[0].height
     assert (round(width * 25.4 / 96), round(height * 25.4 / 96)) == (210, 297)
