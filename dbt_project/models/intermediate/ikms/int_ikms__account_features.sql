@@ -244,6 +244,7 @@ final as (
         account_id,
         institution_id,
         peer_group,
+        comparison_group,
         platform,
         is_covered,
         avg_followers,

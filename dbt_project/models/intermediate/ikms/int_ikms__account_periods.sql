@@ -11,6 +11,10 @@ institutions as (
     select * from {{ ref('dim_institutions') }}
 ),
 
+comparison_groups as (
+    select * from {{ ref('stg_registry__comparison_groups') }}
+),
+
 regions as (
     select
         institution_id,
@@ -31,6 +35,7 @@ days_by_period as (
         -- var min_coverage overrides the method's, for what-if runs and small test data
         {{ var('min_coverage', 'methods.min_coverage') }}::numeric as min_coverage,
         methods.account_weighting,
+        methods.rank_within,
         date_trunc(methods.period, daily.metric_date)::date as period_start,
         daily.*
     from daily
@@ -48,6 +53,7 @@ account_periods as (
         platform,
         min(min_coverage) as min_coverage,
         min(account_weighting) as account_weighting,
+        min(rank_within) as rank_within,
         count(*) as days_reported,
         sum(posts) as posts,
         avg(followers) as avg_followers,
@@ -91,6 +97,12 @@ final as (
         account_periods.account_id,
         account_periods.institution_id,
         institution_versions.peer_group,
+        -- whom the account is compared and ranked with: its peer group, or the method's
+        -- comparison group while the institution is a member at the period's end (else none)
+        case
+            when account_periods.rank_within = 'peer_group' then institution_versions.peer_group
+            else memberships.group_id
+        end as comparison_group,
         account_periods.platform,
         account_periods.days_reported,
         -- coverage is judged against the whole period, not the days that happened to report
@@ -120,6 +132,11 @@ final as (
         and account_periods.account_id = institution_versions.account_id
         and account_periods.institution_id = institution_versions.institution_id
     left join regions on account_periods.institution_id = regions.institution_id
+    left join comparison_groups as memberships
+        on account_periods.rank_within = memberships.group_id
+        and account_periods.institution_id = memberships.institution_id
+        and account_periods.period_end >= memberships.valid_from
+        and (memberships.valid_to is null or account_periods.period_end <= memberships.valid_to)
 )
 
 select * from final

@@ -1,14 +1,15 @@
 -- One row per IKMS method, period, account, institution and feature the method uses: the
 -- feature's value and its score 0-100 under the method's normalisation, among the covered
--- accounts of the same platform and peer group (and follower band, where the method says
--- so) in the same period. Never across platforms: engagement differs ~100x between them.
+-- accounts of the same platform and comparison group (the peer group, or the group the
+-- method ranks within; and follower band, where the method says so) in the same period. Never across platforms: engagement differs ~100x between them.
 -- Accounts below the method's coverage and features without a value have no row.
 with
 
--- covered accounts' features that have a value (int_ikms__account_features)
+-- covered accounts' features that have a value (int_ikms__account_features), of the
+-- institutions in the method's comparison groups
 feature_values as (
     select * from {{ ref('int_ikms__account_features') }}
-    where is_covered and value is not null
+    where is_covered and value is not null and comparison_group is not null
 ),
 
 methods as (
@@ -30,6 +31,7 @@ configured as (
         feature_values.account_id,
         feature_values.institution_id,
         feature_values.peer_group,
+        feature_values.comparison_group,
         feature_values.platform,
         feature_values.avg_followers,
         feature_values.account_weight,
@@ -71,7 +73,7 @@ with_comparison_group as (
         count(*) over comparison_group as group_size
     from configured
     window comparison_group as (
-        partition by methodology_version, period_start, platform, peer_group, feature, comparison_band
+        partition by methodology_version, period_start, platform, comparison_group, feature, comparison_band
         order by oriented_value
         range between unbounded preceding and unbounded following
     )
@@ -98,6 +100,7 @@ final as (
         account_id,
         institution_id,
         peer_group,
+        comparison_group,
         platform,
         account_weight,
         component,
