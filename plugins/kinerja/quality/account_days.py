@@ -45,7 +45,7 @@ CUT_SHORT_SHARE = 0.5
 USUAL_COVERAGE_DAYS = 7
 # The file drop is self-reported: each institution sends its own accounts when it chooses,
 # so neither completeness against the whole registry nor a usual coverage applies to it.
-SELF_REPORTED_SOURCES = ("filedrop",)
+SELF_REPORTED_SOURCES = ("filedrop", "import")
 
 EMPTY = (
     "the batch is empty: the source delivered no rows for this day. What to do: check the source's log "
