@@ -9,15 +9,29 @@ holidays as (
 -- the days the warehouse holds (every landed row, accepted or not, and every batch's data day),
 -- the holiday calendar's and today
 known_days as (
-    select min(metric_date) as first_day, max(metric_date) as last_day from {{ source('raw', 'account_daily') }}
+    select
+        min(metric_date) as first_day,
+        max(metric_date) as last_day
+    from {{ source('raw', 'account_daily') }}
     union all
-    select min(as_of_date) as first_day, max(as_of_date) as last_day from {{ source('raw', 'post_daily') }}
+    select
+        min(as_of_date) as first_day,
+        max(as_of_date) as last_day
+    from {{ source('raw', 'post_daily') }}
     union all
-    select min(data_day) as first_day, max(data_day) as last_day from {{ source('raw', 'batch_ledger') }}
+    select
+        min(data_day) as first_day,
+        max(data_day) as last_day
+    from {{ source('raw', 'batch_ledger') }}
     union all
-    select min(date) as first_day, max(date) as last_day from holidays
+    select
+        min(date) as first_day,
+        max(date) as last_day
+    from holidays
     union all
-    select current_date as first_day, current_date as last_day
+    select
+        current_date as first_day,
+        current_date as last_day
 ),
 
 -- whole years, from the first year of any data to the year after the latest (or today's):
@@ -33,9 +47,7 @@ calendar_bounds as (
 days as (
     select day::date as date_day
     from calendar_bounds
-    cross join lateral generate_series(
-        calendar_bounds.first_day, calendar_bounds.last_day, interval '1 day'
-    ) as day
+    cross join lateral generate_series(first_day, last_day, interval '1 day') as day
 ),
 
 -- a source row may name several things on one day ("Hari Kartini | Cuti Bersama Idul Fitri"),

@@ -66,9 +66,12 @@ ranked as (
         *,
         -- ties (equal IKMS to 2 decimals, as published in the monthly report) share a rank
         rank() over (
-            partition by methodology_version, period_start, comparison_group order by round(ikms::numeric, 2) desc
+            partition by methodology_version, period_start, comparison_group
+            order by round(ikms::numeric, 2) desc
         ) as rank_in_comparison_group,
-        count(*) over (partition by methodology_version, period_start, comparison_group) as comparison_group_size
+        count(*) over (
+            partition by methodology_version, period_start, comparison_group
+        ) as comparison_group_size
     from named
 ),
 

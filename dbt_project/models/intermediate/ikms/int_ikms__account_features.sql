@@ -81,7 +81,7 @@ feature_days as (
         case
             when bool_and(daily_metrics.value is not null or feature_metrics.is_zero_when_missing)
                 then sum(coalesce(daily_metrics.value, 0))
-        end as value
+        end as day_value
     from daily_metrics
     inner join feature_metrics on daily_metrics.metric = feature_metrics.metric
     where feature_metrics.aggregation != 'sum_over_posts'
@@ -90,27 +90,32 @@ feature_days as (
         daily_metrics.institution_id, daily_metrics.metric_date
 ),
 
-feature_periods as (
+feature_period_days as (
     select
-        feature_days.methodology_version,
-        feature_days.feature,
-        date_trunc(methods.period, feature_days.metric_date)::date as period_start,
-        feature_days.account_id,
-        feature_days.institution_id,
-        sum(feature_days.value) as value_sum,
-        avg(feature_days.value) as value_mean,
-        count(*) filter (where feature_days.value > 0) as days_above_zero,
-        (array_agg(feature_days.value order by feature_days.metric_date desc)
-            filter (where feature_days.value is not null))[1] as value_last,
-        (array_agg(feature_days.value order by feature_days.metric_date)
-            filter (where feature_days.value is not null))[1] as value_first,
-        max(feature_days.metric_date) filter (where feature_days.value is not null)
-        - min(feature_days.metric_date) filter (where feature_days.value is not null) as days_between_values
+        feature_days.*,
+        date_trunc(methods.period, feature_days.metric_date)::date as period_start
     from feature_days
     inner join methods on feature_days.methodology_version = methods.methodology_version
-    group by
-        feature_days.methodology_version, feature_days.feature, period_start,
-        feature_days.account_id, feature_days.institution_id
+),
+
+feature_periods as (
+    select
+        methodology_version,
+        feature,
+        period_start,
+        account_id,
+        institution_id,
+        sum(day_value) as value_sum,
+        avg(day_value) as value_mean,
+        count(*) filter (where day_value > 0) as days_above_zero,
+        (array_agg(day_value order by metric_date desc) filter (where day_value is not null))[1]
+            as value_last,
+        (array_agg(day_value order by metric_date) filter (where day_value is not null))[1]
+            as value_first,
+        max(metric_date) filter (where day_value is not null)
+        - min(metric_date) filter (where day_value is not null) as days_between_values
+    from feature_period_days
+    group by methodology_version, feature, period_start, account_id, institution_id
 ),
 
 -- the catalogue of post metrics (lifetime totals), for the posts published in the period
@@ -152,7 +157,7 @@ feature_posts as (
         case
             when bool_and(post_metrics.value is not null or feature_metrics.is_zero_when_missing)
                 then sum(coalesce(post_metrics.value, 0))
-        end as value
+        end as post_value
     from account_periods
     inner join post_metrics
         on account_periods.account_id = post_metrics.account_id
@@ -173,7 +178,7 @@ feature_post_periods as (
         period_start,
         account_id,
         institution_id,
-        sum(value) as value_sum
+        sum(post_value) as value_sum
     from feature_posts
     group by methodology_version, feature, period_start, account_id, institution_id
 ),
@@ -254,7 +259,7 @@ final as (
         (case
             when missing = 'zero' then coalesce(value_3, 0)
             else value_3
-        end)::float8 as value
+        end)::float8 as value  -- noqa: RF04
     from per_third
 )
 

@@ -1,7 +1,8 @@
 -- One row per IKMS method, period, account, institution and feature the method uses: the
 -- feature's value and its score 0-100 under the method's normalisation, among the covered
 -- accounts of the same platform and comparison group (the peer group, or the group the
--- method ranks within; and follower band, where the method says so) in the same period. Never across platforms: engagement differs ~100x between them.
+-- method ranks within; and follower band, where the method says so) in the same period.
+-- Never across platforms: engagement differs ~100x between them.
 -- Accounts below the method's coverage and features without a value have no row.
 with
 
@@ -73,7 +74,8 @@ with_comparison_group as (
         count(*) over comparison_group as group_size
     from configured
     window comparison_group as (
-        partition by methodology_version, period_start, platform, comparison_group, feature, comparison_band
+        partition by
+            methodology_version, period_start, platform, comparison_group, feature, comparison_band
         order by oriented_value
         range between unbounded preceding and unbounded following
     )

@@ -21,7 +21,8 @@ account_components as (
         max(account_weight) as account_weight,
         avg(score) as score
     from feature_scores
-    group by methodology_version, period_start, institution_id, peer_group, comparison_group, account_id, component
+    group by
+        methodology_version, period_start, institution_id, peer_group, comparison_group, account_id, component
 ),
 
 final as (
