@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from typer.testing import CliRunner
 
@@ -64,3 +66,23 @@ def test_the_command_says_what_was_wrong_and_fails(warehouse, tmp_path, monkeypa
     result = CliRunner().invoke(app, ["import", str(path)])
     assert result.exit_code == 1
     assert "refused, nothing landed" in result.output and "Did you mean 'likes'?" in result.output
+
+
+def test_history_older_than_the_published_calendar_extends_it(warehouse, conn, tmp_path, monkeypatch):
+    from kinerja import dbt_commands as dbt
+    from kinerja.publish import publish
+
+    dbt.run_dbt(warehouse, "build", "--select", "+dim_dates")
+    publish(conn, only={"marts.dim_dates"})
+    assert conn.execute("select min(date_day) from marts.dim_dates").fetchone() == (date(2022, 1, 1),)
+    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", warehouse.conninfo())
+    monkeypatch.setenv("KINERJA_IMPORT_ARCHIVE", str(tmp_path / "archive"))
+    path = tmp_path / "older.csv"
+    path.write_text(
+        "platform,account_id,metric_date,followers\nx,demo-prov-51-x,2019-06-30,100\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(app, ["import", str(path)])
+    # the account's registry period begins in 2022: the audit rejects the row, yet the day is
+    # in raw and the next daily publish would need it in the calendar
+    assert "marts.dim_dates) now spans 2019-06-30" in result.output, result.output
+    assert conn.execute("select min(date_day) from marts.dim_dates").fetchone() == (date(2019, 1, 1),)
