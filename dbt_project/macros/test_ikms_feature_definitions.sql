@@ -1,10 +1,8 @@
 {#- Every part of a feature definition (seed ikms_features) that names something names what
     the catalogue has: one row per problem, saying which feature and what to fix. -#}
 {% test ikms_feature_definitions(model) %}
-{%- set account_day_metrics = ['followers', 'posts', 'views', 'reach', 'likes', 'comments', 'shares',
-    'saves', 'angry', 'replies', 'replies_24h'] -%}
-{%- set post_metrics = ['views', 'reach', 'likes', 'comments', 'shares', 'saves', 'angry', 'replies',
-    'replies_24h'] -%}
+{%- set account_day_metrics = ikms_account_day_metrics() -%}
+{%- set post_metrics = account_day_metrics | reject('in', ['followers', 'posts']) | list -%}
 {%- set per_units = ['post', 'comment', 'follower', 'day', 'week', '1000_residents'] -%}
 with
 

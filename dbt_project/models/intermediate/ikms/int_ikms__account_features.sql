@@ -42,52 +42,32 @@ feature_metrics as (
     cross join lateral regexp_split_to_table(features.metrics, '\+') as metric_names (metric)
 ),
 
--- the catalogue of account-day metrics, one row per metric a feature uses
-daily_metrics as (
+-- per feature, whether it adds up each account-day metric of the catalogue, and whether a
+-- day without a value of it counts it as 0
+feature_flags as (
     select
+        methodology_version,
+        feature,
+        aggregation in ('period_end', 'weekly_growth') as uses_ends,
+        {{ ikms_metric_flags() }}
+    from feature_metrics
+    where aggregation != 'sum_over_posts'
+    group by methodology_version, feature, aggregation
+),
+
+-- a feature's metrics added up per account-day (macros/ikms_feature_days.sql): one pass
+-- over the days, no unpivot
+feature_days as (
+    select
+        feature_flags.methodology_version,
+        feature_flags.feature,
+        feature_flags.uses_ends,
         daily.account_id,
         daily.institution_id,
         daily.metric_date,
-        catalogue.metric,
-        catalogue.value
+        {{ ikms_feature_day_value('feature_flags', 'daily') }} as day_value
     from daily
-    cross join
-        lateral (
-            values
-            ('followers', daily.followers),
-            ('posts', daily.posts),
-            ('views', daily.views),
-            ('reach', daily.reach),
-            ('likes', daily.likes),
-            ('comments', daily.comments),
-            ('shares', daily.shares),
-            ('saves', daily.saves),
-            ('angry', daily.angry),
-            ('replies', daily.replies),
-            ('replies_24h', daily.replies_24h)
-        ) as catalogue (metric, value)
-    where catalogue.metric in (select feature_metrics.metric from feature_metrics)
-),
-
--- a feature's metrics added up per account-day: no value when a metric without the
--- zero policy has none
-feature_days as (
-    select
-        feature_metrics.methodology_version,
-        feature_metrics.feature,
-        daily_metrics.account_id,
-        daily_metrics.institution_id,
-        daily_metrics.metric_date,
-        case
-            when bool_and(daily_metrics.value is not null or feature_metrics.is_zero_when_missing)
-                then sum(coalesce(daily_metrics.value, 0))
-        end as day_value
-    from daily_metrics
-    inner join feature_metrics on daily_metrics.metric = feature_metrics.metric
-    where feature_metrics.aggregation != 'sum_over_posts'
-    group by
-        feature_metrics.methodology_version, feature_metrics.feature, daily_metrics.account_id,
-        daily_metrics.institution_id, daily_metrics.metric_date
+    cross join feature_flags
 ),
 
 feature_period_days as (
@@ -108,9 +88,10 @@ feature_periods as (
         sum(day_value) as value_sum,
         avg(day_value) as value_mean,
         count(*) filter (where day_value > 0) as days_above_zero,
-        (array_agg(day_value order by metric_date desc) filter (where day_value is not null))[1]
+        -- ordered aggregates cost a sort: only for the features that need the period's ends
+        (array_agg(day_value order by metric_date desc) filter (where uses_ends and day_value is not null))[1]
             as value_last,
-        (array_agg(day_value order by metric_date) filter (where day_value is not null))[1]
+        (array_agg(day_value order by metric_date) filter (where uses_ends and day_value is not null))[1]
             as value_first,
         max(metric_date) filter (where day_value is not null)
         - min(metric_date) filter (where day_value is not null) as days_between_values
