@@ -70,7 +70,8 @@ feature_days as (
     cross join feature_flags
 ),
 
-feature_period_days as (
+-- read twice below: not materialized, so each reading computes only the days it needs
+feature_period_days as not materialized (
     select
         feature_days.*,
         date_trunc(methods.period, feature_days.metric_date)::date as period_start
@@ -78,7 +79,9 @@ feature_period_days as (
     inner join methods on feature_days.methodology_version = methods.methodology_version
 ),
 
-feature_periods as (
+-- sums, means and counts group by hashing; the ordered aggregates of the period's ends need
+-- sorted input, so they are computed apart, on the days of the features that use them
+feature_period_totals as (
     select
         methodology_version,
         feature,
@@ -88,15 +91,38 @@ feature_periods as (
         sum(day_value) as value_sum,
         avg(day_value) as value_mean,
         count(*) filter (where day_value > 0) as days_above_zero,
-        -- ordered aggregates cost a sort: only for the features that need the period's ends
-        (array_agg(day_value order by metric_date desc) filter (where uses_ends and day_value is not null))[1]
-            as value_last,
-        (array_agg(day_value order by metric_date) filter (where uses_ends and day_value is not null))[1]
-            as value_first,
         max(metric_date) filter (where day_value is not null)
         - min(metric_date) filter (where day_value is not null) as days_between_values
     from feature_period_days
     group by methodology_version, feature, period_start, account_id, institution_id
+),
+
+feature_period_ends as (
+    select
+        methodology_version,
+        feature,
+        period_start,
+        account_id,
+        institution_id,
+        (array_agg(day_value order by metric_date desc))[1] as value_last,
+        (array_agg(day_value order by metric_date))[1] as value_first
+    from feature_period_days
+    where uses_ends and day_value is not null
+    group by methodology_version, feature, period_start, account_id, institution_id
+),
+
+feature_periods as (
+    select
+        feature_period_totals.*,
+        feature_period_ends.value_last,
+        feature_period_ends.value_first
+    from feature_period_totals
+    left join feature_period_ends
+        on feature_period_totals.methodology_version = feature_period_ends.methodology_version
+        and feature_period_totals.feature = feature_period_ends.feature
+        and feature_period_totals.period_start = feature_period_ends.period_start
+        and feature_period_totals.account_id = feature_period_ends.account_id
+        and feature_period_totals.institution_id = feature_period_ends.institution_id
 ),
 
 -- the catalogue of post metrics (lifetime totals), for the posts published in the period
