@@ -41,7 +41,7 @@ component_scores as (
         methodology_version,
         period_start,
         institution_id,
-        jsonb_object_agg(component, score order by component) as component_scores
+        jsonb_object_agg(component, round(score::numeric, 10) order by component) as component_scores
     from components
     group by methodology_version, period_start, institution_id
 ),
@@ -85,11 +85,13 @@ final as (
         ranked.institution_name,
         ranked.peer_group,
         ranked.comparison_group,
-        ranked.ikms::float8 as ikms,
+        -- 10 decimals: a sum of doubles differs in its last bits with the order rows arrive in,
+        -- and a re-run must publish the same table
+        round(ranked.ikms::numeric, 10)::float8 as ikms,
         ranked.rank_in_comparison_group::int as rank_in_comparison_group,
         ranked.comparison_group_size::int as comparison_group_size,
         ranked.components_scored::int as components_scored,
-        ranked.weight_available::float8 as weight_available,
+        round(ranked.weight_available::numeric, 10)::float8 as weight_available,
         component_scores.component_scores
     from ranked
     inner join component_scores
