@@ -372,6 +372,64 @@ def publish_command(
     console.print(table)
 
 
+@app.command("import")
+def import_command(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="History files in the canonical import format (.csv or .parquet; docs/runbook.md)."
+        ),
+    ],
+) -> None:
+    """Import history from another system: archive each file, land it as source `import`, audit it.
+
+    Account-day files (platform, account_id, metric_date and metric columns named as the
+    catalogue) and per-post files (with post_id, as_of_date, published_at). Each calendar
+    month of a file is one batch, audited like any other; a bad cell holds back its row and
+    names file, row and column, and the rest lands. Importing a file again changes nothing.
+    The next daily run builds and publishes the days imported.
+    """
+    from kinerja.landing.imports import import_file
+    from kinerja.warehouse import connect, ensure_warehouse
+
+    params = ensure_warehouse()
+    problems = False
+    days = []
+    with _what_to_do_on_failure(), connect(params) as conn:
+        for path in files:
+            report = import_file(conn, path)
+            for line in report.lines():
+                console.print(Text(line), soft_wrap=True)
+            problems |= bool(report.imported.problems or report.rejected_batches)
+            days += list(report.days or ())
+        if days:
+            _extend_calendar(conn, params, min(days), max(days))
+    if problems:
+        console.print(
+            "Correct what is listed in the file and import it again: rows landed before stay as they are."
+        )
+        raise typer.Exit(1)
+
+
+def _extend_calendar(conn, params, first: date, last: date) -> None:
+    """Rebuild and publish dim_dates when imported days lie outside the published calendar.
+
+    The daily run publishes the imported days with their foreign key to dim_dates, which
+    only the monthly run rebuilds: history older than the calendar would fail that publish.
+    """
+    from kinerja import dbt_commands as dbt
+    from kinerja.publish import publish
+
+    if conn.execute("select to_regclass('marts.dim_dates')").fetchone()[0] is None:
+        return  # no calendar published yet: the first monthly run builds it from the data
+    calendar = conn.execute("select min(date_day), max(date_day) from marts.dim_dates").fetchone()
+    if calendar[0] is not None and calendar[0] <= first and last <= calendar[1]:
+        return
+    dbt.run_dbt(params, "build", "--select", "dim_dates")
+    publish(conn, only={"marts.dim_dates"})
+    console.print(f"The calendar (marts.dim_dates) now spans {first} to {last} and the years around them.")
+
+
 @registry_app.command("check")
 def registry_check(
     registry_dir: Annotated[

@@ -236,6 +236,11 @@ def filedrop_inbox() -> Path:
     return _path_from_env("KINERJA_FILEDROP_INBOX", local_dir() / "filedrop" / "inbox")
 
 
+def import_archive() -> Path:
+    """Every file `kinerja import` read, kept as received (`KINERJA_IMPORT_ARCHIVE`, else $KINERJA_HOME/imports)."""
+    return _path_from_env("KINERJA_IMPORT_ARCHIVE", local_dir() / "imports")
+
+
 def filedrop_archive() -> Path:
     """Where every dropped file is kept as received."""
     return _path_from_env("KINERJA_FILEDROP_ARCHIVE", local_dir() / "filedrop" / "archive")
@@ -504,8 +509,9 @@ def airflow_environment(metadata_url: str, home: Path | None = None) -> dict[str
 # --- audits
 # Days before the data day a batch may carry, per source, unless set in the environment:
 # API pulls re-read api_trailing_days(); file-drop exports cover up to a quarter; the
-# simulator lands a month as one batch when it backfills (tests, demos).
-DEFAULT_AUDIT_WINDOW_DAYS = {"filedrop": 92, "simulator": 31}
+# simulator lands a month as one batch when it backfills (tests, demos); `kinerja import`
+# lands a history file as one batch per calendar month of its days.
+DEFAULT_AUDIT_WINDOW_DAYS = {"filedrop": 92, "simulator": 31, "import": 31}
 # Days a validation's Data Docs page is kept (a month of daily runs and a few days to look back).
 DEFAULT_DATA_DOCS_RETENTION_DAYS = 35
 

@@ -1,17 +1,53 @@
 -- One row per calendar day: the calendar facts and Indonesia's national holidays and
 -- cuti bersama, from the seed indonesia_holidays (see seeds/PROVENANCE.md).
-{% set first_day = var('dim_dates_start', '2022-01-01') %}
-{% set last_day = var('dim_dates_end', '2027-12-31') %}
-
 with
 
 holidays as (
     select * from {{ ref('indonesia_holidays') }}
 ),
 
+-- the days the warehouse holds (every landed row, accepted or not, and every batch's data day),
+-- the holiday calendar's and today
+known_days as (
+    select
+        min(metric_date) as first_day,
+        max(metric_date) as last_day
+    from {{ source('raw', 'account_daily') }}
+    union all
+    select
+        min(as_of_date) as first_day,
+        max(as_of_date) as last_day
+    from {{ source('raw', 'post_daily') }}
+    union all
+    select
+        min(data_day) as first_day,
+        max(data_day) as last_day
+    from {{ source('raw', 'batch_ledger') }}
+    union all
+    select
+        min(date) as first_day,
+        max(date) as last_day
+    from holidays
+    union all
+    select
+        current_date as first_day,
+        current_date as last_day
+),
+
+-- whole years, from the first year of any data to the year after the latest (or today's):
+-- the monthly run rebuilds the calendar, so a new year's days exist before its first daily
+-- publish needs them
+calendar_bounds as (
+    select
+        date_trunc('year', min(first_day))::date as first_day,
+        (date_trunc('year', max(last_day)) + interval '2 years' - interval '1 day')::date as last_day
+    from known_days
+),
+
 days as (
     select day::date as date_day
-    from generate_series(date '{{ first_day }}', date '{{ last_day }}', interval '1 day') as day
+    from calendar_bounds
+    cross join lateral generate_series(first_day, last_day, interval '1 day') as day
 ),
 
 -- a source row may name several things on one day ("Hari Kartini | Cuti Bersama Idul Fitri"),

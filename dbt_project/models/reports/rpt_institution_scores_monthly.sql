@@ -154,6 +154,7 @@ scored as (
         institution_months.province_code,
         institution_months.province_name,
         round(scores.ikms::numeric, 2) as ikms,
+        scores.comparison_group,
         scores.weight_available,
         component_columns.activity_score,
         component_columns.reach_score,
@@ -189,7 +190,13 @@ ranked as (
             when ikms is not null then
                 rank() over (partition by month, (ikms is null) order by ikms desc)
         end as rank_national,
-        count(ikms) over (partition by month) as national_size
+        count(ikms) over (partition by month) as national_size,
+        -- the grouping the method ranks within (the peer group, or a comparison group of the registry)
+        case
+            when ikms is not null then
+                rank() over (partition by month, comparison_group, (ikms is null) order by ikms desc)
+        end as rank_in_comparison_group,
+        count(ikms) over (partition by month, comparison_group) as comparison_group_size
     from scored
 ),
 
@@ -251,7 +258,11 @@ final as (
         ranked.followers::bigint as followers,
         ranked.posts::bigint as posts,
         round(ranked.coverage::numeric, 4) as coverage,
-        '{{ var("methodology_version") }}'::text as methodology_version
+        '{{ var("methodology_version") }}'::text as methodology_version,
+        ranked.comparison_group,
+        ranked.rank_in_comparison_group::int as rank_in_comparison_group,
+        case when ranked.comparison_group is not null then ranked.comparison_group_size::int end
+            as comparison_group_size
     from ranked
     left join ranked as previous
         on ranked.institution_id = previous.institution_id

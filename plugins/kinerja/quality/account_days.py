@@ -64,9 +64,10 @@ MAX_DAILY_POSTS = 1_000
 # data day was cut short; the usual share is the median of the source's last days.
 CUT_SHORT_SHARE = 0.5
 USUAL_COVERAGE_DAYS = 7
-# The file drop is self-reported: each institution sends its own accounts when it chooses,
-# so neither completeness against the whole registry nor a usual coverage applies to it.
-SELF_REPORTED_SOURCES = ("filedrop",)
+# The file drop is self-reported: each institution sends its own accounts when it chooses;
+# an import carries whatever accounts another system had. Neither completeness against the
+# whole registry nor a usual coverage applies to them.
+SELF_REPORTED_SOURCES = ("filedrop", "import")
 
 EMPTY = (
     "the batch is empty: the source delivered no rows for this day. What to do: check the source's log "

@@ -1,6 +1,7 @@
 """Check the registry files and report every problem at once.
 
-`check_registry` reads the three registry files (see `kinerja.registry.load`) and
+`check_registry` reads the registry files (see `kinerja.registry.load`; the comparison
+groups file is optional) and
 returns one `Problem` per field it cannot accept: the file, the line, the column,
 what is wrong and what to do. A reviewer of a registry change sees the whole list
 in one run instead of fixing one error per run.
@@ -29,7 +30,9 @@ from kinerja import platforms
 REGIONS_FILE = "regions_kepmendagri2025.csv"
 CENTRAL_FILE = "central_institutions.csv"
 ACCOUNTS_FILE = "accounts.csv"
-FILES = (REGIONS_FILE, CENTRAL_FILE, ACCOUNTS_FILE)
+# Optional: named groups of institutions an index method may rank within, besides the peer groups.
+COMPARISON_GROUPS_FILE = "comparison_groups.csv"
+FILES = (REGIONS_FILE, CENTRAL_FILE, ACCOUNTS_FILE, COMPARISON_GROUPS_FILE)
 
 # The old 34-province list (BPS codes, before the 2022 Papua split): reference data of
 # this package, not part of a registry, so it is read from here and not from registry_dir.
@@ -65,6 +68,8 @@ ACCOUNT_COLUMNS = (
     "valid_to",
     "is_demo",
 )
+
+COMPARISON_GROUP_COLUMNS = ("group_id", "group_name", "institution_id", "valid_from", "valid_to")
 
 CENTRAL_PEER_GROUPS = ("kementerian", "lembaga")
 REGIONAL_PEER_GROUPS = ("provinsi", "kabupaten", "kota")
@@ -849,6 +854,48 @@ def _check_accounts(rows: list[_Row], known: _Known | None) -> None:
             _check_within_institution(row, institution_id, period, known)
 
 
+def _check_comparison_groups(rows: list[_Row], known: _Known | None) -> None:
+    """Groups: one row per group, member institution and period; one name per group."""
+    names: dict[str, tuple[str, int]] = {}
+    periods: dict[tuple[str, str], list] = {}
+    for row in rows:
+        group_id = row.identifier("group_id")
+        name = row.text("group_name")
+        institution_id = _check_institution(row, known)
+        period = _period(row, from_required=False)
+        if group_id in PEER_GROUPS:
+            row.problem(
+                "group_id",
+                f"{group_id!r} is a peer group",
+                "Peer groups need no rows: a method ranks within them by default; give this group its own id",
+            )
+            continue
+        if group_id is None or name is None:
+            continue
+        first_name, line = names.setdefault(group_id, (name, row.line))
+        if first_name != name:
+            row.problem(
+                "group_name",
+                f"group {group_id!r} is named {first_name!r} at line {line}",
+                "Give every row of a group the same name",
+            )
+        if institution_id is None or period is None:
+            continue
+        member = f"{institution_id!r} in group {group_id!r}"
+        _check_no_overlap(row, member, period, periods.setdefault((group_id, institution_id), []))
+
+
+def check_comparison_groups(registry_dir: Path, known: _Known | None = None) -> list[Problem]:
+    """Every problem of comparison_groups.csv; [] when the file is absent (it is optional)."""
+    problems: list[Problem] = []
+    path = Path(registry_dir) / COMPARISON_GROUPS_FILE
+    if path.is_file():
+        rows = _read_rows(path, COMPARISON_GROUP_COLUMNS, problems)
+        if rows is not None:
+            _check_comparison_groups(rows, known)
+    return problems
+
+
 # --- entry points ---------------------------------------------------------------------
 
 
@@ -893,7 +940,7 @@ def check_accounts(registry_dir: Path, institution_ids: Collection[str] | None =
 def check_registry(registry_dir: Path) -> list[Problem]:
     """Every problem of the registry in `registry_dir`, in file and line order; [] when valid.
 
-    Checks the regions, central institutions and accounts files together, so an
+    Checks the regions, central institutions, accounts and comparison groups files together, so an
     account of an institution that no file lists is a problem too.
     """
     registry_dir = Path(registry_dir)
@@ -902,4 +949,5 @@ def check_registry(registry_dir: Path) -> list[Problem]:
     rows = _read_rows(registry_dir / ACCOUNTS_FILE, ACCOUNT_COLUMNS, problems)
     if rows is not None:
         _check_accounts(rows, known)
+    problems += check_comparison_groups(registry_dir, known)
     return _in_file_order(problems)

@@ -1,11 +1,13 @@
-"""Read the registry files and load them into registry.institutions and registry.accounts.
+"""Read the registry files and load them into registry.institutions, .accounts and .comparison_groups.
 
-The registry directory holds three files, reviewed like code:
+The registry directory holds three files, and an optional fourth, reviewed like code:
 
 - regions_kepmendagri2025.csv: provinces, kabupaten and kota (Kemendagri 2025 codes);
   every row becomes a regional institution.
 - central_institutions.csv: ministries (kementerian) and agencies (lembaga).
 - accounts.csv: the official social-media accounts of those institutions.
+- comparison_groups.csv (optional): named groups of institutions with validity dates (a
+  cluster of regions, a campaign's participants) that an index method may rank within.
 
 Reading first runs the rules of `kinerja.registry.check` and raises `RegistryError`
 listing every problem (file, line, column, what to do), one per line; only checked
@@ -34,6 +36,8 @@ from kinerja.registry.check import (
     CENTRAL_COLUMNS,
     CENTRAL_FILE,
     CENTRAL_PEER_GROUPS,
+    COMPARISON_GROUP_COLUMNS,
+    COMPARISON_GROUPS_FILE,
     PEER_GROUPS,
     REGIONS_COLUMNS,
     REGIONS_FILE,
@@ -234,6 +238,22 @@ def read_accounts(
     return _accounts(registry_dir)
 
 
+def _comparison_groups(registry_dir: Path) -> list[dict[str, Any]]:
+    path = registry_dir / COMPARISON_GROUPS_FILE
+    if not path.is_file():
+        return []
+    return [
+        {
+            "group_id": row["group_id"],
+            "group_name": row["group_name"],
+            "institution_id": row["institution_id"],
+            "valid_from": _optional(row["valid_from"], to_date) or REGISTRY_BEGINNING,
+            "valid_to": _optional(row["valid_to"], to_date),
+        }
+        for row in _rows(path)
+    ]
+
+
 def _copy(conn: psycopg.Connection, table: str, columns: tuple[str, ...], rows: list[dict]) -> None:
     statement = sql.SQL("copy {} ({}) from stdin").format(
         sql.Identifier("registry", table), sql.SQL(", ").join(map(sql.Identifier, columns))
@@ -272,6 +292,7 @@ def load_registry(conn: psycopg.Connection, registry_dir: Path | None = None) ->
     _raise_for(registry_dir, check_registry(registry_dir))
     institutions = _institutions(registry_dir)
     accounts = _accounts(registry_dir)
+    comparison_groups = _comparison_groups(registry_dir)
     author = audit_trail.registry_author(registry_dir)
     stamped = {
         "institutions": [dict(row) for row in institutions],
@@ -288,6 +309,8 @@ def load_registry(conn: psycopg.Connection, registry_dir: Path | None = None) ->
         conn.execute("delete from registry.institutions")
         for table, rows in stamped.items():
             _copy(conn, table, columns[table] + audit_trail.STAMP_COLUMNS, rows)
+        conn.execute("delete from registry.comparison_groups")
+        _copy(conn, "comparison_groups", COMPARISON_GROUP_COLUMNS, comparison_groups)
         total = audit_trail.Changes(sum(c.added for c in changes), sum(c.removed for c in changes))
         if total.added or total.removed:
             files = audit_trail.files_sha256(registry_dir, (REGIONS_FILE, CENTRAL_FILE, ACCOUNTS_FILE))

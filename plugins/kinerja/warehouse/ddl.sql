@@ -64,6 +64,17 @@ create table if not exists registry.accounts (
     primary key (account_id, institution_id, valid_from)
 );
 
+-- One row per comparison group, member institution and period (comparison_groups.csv): the
+-- named groups an index method may rank within besides the peer groups.
+create table if not exists registry.comparison_groups (
+    group_id            text not null,
+    group_name          text not null,
+    institution_id      text not null,
+    valid_from          date not null,     -- 2000-01-01 when the file leaves it empty
+    valid_to            date,              -- last day; null while still a member
+    primary key (group_id, institution_id, valid_from)
+);
+
 -- One row per registry load: who loaded which files, when, and what changed.
 create table if not exists registry.loads (
     load_id             bigint generated always as identity primary key,

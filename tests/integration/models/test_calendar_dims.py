@@ -24,6 +24,10 @@ pytestmark = pytest.mark.integration
 SEEDS = config.dbt_project_dir() / "seeds"
 MODELS = ["dim_dates", "dim_platforms", "dim_metric_definition_changes"]
 SEED_NAMES = ["indonesia_holidays", "platforms", "metric_definition_changes"]
+FIRST_DATA_DAY, LAST_DATA_DAY = date(2019, 6, 30), date(2028, 1, 2)
+# whole years, from the first year of data to the year after the latest data (or today)
+CALENDAR = (date(2019, 1, 1), date(max(LAST_DATA_DAY.year, date.today().year) + 1, 12, 31))
+CALENDAR_DAYS = (CALENDAR[1] - CALENDAR[0]).days + 1
 
 
 def _holiday_rows() -> list[dict]:
@@ -42,6 +46,12 @@ def dims(server, tmp_path_factory):
     params = ensure_database(server, f"kinerja_calendar_{uuid.uuid4().hex[:10]}")
     with connect(params) as conn:
         apply_ddl(conn)
+        # history from before the holiday calendar and a day of 2028: the calendar spans them
+        conn.execute(
+            "insert into raw.account_daily (batch_id, row_number, source, platform, account_id, metric_date)"
+            " values ('b-old', 1, 'import', 'x', 'a', %s), ('b-new', 1, 'simulator', 'x', 'a', %s)",
+            (FIRST_DATA_DAY, LAST_DATA_DAY),
+        )
         conn.commit()
     # a target folder of our own: other dbt runs in this working tree keep theirs
     target = tmp_path_factory.mktemp("dbt_target")
@@ -89,13 +99,20 @@ def test_the_build_ran_the_tests_of_the_dimensions(dims):
     assert "unique_combination_dim_metric_definition_changes" in output
 
 
-def test_one_row_per_day_of_the_range(dims):
+def test_one_row_per_day_of_the_years_of_the_data_it_finds(dims):
     conn, _ = dims
     count, first, last, distinct = conn.execute(
         f"select count(*), min(date_day), max(date_day), count(distinct date_day) from {_relation(conn, 'dim_dates')}"
     ).fetchone()
-    assert (first, last) == (date(2022, 1, 1), date(2027, 12, 31))
-    assert count == distinct == (last - first).days + 1 == 2191
+    assert (first, last) == CALENDAR
+    assert count == distinct == CALENDAR_DAYS
+    day = _day(conn, LAST_DATA_DAY)
+    assert (day["year"], day["day_name_id"], day["has_holiday_calendar"], day["is_holiday"]) == (
+        2028,
+        "Minggu",
+        False,
+        None,
+    )
 
 
 def test_calendar_columns(dims):
@@ -247,8 +264,10 @@ def test_years_without_a_holiday_calendar_are_unknown_not_working(dims):
         f"select has_holiday_calendar, count(*), count(is_holiday), count(is_working_day)"
         f" from {_relation(conn, 'dim_dates')} group by 1 order by 1"
     ).fetchall()
-    days_2027 = (date(2027, 12, 31) - date(2027, 1, 1)).days + 1
-    assert rows == [(False, days_2027, 0, 0), (True, 2191 - days_2027, 2191 - days_2027, 2191 - days_2027)]
+    # the seed covers 2022-2026
+    covered = (date(2026, 12, 31) - date(2022, 1, 1)).days + 1
+    uncovered = CALENDAR_DAYS - covered
+    assert rows == [(False, uncovered, 0, 0), (True, covered, covered, covered)]
 
 
 def test_every_platform_has_its_metric_day_zone(dims):

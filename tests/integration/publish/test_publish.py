@@ -71,6 +71,7 @@ PRIMARY_KEYS = {
     "reports.rpt_crisis_signals_daily": ("account_id", "metric_date"),
     "reports.rpt_region_scorecard_monthly": ("month", "province_code"),
     "reports.rpt_institution_platforms_monthly": ("month", "institution_id", "platform"),
+    "reports.rpt_institution_scores_by_period": ("methodology_version", "period_start", "institution_id"),
 }
 FOREIGN_KEYS = {
     ("marts.fct_account_daily", ("metric_date",), "marts.dim_dates"),
@@ -92,6 +93,7 @@ FOREIGN_KEYS = {
     ("reports.rpt_region_scorecard_monthly", ("province_code",), "marts.dim_regions"),
     ("reports.rpt_institution_platforms_monthly", ("month",), "marts.dim_dates"),
     ("reports.rpt_institution_platforms_monthly", ("platform",), "marts.dim_platforms"),
+    ("reports.rpt_institution_scores_by_period", ("period_start",), "marts.dim_dates"),
 }
 INDEXED = {  # the common filters: month, peer group, region/province, institution
     "marts.fct_account_daily": {"metric_date"},
@@ -105,6 +107,10 @@ INDEXED = {  # the common filters: month, peer group, region/province, instituti
     "reports.rpt_crisis_signals_daily": {"metric_date, severity"},
     "reports.rpt_region_scorecard_monthly": {"province_code"},
     "reports.rpt_institution_platforms_monthly": {"institution_id"},
+    "reports.rpt_institution_scores_by_period": {
+        "methodology_version, period_start, comparison_group",
+        "institution_id",
+    },
 }
 
 

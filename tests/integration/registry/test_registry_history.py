@@ -188,3 +188,25 @@ def test_loading_an_unchanged_registry_records_nothing_new(conn, warehouse):
     load_registry(conn, SMALL_REGISTRY)
     assert _one(conn, "select count(*), max(recorded_at) from registry.accounts") == before
     assert _one(conn, "select count(*) from registry.loads") == [(1,)]  # the fixture's first load only
+
+
+def test_comparison_groups_load_with_the_registry(conn, tmp_path):
+    registry = tmp_path / "registry"
+    shutil.copytree(SMALL_REGISTRY, registry)
+    (registry / "comparison_groups.csv").write_text(
+        "group_id,group_name,institution_id,valid_from,valid_to\n"
+        "bali-selatan,Bali selatan,kab-5103,2025-01-01,\n"
+        "bali-selatan,Bali selatan,kota-5171,,2025-12-31\n",
+        encoding="utf-8",
+    )
+    load_registry(conn, registry)
+    rows = conn.execute(
+        "select group_id, institution_id, valid_from, valid_to from registry.comparison_groups order by 2"
+    ).fetchall()
+    assert rows == [
+        ("bali-selatan", "kab-5103", date(2025, 1, 1), None),
+        ("bali-selatan", "kota-5171", date(2000, 1, 1), date(2025, 12, 31)),
+    ]
+    # a registry without the file has no groups
+    load_registry(conn, SMALL_REGISTRY)
+    assert conn.execute("select count(*) from registry.comparison_groups").fetchone() == (0,)

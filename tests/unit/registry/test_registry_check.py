@@ -514,3 +514,56 @@ def test_a_handle_no_platform_allows_is_refused(tmp_path, handle):
     edit(registry / ACCOUNTS, old, ",".join([account_id, institution, platform, f'"{handle}"', *rest]))
     problem = only_problem(registry)
     assert problem.column == "handle" and problem.message == f"{handle!r} is no handle any platform allows"
+
+
+# --- comparison groups (optional comparison_groups.csv) -------------------------------
+
+GROUPS = "comparison_groups.csv"
+GROUPS_HEADER = "group_id,group_name,institution_id,valid_from,valid_to"
+
+
+def with_groups(tmp_path: Path, *rows: str) -> Path:
+    registry = small_copy(tmp_path)
+    (registry / GROUPS).write_text("\n".join((GROUPS_HEADER, *rows)) + "\n", encoding="utf-8")
+    return registry
+
+
+def test_comparison_groups_with_validity_dates_are_accepted(tmp_path):
+    registry = with_groups(
+        tmp_path,
+        "bali-selatan,Bali selatan,kab-5103,2025-01-01,",
+        "bali-selatan,Bali selatan,kota-5171,,2025-12-31",
+    )
+    assert check_registry(registry) == []
+
+
+def test_comparison_group_of_an_unknown_institution(tmp_path):
+    problem = only_problem(with_groups(tmp_path, "bali-selatan,Bali selatan,kab-6101,,"))
+    assert_at(problem, GROUPS, 2, "institution_id")
+    assert "unknown institution 'kab-6101'" in problem.message
+
+
+def test_comparison_group_named_like_a_peer_group_or_named_twice(tmp_path):
+    registry = with_groups(
+        tmp_path,
+        "kabupaten,Kabupaten,kab-5103,,",
+        "bali-selatan,Bali selatan,kab-5103,,",
+        "bali-selatan,Bali Selatan Raya,kota-5171,,",
+    )
+    problems = check_registry(registry)
+    assert [(p.path, p.line, p.column) for p in problems] == [
+        (GROUPS, 2, "group_id"),
+        (GROUPS, 4, "group_name"),
+    ]
+    assert "is a peer group" in problems[0].message
+
+
+def test_comparison_group_membership_overlapping_itself(tmp_path):
+    problem = only_problem(
+        with_groups(
+            tmp_path,
+            "bali-selatan,Bali selatan,kab-5103,2024-01-01,",
+            "bali-selatan,Bali selatan,kab-5103,2025-01-01,",
+        )
+    )
+    assert_at(problem, GROUPS, 3, "valid_from")

@@ -1,7 +1,6 @@
 -- One row per IKMS method, period, account and institution holding it: what the account
--- did in the period (the method's day, week or month) and the catalogue of features a
--- method may score. A feature that cannot be computed (no posts, no comments, zero
--- followers, a central institution has no residents) is null, never 0.
+-- did in the period (the method's day, week or month), its coverage and its weight. The
+-- features a method scores are computed from its definitions in int_ikms__account_features.
 with
 
 daily as (
@@ -10,6 +9,10 @@ daily as (
 
 institutions as (
     select * from {{ ref('dim_institutions') }}
+),
+
+comparison_groups as (
+    select * from {{ ref('stg_registry__comparison_groups') }}
 ),
 
 regions as (
@@ -32,6 +35,7 @@ days_by_period as (
         -- var min_coverage overrides the method's, for what-if runs and small test data
         {{ var('min_coverage', 'methods.min_coverage') }}::numeric as min_coverage,
         methods.account_weighting,
+        methods.rank_within,
         date_trunc(methods.period, daily.metric_date)::date as period_start,
         daily.*
     from daily
@@ -49,21 +53,17 @@ account_periods as (
         platform,
         min(min_coverage) as min_coverage,
         min(account_weighting) as account_weighting,
+        min(rank_within) as rank_within,
         count(*) as days_reported,
         sum(posts) as posts,
-        count(*) filter (where posts > 0) as posting_days,
         avg(followers) as avg_followers,
         sum(views) as views,
         sum(interactions) as interactions,
         sum(comments) as comments,
         sum(replies) as replies,
         sum(replies_24h) as replies_24h,
-        (array_agg(followers order by metric_date) filter (where followers is not null))[1]
-            as followers_first,
         (array_agg(followers order by metric_date desc) filter (where followers is not null))[1]
-            as followers_last,
-        max(metric_date) filter (where followers is not null)
-        - min(metric_date) filter (where followers is not null) as days_between_follower_counts
+            as followers_last
     from days_by_period
     group by methodology_version, period, period_start, account_id, institution_id, platform
 ),
@@ -97,6 +97,12 @@ final as (
         account_periods.account_id,
         account_periods.institution_id,
         institution_versions.peer_group,
+        -- whom the account is compared and ranked with: its peer group, or the method's
+        -- comparison group while the institution is a member at the period's end (else none)
+        case
+            when account_periods.rank_within = 'peer_group' then institution_versions.peer_group
+            else memberships.group_id
+        end as comparison_group,
         account_periods.platform,
         account_periods.days_reported,
         -- coverage is judged against the whole period, not the days that happened to report
@@ -118,30 +124,7 @@ final as (
         account_periods.replies_24h,
         account_periods.avg_followers,
         account_periods.followers_last,
-
-        -- the feature catalogue: a method picks its features by these names (seed ikms_features);
-        -- double precision, because scores compare them and nothing is summed from them
-        account_periods.followers_last::float8 as followers,
-        (account_periods.followers_last * 1000.0 / nullif(regions.population, 0))::float8
-            as followers_per_1000_residents,
-        -- weekly compound growth between the first and the last follower count of the period
-        (power(
-            account_periods.followers_last::numeric / nullif(account_periods.followers_first, 0),
-            7.0 / nullif(account_periods.days_between_follower_counts, 0)
-        ) - 1)::float8 as weekly_follower_growth,
-        (account_periods.views / nullif(account_periods.avg_followers, 0))::float8 as views_per_follower,
-        (account_periods.posts::numeric / account_periods.days_reported)::float8 as posts_per_day,
-        (account_periods.posts * 7.0 / account_periods.days_reported)::float8 as posts_per_week,
-        (account_periods.posting_days::numeric / account_periods.days_reported)::float8 as posting_day_share,
-        (account_periods.interactions::numeric / nullif(account_periods.posts, 0))::float8
-            as engagement_per_post,
-        (
-            account_periods.interactions::numeric / nullif(account_periods.posts, 0)
-            / nullif(account_periods.avg_followers, 0)
-        )::float8 as engagement_rate_per_post,
-        (account_periods.replies::numeric / nullif(account_periods.comments, 0))::float8 as response_rate,
-        (account_periods.replies_24h::numeric / nullif(account_periods.comments, 0))::float8
-            as replies_within_24h_share
+        regions.population
     from account_periods
     inner join institution_versions
         on account_periods.methodology_version = institution_versions.methodology_version
@@ -149,6 +132,11 @@ final as (
         and account_periods.account_id = institution_versions.account_id
         and account_periods.institution_id = institution_versions.institution_id
     left join regions on account_periods.institution_id = regions.institution_id
+    left join comparison_groups as memberships
+        on account_periods.rank_within = memberships.group_id
+        and account_periods.institution_id = memberships.institution_id
+        and account_periods.period_end >= memberships.valid_from
+        and (memberships.valid_to is null or account_periods.period_end <= memberships.valid_to)
 )
 
 select * from final

@@ -1,13 +1,16 @@
 -- One row per IKMS method, period, account, institution and feature the method uses: the
 -- feature's value and its score 0-100 under the method's normalisation, among the covered
--- accounts of the same platform and peer group (and follower band, where the method says
--- so) in the same period. Never across platforms: engagement differs ~100x between them.
+-- accounts of the same platform and comparison group (the peer group, or the group the
+-- method ranks within; and follower band, where the method says so) in the same period.
+-- Never across platforms: engagement differs ~100x between them.
 -- Accounts below the method's coverage and features without a value have no row.
 with
 
-account_periods as (
-    select * from {{ ref('int_ikms__account_periods') }}
-    where is_covered
+-- covered accounts' features that have a value (int_ikms__account_features), of the
+-- institutions in the method's comparison groups
+feature_values as (
+    select * from {{ ref('int_ikms__account_features') }}
+    where is_covered and value is not null and comparison_group is not null
 ),
 
 methods as (
@@ -22,41 +25,19 @@ follower_bands as (
     select * from {{ ref('ikms_follower_bands') }}
 ),
 
--- the catalogue of int_ikms__account_periods, one row per feature
-feature_values as (
-    select
-        account_periods.methodology_version,
-        account_periods.period_start,
-        account_periods.account_id,
-        account_periods.institution_id,
-        account_periods.peer_group,
-        account_periods.platform,
-        account_periods.avg_followers,
-        account_periods.account_weight,
-        catalogue.feature,
-        catalogue.value
-    from account_periods
-    cross join
-        lateral (
-            values
-            ('followers', account_periods.followers),
-            ('followers_per_1000_residents', account_periods.followers_per_1000_residents),
-            ('weekly_follower_growth', account_periods.weekly_follower_growth),
-            ('views_per_follower', account_periods.views_per_follower),
-            ('posts_per_day', account_periods.posts_per_day),
-            ('posts_per_week', account_periods.posts_per_week),
-            ('posting_day_share', account_periods.posting_day_share),
-            ('engagement_per_post', account_periods.engagement_per_post),
-            ('engagement_rate_per_post', account_periods.engagement_rate_per_post),
-            ('response_rate', account_periods.response_rate),
-            ('replies_within_24h_share', account_periods.replies_within_24h_share)
-        ) as catalogue (feature, value)
-    where catalogue.value is not null
-),
-
 configured as (
     select
-        feature_values.*,
+        feature_values.methodology_version,
+        feature_values.period_start,
+        feature_values.account_id,
+        feature_values.institution_id,
+        feature_values.peer_group,
+        feature_values.comparison_group,
+        feature_values.platform,
+        feature_values.avg_followers,
+        feature_values.account_weight,
+        feature_values.feature,
+        feature_values.value,
         features.component,
         features.direction,
         methods.normalisation,
@@ -93,7 +74,8 @@ with_comparison_group as (
         count(*) over comparison_group as group_size
     from configured
     window comparison_group as (
-        partition by methodology_version, period_start, platform, peer_group, feature, comparison_band
+        partition by
+            methodology_version, period_start, platform, comparison_group, feature, comparison_band
         order by oriented_value
         range between unbounded preceding and unbounded following
     )
@@ -120,6 +102,7 @@ final as (
         account_id,
         institution_id,
         peer_group,
+        comparison_group,
         platform,
         account_weight,
         component,

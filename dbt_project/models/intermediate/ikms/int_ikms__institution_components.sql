@@ -15,12 +15,14 @@ account_components as (
         period_start,
         institution_id,
         peer_group,
+        comparison_group,
         account_id,
         component,
         max(account_weight) as account_weight,
         avg(score) as score
     from feature_scores
-    group by methodology_version, period_start, institution_id, peer_group, account_id, component
+    group by
+        methodology_version, period_start, institution_id, peer_group, comparison_group, account_id, component
 ),
 
 final as (
@@ -29,11 +31,12 @@ final as (
         period_start,
         institution_id,
         peer_group,
+        comparison_group,
         component,
         sum(account_weight * score) / sum(account_weight) as score,
         count(*) as accounts_scored
     from account_components
-    group by methodology_version, period_start, institution_id, peer_group, component
+    group by methodology_version, period_start, institution_id, peer_group, comparison_group, component
 )
 
 select * from final

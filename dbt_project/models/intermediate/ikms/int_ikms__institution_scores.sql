@@ -29,6 +29,7 @@ final as (
         components.period_start,
         components.institution_id,
         components.peer_group,
+        components.comparison_group,
         ({{ ikms_weighted_mean('components.score', 'weights.weight', 'methods.aggregation') }})::float8
             as ikms,
         count(*) as components_scored,
@@ -42,7 +43,7 @@ final as (
     inner join total_weights on components.methodology_version = total_weights.methodology_version
     group by
         components.methodology_version, components.period_start, components.institution_id,
-        components.peer_group, methods.aggregation
+        components.peer_group, components.comparison_group, methods.aggregation
 )
 
 select * from final
