@@ -38,6 +38,9 @@ built, audited and published once.
    `marts`, the schema Metabase reads, in one transaction (write-audit-publish: a failed test
    leaves what users see as it was), records the plan's batches as published and announces
    the asset `fct_account_daily` for the data day.
+7. `apply_roles`: `kinerja roles apply`: the BI and province roles' grants and row policies on
+   what publish created (a new published table is unreadable to them until then). A missing
+   role or a role that cannot be created is logged with what to do; it never fails the run.
 
 Re-running a day or a range, twice or concurrently, leaves the warehouse the same; a range
 run leaves it as the daily runs of its days would.
@@ -121,6 +124,12 @@ def kinerja_daily():
         outlet_events[ACCOUNT_DAILY].extra = {"data_day": day_plan["data_day"], "days": day_plan["days"]}
         return published
 
+    @task
+    def apply_roles() -> dict:
+        from kinerja.tasks.publish import apply_roles
+
+        return apply_roles()
+
     # the shape depends on settings only (an environment variable), never on I/O
     sources = config.sources()
     first, last = [], []  # each source's first task (after the registry) and last (before dbt)
@@ -142,7 +151,7 @@ def kinerja_daily():
     )
     day_plan = plan_days()
     sync_registry() >> audit_registry() >> first
-    last >> day_plan >> dbt_build >> audit_build(day_plan) >> publish(day_plan)
+    last >> day_plan >> dbt_build >> audit_build(day_plan) >> publish(day_plan) >> apply_roles()
 
 
 kinerja_daily()
