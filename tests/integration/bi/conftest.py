@@ -1,8 +1,10 @@
 """One built, published and role-secured warehouse for every BI test (built once per package).
 
 Two weeks of simulated data of the small registry (Bali and three central institutions)
-across a month boundary, the full dbt build with a low coverage bar (so that two weeks rank),
-publish, then `kinerja roles apply` with passwords for the national BI role and Bali's role.
+across a month boundary, plus a Bali account a ministry shares and a central institution
+without accounts (bi_warehouse_data.py); the full dbt build with a coverage bar that
+September's days pass and October's do not, publish, then `kinerja roles apply` with
+passwords for the national BI role and Bali's role.
 Tests connect as those roles: the owner used to build bypasses row security.
 """
 
@@ -11,15 +13,22 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
+from bi_warehouse_data import (
+    DAYS,
+    EMPTY_INSTITUTION,
+    FIRST_DAY,
+    HOSTILE_NAME,
+    MIN_COVERAGE,
+    PASSWORD,
+    PROVINCE,
+    SHARED_ACCOUNT,
+    SHARING_INSTITUTION,
+)
 
 from support import SMALL_REGISTRY
-
-FIRST_DAY, DAYS = date(2026, 9, 22), 14
-PROVINCE = "51"
-PASSWORD = "bi-test-" + uuid.uuid4().hex[:12]
 
 
 def land_simulated_days(conn, accounts, days):
@@ -35,6 +44,19 @@ def land_simulated_days(conn, accounts, days):
             posts=[post for post in pulled.posts if post["as_of_date"] == day],
         )
         land_harvest(conn, simulator.SOURCE, None, day, harvest)
+
+
+def _add_shared_account_and_empty_institution(conn) -> None:
+    conn.execute(
+        "insert into registry.accounts (account_id, institution_id, platform, handle, valid_from, is_demo)"
+        " select account_id, %s, platform, handle, %s, is_demo from registry.accounts where account_id = %s",
+        [SHARING_INSTITUTION, FIRST_DAY, SHARED_ACCOUNT],
+    )
+    conn.execute(
+        "insert into registry.institutions (institution_id, name, peer_group, timezone, source, valid_from)"
+        " values (%s, %s, 'lembaga', 'Asia/Jakarta', 'test', '2000-01-01')",
+        [EMPTY_INSTITUTION, HOSTILE_NAME],
+    )
 
 
 class BiWarehouse:
@@ -76,8 +98,11 @@ def bi_warehouse(server):
         with connect(params, autocommit=True) as conn:
             apply_ddl(conn)
             load_registry(conn, SMALL_REGISTRY)
+            _add_shared_account_and_empty_institution(conn)
             land_simulated_days(conn, accounts, [FIRST_DAY + timedelta(days=i) for i in range(DAYS)])
-            built = dbt.run_dbt(params, "build", "--vars", json.dumps({"min_coverage": 0.05}), check=False)
+            built = dbt.run_dbt(
+                params, "build", "--vars", json.dumps({"min_coverage": MIN_COVERAGE}), check=False
+            )
             assert built.returncode == 0, built.stdout[-3000:]
             publish.publish(conn)
             report = apply_roles(conn)
