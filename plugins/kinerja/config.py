@@ -200,6 +200,19 @@ def role_password(suffix: str) -> str | None:
     return password
 
 
+def province_role_passwords() -> dict[str, str]:
+    """Province code -> password of its reader role, for each `KINERJA_ROLE_PASSWORD_PROV_<code>` set.
+
+    Metabase gets one connection per province whose role can log in (deploy/metabase_setup.py).
+    """
+    prefix = ROLE_PASSWORD_ENV_PREFIX + "PROV_"
+    return {
+        name.removeprefix(prefix).lower(): value
+        for name, value in sorted(os.environ.items())
+        if name.startswith(prefix) and value
+    }
+
+
 def bi_statement_timeout() -> str:
     """The longest statement a BI role may run (`KINERJA_BI_STATEMENT_TIMEOUT`, PostgreSQL units, default 60s)."""
     value = os.environ.get(BI_STATEMENT_TIMEOUT_ENV, "").strip() or "60s"

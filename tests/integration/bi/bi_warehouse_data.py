@@ -12,4 +12,5 @@ EMPTY_INSTITUTION = "lem-uji-kosong"
 HOSTILE_NAME = """Badan "Uji" O'Brien; drop table marts.dim_dates; -- <script>alert('x')</script> & <b>"""
 # two weeks across a month boundary: September's 9 days cover the month, October's 5 do not
 MIN_COVERAGE = 0.2
+CRISIS_RATE = 0.03
 PASSWORD = "bi-test-" + uuid.uuid4().hex[:12]

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import pytest
 from bi_warehouse_data import (
+    CRISIS_RATE,
     DAYS,
     EMPTY_INSTITUTION,
     FIRST_DAY,
@@ -37,10 +38,12 @@ def land_simulated_days(conn, accounts, days):
     from kinerja.sources import simulator
     from kinerja.sources.base import Harvest
 
+    # a few crises, so that the crisis question has signals to show
+    realities = simulator.Realities(crisis_rate=CRISIS_RATE)
     for day in days:
-        pulled = simulator.SimulatorSource(simulator.NO_REALITIES).harvest(day, accounts, 3)
+        pulled = simulator.SimulatorSource(realities).harvest(day, accounts, 3)
         harvest = Harvest(
-            account_days=list(simulator.simulate_day(accounts, day)),
+            account_days=list(simulator.simulate_day(accounts, day, realities)),
             posts=[post for post in pulled.posts if post["as_of_date"] == day],
         )
         land_harvest(conn, simulator.SOURCE, None, day, harvest)
