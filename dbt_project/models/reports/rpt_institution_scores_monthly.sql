@@ -198,11 +198,12 @@ ranked as (
         case
             when ikms is not null and peer_group in ('kabupaten', 'kota') then
                 rank() over (
-                    partition by month, province_code, (ikms is not null and peer_group in ('kabupaten', 'kota'))
+                    partition by month, province_code, peer_group in ('kabupaten', 'kota'), (ikms is null)
                     order by ikms desc
                 )
         end as rank_in_province,
-        count(ikms) filter (where peer_group in ('kabupaten', 'kota')) over (partition by month, province_code)
+        count(ikms) filter (where peer_group in ('kabupaten', 'kota'))
+            over (partition by month, province_code)
             as province_size
     from scored
 ),
@@ -246,7 +247,9 @@ final as (
         ranked.national_size::int as national_size,
         ranked.ikms is not null as is_eligible,
         ranked.rank_in_province::int as rank_in_province,
-        case when ranked.peer_group in ('kabupaten', 'kota') then ranked.province_size::int end as province_size,
+        case
+            when ranked.peer_group in ('kabupaten', 'kota') then ranked.province_size::int
+        end as province_size,
         -- why "Data tidak cukup": the first condition of scoring that failed
         case
             when ranked.ikms is not null then null
