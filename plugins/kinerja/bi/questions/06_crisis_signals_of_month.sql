@@ -15,5 +15,5 @@ from reports.rpt_crisis_signals_daily as signals
 inner join marts.dim_official_accounts as accounts on signals.account_id = accounts.account_id
 where signals.metric_date >= cast({{month}} as date)
     and signals.metric_date < cast({{month}} as date) + interval '1 month'
-    and signals.signal_count > 0
+    and signals.severity in ('watch', 'alert', 'critical')
 order by signals.signal_count desc, signals.metric_date, signals.account_id
