@@ -189,3 +189,15 @@ def test_every_published_model_says_who_reads_it_in_its_meta(bi_warehouse):
     assert all(
         reader and set(reader) == {"national", "province", "nobody_else"} for reader in readers.values()
     )
+
+
+def test_the_roles_command_lists_every_published_table_with_its_row_rule(bi_warehouse, monkeypatch):
+    from typer.testing import CliRunner
+
+    from kinerja.cli import app
+
+    monkeypatch.setenv(config.WAREHOUSE_URL_ENV, bi_warehouse.params.conninfo())
+    result = CliRunner().invoke(app, ["roles", "apply"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "row security by account_id" in result.output and "marts.fct_posts" in result.output
+    assert "KINERJA_ROLE_PASSWORD_LOADER" in result.output  # the NOLOGIN roles, with what to set
