@@ -95,20 +95,22 @@ def bi_warehouse(server):
 
     params = ensure_database(server, f"kinerja_bi_{uuid.uuid4().hex[:10]}")
     accounts = read_accounts(SMALL_REGISTRY)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv(config.role_password_env("bi"), PASSWORD)
-        env.setenv(config.role_password_env(f"prov_{PROVINCE}"), PASSWORD)
-        with connect(params, autocommit=True) as conn:
-            apply_ddl(conn)
-            load_registry(conn, SMALL_REGISTRY)
-            _add_shared_account_and_empty_institution(conn)
-            land_simulated_days(conn, accounts, [FIRST_DAY + timedelta(days=i) for i in range(DAYS)])
-            built = dbt.run_dbt(
-                params, "build", "--vars", json.dumps({"min_coverage": MIN_COVERAGE}), check=False
-            )
-            assert built.returncode == 0, built.stdout[-3000:]
-            publish.publish(conn)
+    with connect(params, autocommit=True) as conn:
+        apply_ddl(conn)
+        load_registry(conn, SMALL_REGISTRY)
+        _add_shared_account_and_empty_institution(conn)
+        land_simulated_days(conn, accounts, [FIRST_DAY + timedelta(days=i) for i in range(DAYS)])
+        built = dbt.run_dbt(
+            params, "build", "--vars", json.dumps({"min_coverage": MIN_COVERAGE}), check=False
+        )
+        assert built.returncode == 0, built.stdout[-3000:]
+        publish.publish(conn)
+        # the passwords only while the roles are created: later applies keep them, and the
+        # environment of the session's other tests stays as it was
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv(config.role_password_env("bi"), PASSWORD)
+            env.setenv(config.role_password_env(f"prov_{PROVINCE}"), PASSWORD)
             report = apply_roles(conn)
-        yield BiWarehouse(params, report)
+    yield BiWarehouse(params, report)
     with connect(server, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{params.dbname}" with (force)')
