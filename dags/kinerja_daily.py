@@ -38,7 +38,10 @@ built, audited and published once.
    `marts`, the schema Metabase reads, in one transaction (write-audit-publish: a failed test
    leaves what users see as it was), records the plan's batches as published and announces
    the asset `fct_account_daily` for the data day.
-7. `send_alerts`: the crisis signals (two or more signals of an account's day) judged on the
+7. `apply_roles`: `kinerja roles apply`: the BI and province roles' grants and row policies on
+   what publish created (a new published table is unreadable to them until then). A missing
+   role or a role that cannot be created is logged with what to do; it never fails the run.
+8. `send_alerts`: the crisis signals (two or more signals of an account's day) judged on the
    planned days, and API tokens refused or about to expire, to `KINERJA_ALERT_EMAIL_TO` and
    `KINERJA_ALERT_WEBHOOK_URL`, each sent once (`ops.alerts_sent`).
 
@@ -128,6 +131,12 @@ def kinerja_daily():
         return published
 
     @task
+    def apply_roles() -> dict:
+        from kinerja.tasks.publish import apply_roles
+
+        return apply_roles()
+
+    @task
     def send_alerts(day_plan: dict) -> dict:
         from kinerja.tasks.alerts import send_day_alerts
 
@@ -154,7 +163,9 @@ def kinerja_daily():
     )
     day_plan = plan_days()
     sync_registry() >> audit_registry() >> first
-    last >> day_plan >> dbt_build >> audit_build(day_plan) >> publish(day_plan) >> send_alerts(day_plan)
+    published = publish(day_plan)
+    last >> day_plan >> dbt_build >> audit_build(day_plan) >> published
+    published >> [apply_roles(), send_alerts(day_plan)]
 
 
 kinerja_daily()

@@ -27,6 +27,9 @@ _SESSION_HOME = Path(tempfile.mkdtemp(prefix="kinerja-test-"))
 os.environ["KINERJA_HOME"] = str(_SESSION_HOME)
 os.environ["KINERJA_DBT_TARGET_PATH"] = str(_SESSION_HOME / "dbt_target")
 os.environ.setdefault("KINERJA_TASK_RETRIES", "0")
+# Database roles are server-wide: this session's (`kinerja roles apply`, the daily DAG's
+# apply_roles) are named with a prefix of its own and dropped when the session ends.
+os.environ.setdefault("KINERJA_ROLE_PREFIX", f"kt{uuid.uuid4().hex[:8]}_")
 # the xdist controller imports this file too but never starts a server: leave no folder behind
 atexit.register(shutil.rmtree, _SESSION_HOME, True)
 
@@ -40,9 +43,30 @@ def server():
     is_embedded = config.warehouse_url() is None
     params = resolve_server()
     yield params.with_dbname("postgres")
+    _drop_session_roles(params.with_dbname("postgres"))
     if is_embedded:
         embedded.stop(_SESSION_HOME)
     shutil.rmtree(_SESSION_HOME, ignore_errors=True)
+
+
+def _drop_session_roles(server) -> None:
+    """Drop the roles this session created; one still granted in a database left behind stays."""
+    import psycopg
+    from psycopg import sql
+
+    from kinerja import config
+    from kinerja.warehouse import connect
+
+    with connect(server, autocommit=True) as conn:
+        pattern = config.role_prefix().replace("_", r"\_") + "%"
+        roles = [
+            name for (name,) in conn.execute("select rolname from pg_roles where rolname like %s", [pattern])
+        ]
+        for role in roles:
+            try:
+                conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
+            except psycopg.errors.DependentObjectsStillInUse:
+                pass
 
 
 def create_database(server, prefix: str):

@@ -33,6 +33,8 @@ filedrop_app = typer.Typer(
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(registry_app, name="registry")
 app.add_typer(filedrop_app, name="filedrop")
+roles_app = typer.Typer(help="The warehouse's database roles and row security.", no_args_is_help=True)
+app.add_typer(roles_app, name="roles")
 console = Console()
 
 
@@ -428,6 +430,30 @@ def _extend_calendar(conn, params, first: date, last: date) -> None:
     dbt.run_dbt(params, "build", "--select", "dim_dates")
     publish(conn, only={"marts.dim_dates"})
     console.print(f"The calendar (marts.dim_dates) now spans {first} to {last} and the years around them.")
+
+
+@roles_app.command("apply")
+def roles_apply() -> None:
+    """Create the loader, transformer, BI and province roles; grant and row-secure the published tables.
+
+    Idempotent; the daily DAG runs it after publish. Passwords come from KINERJA_ROLE_PASSWORD_<SUFFIX>
+    (the BI role also KINERJA_BI_PASSWORD): a role without one is created NOLOGIN.
+    """
+    from kinerja.warehouse import connect
+    from kinerja.warehouse.roles import RolesError, apply_roles
+
+    with _what_to_do_on_failure(), connect() as conn:
+        try:
+            report = apply_roles(conn)
+        except RolesError as error:
+            console.print(Text("✗ ", style="red") + Text(str(error)), soft_wrap=True)
+            raise typer.Exit(1) from None
+    table = Table("published table", "readers' rows")
+    for name, rule in sorted(report.tables.items()):
+        table.add_row(name, rule)
+    console.print(table)
+    for line in report.summary().splitlines()[1:]:
+        console.print(line, soft_wrap=True)
 
 
 @registry_app.command("check")

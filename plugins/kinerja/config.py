@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -155,11 +156,72 @@ def registry_changed_by() -> str | None:
 
 
 BI_ROLE_ENV = "KINERJA_BI_ROLE"
+ROLE_PREFIX_ENV = "KINERJA_ROLE_PREFIX"
+ROLE_PASSWORD_ENV_PREFIX = "KINERJA_ROLE_PASSWORD_"
+BI_STATEMENT_TIMEOUT_ENV = "KINERJA_BI_STATEMENT_TIMEOUT"
+# a role prefix is spliced into role names: letters, digits and underscores only
+_ROLE_PREFIX = re.compile(r"[a-z_][a-z0-9_]{0,39}")
 
 
-def bi_role() -> str | None:
-    """The database role BI tools read with (`KINERJA_BI_ROLE`): publish grants it select on every published table."""
-    return os.environ.get(BI_ROLE_ENV) or None
+def role_prefix() -> str:
+    """What the project's database roles are named with (`KINERJA_ROLE_PREFIX`, default `kinerja_`).
+
+    Roles are server-wide: two warehouses on one server (or a test session) each take their own.
+    """
+    prefix = os.environ.get(ROLE_PREFIX_ENV, "").strip() or "kinerja_"
+    if not _ROLE_PREFIX.fullmatch(prefix):
+        raise SettingError(
+            f"{ROLE_PREFIX_ENV}={prefix!r}: use lowercase letters, digits and underscores (at most 40),"
+            " starting with a letter or underscore, e.g. kinerja_"
+        )
+    return prefix
+
+
+def bi_role() -> str:
+    """The national read-only role BI tools read with: `KINERJA_BI_ROLE`, else `<prefix>bi`.
+
+    `kinerja roles apply` creates it; publish grants it select on every published table.
+    """
+    return os.environ.get(BI_ROLE_ENV) or f"{role_prefix()}bi"
+
+
+def role_password_env(suffix: str) -> str:
+    """The variable holding the password of the role `<prefix><suffix>`, e.g. KINERJA_ROLE_PASSWORD_PROV_51."""
+    return ROLE_PASSWORD_ENV_PREFIX + suffix.upper()
+
+
+def role_password(suffix: str) -> str | None:
+    """The password of the role `<prefix><suffix>` from the environment; None when unset (no default exists).
+
+    The national BI role also takes `KINERJA_BI_PASSWORD`, which the production stack sets.
+    """
+    password = os.environ.get(role_password_env(suffix)) or None
+    if password is None and suffix == "bi":
+        return bi_password()
+    return password
+
+
+def province_role_passwords() -> dict[str, str]:
+    """Province code -> password of its reader role, for each `KINERJA_ROLE_PASSWORD_PROV_<code>` set.
+
+    Metabase gets one connection per province whose role can log in (deploy/metabase_setup.py).
+    """
+    prefix = ROLE_PASSWORD_ENV_PREFIX + "PROV_"
+    return {
+        name.removeprefix(prefix).lower(): value
+        for name, value in sorted(os.environ.items())
+        if name.startswith(prefix) and value
+    }
+
+
+def bi_statement_timeout() -> str:
+    """The longest statement a BI role may run (`KINERJA_BI_STATEMENT_TIMEOUT`, PostgreSQL units, default 60s)."""
+    value = os.environ.get(BI_STATEMENT_TIMEOUT_ENV, "").strip() or "60s"
+    if not re.fullmatch(r"\d+\s*(ms|s|min|h)?", value):
+        raise SettingError(
+            f"{BI_STATEMENT_TIMEOUT_ENV}={value!r}: write a duration such as 60s, 2min or 30000ms"
+        )
+    return value
 
 
 # Days before the data day that each daily run rebuilds (late and restated data) and then

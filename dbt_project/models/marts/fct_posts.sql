@@ -1,5 +1,7 @@
 {#- (account_id, post_id) is the contract's primary key (fct_posts.yml): no unique index here.
-    A contract allows only append_new_columns or fail: a column added to the model and its contract is appended. -#}
+    A contract allows only append_new_columns or fail: a column added to the model and its contract is appended.
+    The index on interactions: a period's top posts are found walking from the most interactions down,
+    not by sorting the period (the BI starter question "top posts"). -#}
 {{
     config(
         meta={'rebuilt_window': {'column': 'metric_date'}},
@@ -9,6 +11,7 @@
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['metric_date']},
+            {'columns': ['interactions desc', 'account_id', 'post_id']},
         ],
     )
 }}

@@ -70,6 +70,8 @@ institution_activity as (
         sum(followers_last) as followers,
         sum(posts) as posts,
         avg(coverage) as coverage,
+        -- an account covers enough of the month to be scored (the method's min_coverage)
+        bool_or(is_covered) as has_covered_account,
         array_agg(distinct platform) as platforms
     from account_periods
     group by institution_id, period_start
@@ -164,7 +166,9 @@ scored as (
         coalesce(institution_activity.accounts, 0) as accounts,
         coalesce(institution_activity.followers, 0) as followers,
         coalesce(institution_activity.posts, 0) as posts,
-        coalesce(institution_activity.coverage, 0) as coverage
+        -- no account reported a day: no data, not a coverage of 0
+        institution_activity.coverage,
+        institution_activity.has_covered_account
     from institution_months
     left join scores
         on institution_months.institution_id = scores.institution_id
@@ -196,7 +200,18 @@ ranked as (
             when ikms is not null then
                 rank() over (partition by month, comparison_group, (ikms is null) order by ikms desc)
         end as rank_in_comparison_group,
-        count(ikms) over (partition by month, comparison_group) as comparison_group_size
+        count(ikms) over (partition by month, comparison_group) as comparison_group_size,
+        -- a province's kabupaten and kota among themselves (the province's own government apart)
+        case
+            when ikms is not null and peer_group in ('kabupaten', 'kota') then
+                rank() over (
+                    partition by month, province_code, peer_group in ('kabupaten', 'kota'), (ikms is null)
+                    order by ikms desc
+                )
+        end as rank_in_province,
+        count(ikms) filter (where peer_group in ('kabupaten', 'kota'))
+            over (partition by month, province_code)
+            as province_size
     from scored
 ),
 
@@ -239,6 +254,17 @@ final as (
         ranked.rank_national::int as rank_national,
         ranked.national_size::int as national_size,
         ranked.ikms is not null as is_eligible,
+        ranked.rank_in_province::int as rank_in_province,
+        case
+            when ranked.peer_group in ('kabupaten', 'kota') then ranked.province_size::int
+        end as province_size,
+        -- why "Data tidak cukup": the first condition of scoring that failed
+        case
+            when ranked.ikms is not null then null
+            when ranked.coverage is null then 'no_data'
+            when not ranked.has_covered_account then 'coverage_below_minimum'
+            else 'no_score'
+        end as not_ranked_reason,
         graded.grade,
         graded.grade_label,
         graded.grade_label_en,

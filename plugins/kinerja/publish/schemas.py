@@ -475,8 +475,21 @@ def _regclass_name(table: str) -> str:
 
 
 def _grant_to_bi_role(conn: psycopg.Connection, layers: Sequence[str]) -> None:
+    """Select on every published table for the national BI role, when it exists.
+
+    A missing role never fails a publish (BI users would be left on stale data): it is logged
+    by name with what to do. The province roles and the row policies are `kinerja roles apply`'s,
+    which the daily DAG runs after publish.
+    """
     role = config.bi_role()
-    if not role:
+    if not conn.execute("select 1 from pg_roles where rolname = %s", [role]).fetchone():
+        log.warning(
+            "the BI role %s does not exist: published without granting it. Run `kinerja roles apply`"
+            " (it creates %s and the province roles), or set %s to an existing role",
+            role,
+            role,
+            config.BI_ROLE_ENV,
+        )
         return
     for layer in layers:
         conn.execute(

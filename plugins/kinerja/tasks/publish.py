@@ -62,3 +62,26 @@ def issue_scores(month: date) -> list[str]:
     if not issued:
         log.info("%s: the latest issue stands (no restated data changed a score)", f"{month:%Y-%m}")
     return [f"{item.month:%Y-%m} issue {item.issue_no} ({item.reason})" for item in issued]
+
+
+def apply_roles() -> dict:
+    """Grants and row policies for what publish just created (`kinerja roles apply`), after publish.
+
+    Never fails the run: publish has already happened, and a table without its grants stays
+    unreadable to the readers (row security fails closed). What needs a person is logged as an
+    error naming the role and what to do, and returned.
+    """
+    from kinerja.warehouse.roles import RolesError
+    from kinerja.warehouse.roles import apply_roles as apply
+
+    with connect(ensure_warehouse()) as conn:
+        try:
+            report = apply(conn)
+        except RolesError as error:
+            log.error("roles not applied: %s", error)
+            return {"applied": False, "problems": [str(error)]}
+    for problem in report.problems:
+        log.error("roles: %s", problem)
+    for role in report.without_login:
+        log.warning("roles: %s is NOLOGIN until its password is in the environment", role)
+    return {"applied": True, "tables": len(report.tables), "problems": report.problems}

@@ -67,6 +67,10 @@ def test_the_daily_dag_lands_before_it_audits_before_it_models(dag_bag):
     assert publish.upstream_task_ids == {"audit_build", "plan_days"}
     assert dag.get_task("audit_build").upstream_task_ids == {"dbt_build", "plan_days"}
     assert [o.name for o in publish.outlets] == ["kinerja_fct_account_daily"]
+    # grants and row policies of what publish created, after it (never before: it must not block it)
+    assert dag.get_task("apply_roles").upstream_task_ids == {"publish"}
+    # the day's crisis signals and token warnings go out once what they read is published
+    assert dag.get_task("send_alerts").upstream_task_ids == {"publish", "plan_days"}
     # a history run is the same DAG triggered with a range
     assert set(dag.params) == {"first_day", "last_day"}
 

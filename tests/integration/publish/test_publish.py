@@ -240,9 +240,10 @@ def test_a_table_published_before_its_contract_gets_its_keys_and_a_bad_row_is_re
     ).fetchone() == (True,)
     before = table_fingerprint(conn, "marts.fct_account_daily")
     # the build schema has no foreign keys (they live on the published tables): this insert succeeds
+    # (a registry account: its key to dim_official_accounts holds, the platform's does not)
     conn.execute(
         "insert into build_marts.fct_account_daily (account_id, metric_date, platform, source, batch_id)"
-        " values ('acc-x', date '2026-10-02', 'myspace', 'simulator', 'b')"
+        " select min(account_id), date '2026-10-20', 'myspace', 'simulator', 'b' from build_marts.dim_official_accounts"
     )
     with pytest.raises(
         publish.PublishError, match=r"fct_account_daily.*\(platform\)=\(myspace\).*Nothing was published"

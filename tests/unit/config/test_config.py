@@ -154,7 +154,27 @@ def test_the_other_settings_are_read_by_config(monkeypatch):
     assert config.registry_changed_by() == "Tim Data <data@kominfo.go.id>"
     assert config.application_name() == "kinerja-cli"
     monkeypatch.delenv("KINERJA_BI_ROLE")
-    assert config.bi_role() is None
+    monkeypatch.setenv("KINERJA_ROLE_PREFIX", "kinerja_")
+    assert config.bi_role() == "kinerja_bi"
+
+
+def test_roles_take_a_prefix_and_passwords_only_from_the_environment(monkeypatch):
+    monkeypatch.setenv("KINERJA_ROLE_PREFIX", "ministry_")
+    monkeypatch.delenv("KINERJA_BI_ROLE", raising=False)
+    monkeypatch.delenv("KINERJA_BI_PASSWORD", raising=False)
+    monkeypatch.delenv("KINERJA_ROLE_PASSWORD_BI", raising=False)
+    assert (config.role_prefix(), config.bi_role()) == ("ministry_", "ministry_bi")
+    assert config.role_password("prov_51") is None and config.role_password("bi") is None
+    monkeypatch.setenv("KINERJA_ROLE_PASSWORD_PROV_51", "s3cret")
+    monkeypatch.setenv("KINERJA_BI_PASSWORD", "other")
+    assert (config.role_password("prov_51"), config.role_password("bi")) == ("s3cret", "other")
+    for wrong in ("Kinerja", "x;drop role y", "1abc"):
+        monkeypatch.setenv("KINERJA_ROLE_PREFIX", wrong)
+        with pytest.raises(config.SettingError, match="KINERJA_ROLE_PREFIX"):
+            config.role_prefix()
+    monkeypatch.setenv("KINERJA_BI_STATEMENT_TIMEOUT", "1; drop")
+    with pytest.raises(config.SettingError, match="KINERJA_BI_STATEMENT_TIMEOUT"):
+        config.bi_statement_timeout()
 
 
 def test_scorecard_languages_default_to_bahasa_and_keep_the_mail_language_first(monkeypatch):

@@ -2,7 +2,8 @@
 
 A fresh Metabase is set up with the warehouse reached as the BI role (host, port and
 database from KINERJA_WAREHOUSE_URL, the one owner); a Metabase set up before gets the
-warehouse added once, and never twice.
+warehouse added once, and never twice. Each province role with a password gets a connection
+of its own, and every connection a collection with the starter questions as cards.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ def _load_setup_script():
 
 
 class FakeMetabase:
-    """Metabase's set-up, session and database endpoints, with what each request carried."""
+    """Metabase's set-up, session, database, collection and card endpoints, with what each request carried."""
 
     def __init__(self, set_up: bool):
         self.set_up = set_up
         self.databases: list[dict] = []
+        self.collections: list[dict] = []
+        self.cards: list[dict] = []
         self.requests: list[tuple[str, str, dict, dict]] = []
 
     def answer(self, method: str, path: str, body: dict, headers: dict) -> tuple[int, object]:
@@ -51,6 +54,14 @@ class FakeMetabase:
                 return 200, {"data": [{"id": i + 1, **db} for i, db in enumerate(self.databases)]}
             self.databases.append(body)
             return 200, {"id": len(self.databases), **body}
+        for collection, kind in ((self.collections, "/api/collection"), (self.cards, "/api/card")):
+            if path == kind:
+                if headers.get("x-metabase-session") != "session-2":
+                    return 401, "Unauthenticated"
+                if method == "GET":
+                    return 200, collection
+                collection.append({"id": len(collection) + 100, **body})
+                return 200, collection[-1]
         return 404, "Not found"
 
 
@@ -136,3 +147,42 @@ def test_without_the_bi_role_s_password_it_says_what_to_set(metabase, stack_envi
     with pytest.raises(SystemExit, match="KINERJA_BI_PASSWORD"):
         _load_setup_script().main()
     assert metabase.databases == []
+
+
+@pytest.mark.parametrize("metabase", [False], indirect=True)
+def test_each_province_role_gets_a_connection_and_every_connection_the_starter_questions(
+    metabase, stack_environment, monkeypatch
+):
+    from kinerja.bi import questions
+
+    monkeypatch.setenv("KINERJA_ROLE_PREFIX", "kinerja_")
+    monkeypatch.setenv("KINERJA_ROLE_PASSWORD_PROV_51", "bali-secret")
+    monkeypatch.setenv("KINERJA_ROLE_PASSWORD_PROV_32", "jabar-secret")
+    setup_script = _load_setup_script()
+
+    setup_script.main()
+    setup_script.main()  # a second run adds nothing
+
+    connections = {
+        db["name"]: (db["details"]["user"], db["details"]["password"]) for db in metabase.databases
+    }
+    assert connections == {
+        "Kinerja warehouse": ("kinerja_bi", "bi-secret"),
+        "Kinerja warehouse - provinsi 32": ("kinerja_prov_32", "jabar-secret"),
+        "Kinerja warehouse - provinsi 51": ("kinerja_prov_51", "bali-secret"),
+    }
+    database_ids = {db["name"]: i + 1 for i, db in enumerate(metabase.databases)}
+    collection_of = {c["id"]: c["name"] for c in metabase.collections}
+    assert sorted(collection_of.values()) == sorted(connections)
+    starter = {q.name: q for q in questions()}
+    assert len(metabase.cards) == len(starter) * len(connections)
+    for card in metabase.cards:
+        question = starter[card["name"]]
+        query = card["dataset_query"]
+        # each card reads through the connection of its own collection: its role's rows only
+        assert query["database"] == database_ids[collection_of[card["collection_id"]]]
+        assert query["type"] == "native" and query["native"]["query"] == question.sql
+        assert set(query["native"]["template-tags"]) == {p.name for p in question.parameters}
+    month = next(c for c in metabase.cards if "peer group" in c["name"])["dataset_query"]["native"]
+    assert month["template-tags"]["month"]["type"] == "date"
+    assert "{{month}}" in month["query"]

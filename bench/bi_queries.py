@@ -1,0 +1,138 @@
+"""How fast do the starter BI questions answer, with 8 readers at once, as the national role and as a province role?
+
+A throwaway warehouse with the full demo registry and years of national data, filled as
+bench/warehouse_history.py fills it (the simulator's October 2026 for every account, then
+the years before it written by SQL from that month), built in full (`dbt build
+--full-refresh`), published, and secured by `kinerja roles apply` (roles with a prefix of
+this run's own, dropped at the end). Then each starter question (kinerja.bi) is asked
+--rounds times by each of --readers threads at once, each on a connection of its own, first
+as the national BI role, then as one province's role (row security on every table with a
+region), and the p95 of its latencies is reported per role.
+
+Targets (issue 16): p95 under 200 ms per question; the province role's p95 at most 25 % over
+the national role's.
+
+Run: .venv/bin/python bench/bi_queries.py [--years 3] [--readers 8] [--rounds 10] [--province 35]
+Results: bench/RESULTS.md (with the machine's load: cat /proc/loadavg).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import threading
+import time
+import uuid
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from landing_throughput import throwaway_warehouse
+from warehouse_history import fill, timed_dbt
+
+from kinerja import config, publish
+from kinerja.bi import questions
+from kinerja.warehouse import connect
+
+MONTH = date(2026, 9, 1)
+PASSWORD = "bench-" + uuid.uuid4().hex
+
+
+def ask(params, role: str, question, values: dict, readers: int, rounds: int) -> list[float]:
+    """Latencies (s) of `question` asked `rounds` times by each of `readers` threads at once."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    start = threading.Barrier(readers)
+
+    def reader() -> None:
+        with connect(replace(params, user=role, password=PASSWORD), autocommit=True) as conn:
+            question.run(conn, **values)  # warm the connection and the plan cache
+            start.wait()
+            mine = []
+            for _ in range(rounds):
+                began = time.perf_counter()
+                question.run(conn, **values)
+                mine.append(time.perf_counter() - began)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=reader) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies
+
+
+def load() -> str:
+    return Path("/proc/loadavg").read_text().strip()
+
+
+def p95(latencies: list[float]) -> float:
+    return statistics.quantiles(latencies, n=20)[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--readers", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument(
+        "--province", default="35", help="the province whose role is measured (35: Jawa Timur)"
+    )
+    args = parser.parse_args()
+    os.environ["KINERJA_ROLE_PREFIX"] = f"bench{uuid.uuid4().hex[:6]}_"
+    os.environ[config.role_password_env("bi")] = PASSWORD
+    os.environ[config.role_password_env(f"prov_{args.province}")] = PASSWORD
+    from kinerja.warehouse.roles import apply_roles
+
+    national, province = config.bi_role(), f"{config.role_prefix()}prov_{args.province}"
+    values = {"month": MONTH, "province_code": args.province, "institution_id": f"prov-{args.province}"}
+    with throwaway_warehouse("kinerja_bi_bench") as params:
+        started = time.perf_counter()
+        raw_rows, post_rows = fill(params, args.years)
+        print(
+            f"filled {raw_rows:,} account-days, {post_rows:,} post snapshots in {time.perf_counter() - started:.0f} s"
+        )
+        print(f"full build {timed_dbt(params, 'build', '--full-refresh'):.0f} s", flush=True)
+        with connect(params, autocommit=True) as conn:
+            publish.publish(conn)
+            apply_roles(conn)
+            conn.execute("analyze")
+            sizes = conn.execute(
+                "select (select count(*) from marts.fct_account_daily), (select count(*) from marts.fct_posts)"
+            ).fetchone()
+        print(f"published: {sizes[0]:,} rows in fct_account_daily, {sizes[1]:,} in fct_posts")
+        print(f"load before: {load()}")
+        print(f"| question | p95 {national} | p95 {province} | province / national |")
+        print("|---|---|---|---|")
+        for question in questions():
+            national_p95 = p95(ask(params, national, question, values, args.readers, args.rounds))
+            province_p95 = p95(ask(params, province, question, values, args.readers, args.rounds))
+            print(
+                f"| {question.slug} | {national_p95 * 1000:.0f} ms | {province_p95 * 1000:.0f} ms"
+                f" | {province_p95 / national_p95:.2f} |",
+                flush=True,
+            )
+        print(f"load after: {load()}")
+    # roles are server-wide: this run's are dropped once its database is
+    _drop_roles(config.role_prefix())
+
+
+def _drop_roles(prefix: str) -> None:
+    from psycopg import sql
+
+    server = config.warehouse_params()
+    if server is None:
+        return  # the private embedded server went with its folder
+    with connect(server.with_dbname("postgres"), autocommit=True) as conn:
+        pattern = prefix.replace("_", r"\_") + "%"
+        for (role,) in conn.execute(
+            "select rolname from pg_roles where rolname like %s", [pattern]
+        ).fetchall():
+            conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+-- name: Sinyal krisis bulan ini (crisis signals of the month)
+-- description: Every account-day of the month with an alert or a critical judgement (two or three crisis signals at once: comment surge, anger surge, reply collapse), most severe first; a single signal (a watch, often a viral post) is left out.
+-- param month date 2026-09-01: Bulan (hari pertama)
+select
+    signals.metric_date,
+    signals.account_id,
+    accounts.platform,
+    accounts.handle,
+    signals.severity,
+    signals.signal_count,
+    signals.signals_fired,
+    signals.comments,
+    signals.comments_threshold
+from reports.rpt_crisis_signals_daily as signals
+inner join marts.dim_official_accounts as accounts on signals.account_id = accounts.account_id
+where signals.metric_date >= cast({{month}} as date)
+    and signals.metric_date < cast({{month}} as date) + interval '1 month'
+    and signals.severity in ('alert', 'critical')
+order by signals.signal_count desc, signals.metric_date, signals.account_id
