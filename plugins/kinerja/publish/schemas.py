@@ -492,6 +492,9 @@ def _grant_to_bi_role(conn: psycopg.Connection, layers: Sequence[str]) -> None:
         )
         return
     for layer in layers:
+        # a publish of some tables only (`only=`) may come before the layer's first table
+        if not conn.execute("select 1 from pg_namespace where nspname = %s", [layer]).fetchone():
+            continue
         conn.execute(
             sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(layer), sql.Identifier(role))
         )

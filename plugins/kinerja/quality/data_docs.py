@@ -18,6 +18,7 @@ engine catches any error and logs it.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import html
 import json
 import logging
@@ -25,6 +26,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import IO
 
 from kinerja import config
 
@@ -70,6 +72,16 @@ def context_config(root: Path | None = None):
     return DataContextConfig(store_backend_defaults=defaults, data_docs_sites={SITE_NAME: site})
 
 
+def run_lock(run_name: str, root: Path | None = None) -> IO[str]:
+    """An exclusive lock on `run_name`'s results, held until the returned file is closed or freed."""
+    path = (root or config.data_docs_dir()) / ".locks" / f"{run_name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a")
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    os.utime(path)  # in use now: the retention (prune) leaves it
+    return handle
+
+
 def forget_run(run_name: str, root: Path | None = None) -> None:
     """Remove the results and pages of an earlier run of the same audit: a re-run replaces them."""
     for base in (results_dir(root), site_dir(root) / "validations"):
@@ -85,7 +97,10 @@ def prune(retention_days: int | None = None, root: Path | None = None, now: floa
     """
     days = config.data_docs_retention_days() if retention_days is None else retention_days
     cutoff = (now or time.time()) - days * 86400
-    removed = sum(_prune_tree(base, cutoff) for base in (results_dir(root), site_dir(root) / "validations"))
+    lock_dir = (root or config.data_docs_dir()) / ".locks"
+    removed = sum(
+        _prune_tree(base, cutoff) for base in (results_dir(root), site_dir(root) / "validations", lock_dir)
+    )
     removed += _prune_batch_sites(root or config.data_docs_dir(), cutoff)
     if removed:
         log.info("Data Docs: removed %s validation files older than %s days", removed, days)

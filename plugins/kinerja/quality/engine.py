@@ -151,6 +151,9 @@ class Validation:
         self.run_name = run_name(audit_id)
         self.docs_root = _writable(docs_root or config.data_docs_dir())
         if self.docs_root is not None:
+            # two audits of one batch at once (two landings of the same day) share a run name:
+            # the second waits, so that it never removes the results the first is writing
+            self._run_lock = data_docs.run_lock(self.run_name, self.docs_root)
             data_docs.forget_run(self.run_name, self.docs_root)
             project = data_docs.context_config(self.docs_root)
         else:  # results in memory, no pages: the audit stands without them

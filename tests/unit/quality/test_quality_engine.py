@@ -206,7 +206,8 @@ def test_every_audit_adds_its_page_to_one_site_and_a_rerun_replaces_its_own(docs
     assert "audit-simulator_2026-10-06_two" in second
     index = (docs / "site" / "index.html").read_text(encoding="utf-8")
     assert "audit-simulator_2026-10-05_one" in index and "audit-simulator_2026-10-06_two" in index
-    assert {p.name for p in docs.iterdir()} == {"results", "site"}
+    # the one site, its results, and the locks that keep two audits of one batch apart
+    assert {p.name for p in docs.iterdir()} == {"results", "site", ".locks"}
 
     again = audit("simulator:2026-10-05:one", frame())
     assert again != first and not page.exists()

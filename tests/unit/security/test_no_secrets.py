@@ -32,6 +32,11 @@ PLACEHOLDERS = re.compile(
 SKIPPED_SUFFIXES = {".png", ".jpg", ".pdf", ".ico", ".gz", ".zip", ".parquet", ".woff", ".woff2"}
 
 
+def _secret_shaped(value: str) -> bool:
+    """A generated secret mixes letters and digits; a placeholder or a name in code does not."""
+    return bool(re.search(r"\d", value) and re.search(r"[A-Za-z]", value)) and not PLACEHOLDERS.search(value)
+
+
 def secrets_in(path: Path, text: str) -> list[str]:
     """Every secret-shaped string of one file, as 'path:line: kind'."""
     found = []
@@ -39,7 +44,7 @@ def secrets_in(path: Path, text: str) -> list[str]:
         for kind, pattern in PATTERNS.items():
             for match in pattern.finditer(line):
                 value = match.groupdict().get("password") or match.group(0)
-                if "password" in match.groupdict() and PLACEHOLDERS.search(value):
+                if "password" in match.groupdict() and not _secret_shaped(value):
                     continue
                 found.append(f"{path}:{number}: {kind}")
     return found
@@ -76,6 +81,8 @@ def test_the_scanner_finds_a_planted_secret(tmp_path):
         ".env": "KINERJA_WAREHOUSE_URL=postgresql://kinerja:" + "Hq7vZr2xLw9p" + "@db:5432/kinerja\n",
         "deploy.sh": "export KINERJA_TOKEN_X=" + "Zr8Qw2LmN4vB7xK1pT6yH3sD" + "\n",
         "notes.md": "the docs say KINERJA_BI_PASSWORD=CHANGE_ME and postgresql://kinerja:secret@db/kinerja\n",
+        # code that names a token setting and calls a function: no secret
+        "config.py": "token_warning_days=_positive_int_from_env_or_the_default(name)\n",
     }
     for name, content in planted.items():
         (tmp_path / name).write_text(content)
