@@ -25,8 +25,8 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 from kinerja import config
 
@@ -72,14 +72,24 @@ def context_config(root: Path | None = None):
     return DataContextConfig(store_backend_defaults=defaults, data_docs_sites={SITE_NAME: site})
 
 
-def run_lock(run_name: str, root: Path | None = None) -> IO[str]:
-    """An exclusive lock on `run_name`'s results, held until the returned file is closed or freed."""
-    path = (root or config.data_docs_dir()) / ".locks" / f"{run_name}.lock"
+@contextlib.contextmanager
+def run_lock(run_name: str, root: Path | None = None) -> Iterator[None]:
+    """`run_name`'s results to one audit at a time, for one step (forget, validate, build pages).
+
+    Two audits of one batch at once (two landings of the same day) share a run name; without
+    this, one removed the results the other was writing. Held for a file step only, never
+    while waiting for the warehouse, so that it cannot deadlock with the warehouse's locks.
+    An audit without a writable site (root None) keeps its results in memory: nothing to lock.
+    """
+    if root is None:
+        yield
+        return
+    path = root / ".locks" / f"{run_name}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("a")
-    fcntl.flock(handle, fcntl.LOCK_EX)
-    os.utime(path)  # in use now: the retention (prune) leaves it
-    return handle
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        os.utime(path)  # in use now: the retention (prune) leaves it
+        yield
 
 
 def forget_run(run_name: str, root: Path | None = None) -> None:

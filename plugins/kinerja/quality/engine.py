@@ -151,10 +151,8 @@ class Validation:
         self.run_name = run_name(audit_id)
         self.docs_root = _writable(docs_root or config.data_docs_dir())
         if self.docs_root is not None:
-            # two audits of one batch at once (two landings of the same day) share a run name:
-            # the second waits, so that it never removes the results the first is writing
-            self._run_lock = data_docs.run_lock(self.run_name, self.docs_root)
-            data_docs.forget_run(self.run_name, self.docs_root)
+            with data_docs.run_lock(self.run_name, self.docs_root):
+                data_docs.forget_run(self.run_name, self.docs_root)
             project = data_docs.context_config(self.docs_root)
         else:  # results in memory, no pages: the audit stands without them
             project = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults())
@@ -183,12 +181,13 @@ class Validation:
         validation = self.context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{spec['name']}_batch", data=batch_definition, suite=suite)
         )
-        result = validation.run(
-            batch_parameters={"dataframe": frame},
-            expectation_parameters={**default_parameters(), **(parameters or {})},
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row_number"]},
-            run_id=RunIdentifier(run_name=self.run_name),
-        )
+        with data_docs.run_lock(self.run_name, self.docs_root):
+            result = validation.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters={**default_parameters(), **(parameters or {})},
+                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row_number"]},
+                run_id=RunIdentifier(run_name=self.run_name),
+            )
         return list(result.results)
 
     def build_docs(self, suite: str) -> str | None:
@@ -196,7 +195,8 @@ class Validation:
         if self.docs_root is None:
             return None
         try:
-            return data_docs.build(self.context, self.run_name, suite, self.docs_root)
+            with data_docs.run_lock(self.run_name, self.docs_root):
+                return data_docs.build(self.context, self.run_name, suite, self.docs_root)
         except Exception:  # the audit's outcome stands without its pages
             log.warning("could not build the Data Docs under %s", self.docs_root, exc_info=True)
             return None
