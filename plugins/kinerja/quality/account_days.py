@@ -517,9 +517,8 @@ def _judge_completeness(
 
     The days judged: the batch's own days inside its window, its data day, and the source's
     earlier days still provisional whose restatement window may have passed since. A day is
-    judged as of the day after the data day (the run of day D runs on D+1), or as of the
-    source's latest judgement when the batch is of older days; until a platform's
-    restatement window has passed its day stays 'provisional'. Returns the
+    judged as of the day after the data day (the run of day D runs on D+1); until a
+    platform's restatement window has passed its day stays 'provisional'. Returns the
     institutions without any row on the data day.
     """
     covered = _covered_platforms(source)
@@ -539,13 +538,6 @@ def _judge_completeness(
         [source, data_day - timedelta(days=max(restatement.values())), data_day],
     ).fetchall()
     days |= {d for (d,) in provisional}
-    # judged as of the source's latest day judged so far when that is later: a batch of old
-    # days (a late file, a repair's re-landing) is judged as the days after it already were,
-    # never made provisional again as if it were the newest
-    (latest_as_of,) = conn.execute(
-        "select max(judged_as_of) from audit.completeness where source = %s", [source]
-    ).fetchone()
-    as_of = max(data_day + timedelta(days=1), latest_as_of or data_day + timedelta(days=1))
     with conn.transaction():
         # one judge of a source at a time: two audits of the same days (two landings at once)
         # would both delete, then both insert the same keys, and one fail on the primary key
@@ -561,7 +553,7 @@ def _judge_completeness(
                 "platforms": list(covered),
                 "source": source,
                 "batch_id": batch_id,
-                "as_of": as_of,
+                "as_of": data_day + timedelta(days=1),
                 "restatement": json.dumps(dict(restatement)),
             },
         )

@@ -308,29 +308,6 @@ def test_an_institution_without_data_is_named_and_judged_once_its_platforms_sett
     assert {status for status, *_ in buleleng().values()} == {"incomplete"}
 
 
-def test_a_batch_of_an_old_day_landed_later_is_judged_as_the_days_after_it_were(
-    conn, history, small_accounts
-):
-    def statuses(day):
-        rows = conn.execute(
-            "select distinct status from audit.completeness where source = 'simulator' and metric_date = %s",
-            [day],
-        ).fetchall()
-        return {status for (status,) in rows}
-
-    for offset in range(4):
-        day = DAY + timedelta(days=offset)
-        land_and_audit(conn, list(simulator.simulate_day(small_accounts, day)), day)
-    assert statuses(DAY) == {"complete"}  # every platform's restatement window has passed
-    # the day delivered again later (a correction, a repair's re-landing), one count changed:
-    # judged as of the latest judgement, not made provisional again as if it were the newest day
-    again = list(simulator.simulate_day(small_accounts, DAY))
-    again[0] = dict(again[0], followers=again[0]["followers"] + 1)
-    batch, _ = land_and_audit(conn, again, DAY)
-    assert ledger(conn, batch.batch_id)[0] == "accepted"
-    assert statuses(DAY) == {"complete"}
-
-
 def test_a_cut_short_batch_is_rejected_naming_the_institutions_without_rows(conn, history, base):
     kept = [r for r in base if r["account_id"].startswith(("demo-kem-", "demo-lem-"))]  # 15 of 65
     batch = landing.land_batch(conn, "simulator", DAY, iter(kept))
