@@ -67,25 +67,25 @@ class TaskLogFiles:
 
     @hookimpl
     def on_task_instance_running(self, previous_state, task_instance):
-        self._close()
+        self.close()
         self._handler = _JsonLines(log_path(task_instance))
         logging.getLogger().addHandler(self._handler)
 
     @hookimpl
     def on_task_instance_success(self, previous_state, task_instance):
-        self._close()
+        self.close()
 
     @hookimpl
     def on_task_instance_failed(self, previous_state, task_instance, error):
         if self._handler is not None and error is not None:
             logging.getLogger(__name__).error("task failed: %s", error)
-        self._close()
+        self.close()
 
     @hookimpl
     def on_task_instance_skipped(self, previous_state, task_instance):
-        self._close()
+        self.close()
 
-    def _close(self) -> None:
+    def close(self) -> None:
         if self._handler is not None:
             logging.getLogger().removeHandler(self._handler)
             self._handler.close()
@@ -103,5 +103,5 @@ def task_log_files() -> Iterator[None]:
     try:
         yield
     finally:
-        listener._close()
+        listener.close()
         manager.pm.unregister(listener)
