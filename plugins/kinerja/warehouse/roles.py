@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -115,6 +117,43 @@ def province_codes(conn: psycopg.Connection) -> list[str]:
         " where peer_group = 'provinsi' and province_code is not null order by 1"
     )
     return [code for (code,) in rows]
+
+
+def registry_province_codes(registry_dir: Path) -> list[str]:
+    """The provinces of the registry files: the province roles `apply_roles` creates once they are loaded."""
+    from kinerja.registry.load import read_institutions
+
+    institutions = read_institutions(registry_dir)
+    return sorted(
+        {i["province_code"] for i in institutions if i["peer_group"] == "provinsi" and i["province_code"]}
+    )
+
+
+def read_env_file(text: str) -> dict[str, str]:
+    """The NAME=value lines of an env file (docker compose's format), comments and blank lines skipped."""
+    pairs = (
+        line.split("=", 1) for line in text.splitlines() if "=" in line and not line.lstrip().startswith("#")
+    )
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def province_passwords_env_file(codes: Sequence[str], existing: Mapping[str, str]) -> tuple[str, list[str]]:
+    """An env file with a password for each province role, and the variables it added.
+
+    A password already in `existing` is kept (the role has it: changing it here would lock out
+    the office's connection); a missing one is made (48 hex digits: no quoting, no URL escaping).
+    """
+    names = {code: config.role_password_env(f"prov_{code}") for code in codes}
+    passwords = dict(existing)
+    added = [name for name in names.values() if not passwords.get(name)]
+    for name in added:
+        passwords[name] = secrets.token_hex(24)
+    lines = [
+        "# The province reader roles' passwords (kinerja roles passwords): a secret, never commit it.",
+        "# docker compose gives it to the services that create the roles and connect Metabase.",
+        *(f"{name}={value}" for name, value in sorted(passwords.items())),
+    ]
+    return "\n".join(lines) + "\n", added
 
 
 def apply_roles(conn: psycopg.Connection) -> RolesReport:
