@@ -168,7 +168,11 @@ def apply_roles(conn: psycopg.Connection) -> RolesReport:
         _check_can_manage_roles(conn)
         roles = project_roles(province_codes(conn))
         for role in roles:
-            _ensure_role(conn, role, report)
+            try:
+                with conn.transaction():
+                    _ensure_role(conn, role, report)
+            except psycopg.errors.InsufficientPrivilege as refused:
+                raise RolesError(_not_ours(conn, role.name, refused)) from None
         _grant_database(conn, roles)
         by_kind = {
             kind: [r for r in roles if r.kind == kind] for kind in ("loader", "transformer", "bi", "province")
@@ -197,6 +201,17 @@ def _check_can_manage_roles(conn: psycopg.Connection) -> None:
             f" owns the warehouse's tables (e.g. `alter role {who} createrole` as a superuser), or have a"
             " superuser run it once; publishing goes on meanwhile, without the roles' new grants"
         )
+
+
+def _not_ours(conn: psycopg.Connection, role: str, refused: psycopg.Error) -> str:
+    """What to do when a role exists that the connection's role may not change."""
+    who = conn.execute("select current_user").fetchone()[0]
+    return (
+        f"the role {role} exists but {who} may not change it ({refused.diag.message_primary}): it was"
+        f" created by another role (on PostgreSQL 16 a CREATEROLE role changes only the roles it"
+        f" created). As a superuser, once: `grant {role} to {who} with admin option, inherit false,"
+        f" set false` (or drop {role} and apply again); publishing goes on meanwhile"
+    )
 
 
 def _ident(name: str) -> sql.Identifier:
