@@ -5,7 +5,8 @@ A fresh Metabase is set up through its API (`POST /api/setup`): the first admin
 as the national BI role (KINERJA_BI_ROLE, KINERJA_BI_PASSWORD). Metabase's open-source
 edition cannot restrict rows per user, so each regional office gets a database connection
 of its own, as its province's role (`<prefix>prov_<code>`, whose rows PostgreSQL's row
-security limits): one for each KINERJA_ROLE_PASSWORD_PROV_<code> set. Each connection gets a
+security limits): one for each KINERJA_ROLE_PASSWORD_PROV_<code> set (docker compose reads them
+from role-passwords.env, which `kinerja roles passwords` writes). Each connection gets a
 collection of the same name holding the starter questions (kinerja.bi) as native-query
 cards. Running it again adds only what is missing. The warehouse's host, port and database
 come from KINERJA_WAREHOUSE_URL, its one owner.
@@ -33,7 +34,7 @@ def warehouse_database(
 ) -> dict:
     """Metabase's description of the warehouse as one reader role sees it (default: the national BI role)."""
     params = config.warehouse_params()
-    role, password = role or config.bi_role(), password or config.bi_password()
+    role, password = role or config.bi_role(), password or config.role_password("bi")
     if params is None or not password:
         sys.exit("metabase_setup: set KINERJA_WAREHOUSE_URL, KINERJA_BI_ROLE and KINERJA_BI_PASSWORD (.env)")
     details = {

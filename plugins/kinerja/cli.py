@@ -456,6 +456,33 @@ def roles_apply() -> None:
         console.print(line, soft_wrap=True)
 
 
+@roles_app.command("passwords")
+def roles_passwords(
+    file: Annotated[
+        Path | None,
+        typer.Option(help="Complete this env file (kept passwords, mode 600) instead of printing one."),
+    ] = None,
+) -> None:
+    """Make a password for every province role of the registry files, as an env file for docker compose.
+
+    Prints `KINERJA_ROLE_PASSWORD_PROV_<code>=...` lines; with --file, adds the missing ones to that
+    file and never changes a password it holds. docs/runbook.md, "The production stack".
+    """
+    from kinerja.warehouse.roles import province_passwords_env_file, read_env_file, registry_province_codes
+
+    with _what_to_do_on_failure():
+        codes = registry_province_codes(config.registry_dir())
+    existing = read_env_file(file.read_text()) if file and file.exists() else {}
+    text, added = province_passwords_env_file(codes, existing)
+    if file is None:
+        typer.echo(text, nl=False)
+        return
+    file.touch(mode=0o600)
+    file.chmod(0o600)
+    file.write_text(text)
+    typer.echo(f"{file}: {len(added)} password(s) added, {len(codes) - len(added)} kept", err=True)
+
+
 @registry_app.command("check")
 def registry_check(
     registry_dir: Annotated[

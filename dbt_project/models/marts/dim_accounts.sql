@@ -6,22 +6,39 @@ accounts as (
     select * from {{ ref('stg_registry__accounts') }}
 ),
 
+institutions as (
+    select * from {{ ref('stg_registry__institutions') }}
+),
+
+-- the province an institution belongs to, as its latest version says (null: central)
+institution_provinces as (
+    select distinct on (institution_id)
+        institution_id,
+        province_code
+    from institutions
+    order by institution_id asc, valid_from desc
+),
+
 final as (
     select
-        md5(account_id || '|' || institution_id || '|' || valid_from::text) as account_version_key,
-        account_id,
-        institution_id,
-        valid_from,
-        valid_to,
-        valid_to is null as is_current,
-        platform,
-        handle,
-        platform_account_id,
-        verified_on,
-        is_demo,
-        recorded_at,
-        recorded_by
+        md5(
+            accounts.account_id || '|' || accounts.institution_id || '|' || accounts.valid_from::text
+        ) as account_version_key,
+        accounts.account_id,
+        accounts.institution_id,
+        accounts.valid_from,
+        accounts.valid_to,
+        accounts.valid_to is null as is_current,
+        accounts.platform,
+        accounts.handle,
+        accounts.platform_account_id,
+        accounts.verified_on,
+        accounts.is_demo,
+        accounts.recorded_at,
+        accounts.recorded_by,
+        institution_provinces.province_code
     from accounts
+    left join institution_provinces on accounts.institution_id = institution_provinces.institution_id
 )
 
 select * from final

@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -49,7 +51,8 @@ READER_FORBIDDEN = ("registry", "raw", "audit", "ops", "publication", *TRANSFORM
 # A published table's region, by the first of these columns it has: the province's own code,
 # an institution (of the province or of its kabupaten/kota), an account (of such an institution).
 REGION_COLUMNS = ("province_code", "institution_id", "account_id")
-# tables the province filters of institutions and accounts read
+# tables the province filters of institutions and accounts read (the bridge holds each
+# account's province: the one rule of which province an account belongs to)
 INSTITUTIONS = "marts.dim_institutions"
 ACCOUNTS = "marts.dim_accounts"
 
@@ -117,6 +120,43 @@ def province_codes(conn: psycopg.Connection) -> list[str]:
     return [code for (code,) in rows]
 
 
+def registry_province_codes(registry_dir: Path) -> list[str]:
+    """The provinces of the registry files: the province roles `apply_roles` creates once they are loaded."""
+    from kinerja.registry.load import read_institutions
+
+    institutions = read_institutions(registry_dir)
+    return sorted(
+        {i["province_code"] for i in institutions if i["peer_group"] == "provinsi" and i["province_code"]}
+    )
+
+
+def read_env_file(text: str) -> dict[str, str]:
+    """The NAME=value lines of an env file (docker compose's format), comments and blank lines skipped."""
+    pairs = (
+        line.split("=", 1) for line in text.splitlines() if "=" in line and not line.lstrip().startswith("#")
+    )
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def province_passwords_env_file(codes: Sequence[str], existing: Mapping[str, str]) -> tuple[str, list[str]]:
+    """An env file with a password for each province role, and the variables it added.
+
+    A password already in `existing` is kept (the role has it: changing it here would lock out
+    the office's connection); a missing one is made (48 hex digits: no quoting, no URL escaping).
+    """
+    names = {code: config.role_password_env(f"prov_{code}") for code in codes}
+    passwords = dict(existing)
+    added = [name for name in names.values() if not passwords.get(name)]
+    for name in added:
+        passwords[name] = secrets.token_hex(24)
+    lines = [
+        "# The province reader roles' passwords (kinerja roles passwords): a secret, never commit it.",
+        "# docker compose gives it to the services that create the roles and connect Metabase.",
+        *(f"{name}={value}" for name, value in sorted(passwords.items())),
+    ]
+    return "\n".join(lines) + "\n", added
+
+
 def apply_roles(conn: psycopg.Connection) -> RolesReport:
     """Create the project's roles and give each exactly its grants and row policies; idempotent.
 
@@ -129,7 +169,11 @@ def apply_roles(conn: psycopg.Connection) -> RolesReport:
         _check_can_manage_roles(conn)
         roles = project_roles(province_codes(conn))
         for role in roles:
-            _ensure_role(conn, role, report)
+            try:
+                with conn.transaction():
+                    _ensure_role(conn, role, report)
+            except psycopg.errors.InsufficientPrivilege as refused:
+                raise RolesError(_not_ours(conn, role.name, refused)) from None
         _grant_database(conn, roles)
         by_kind = {
             kind: [r for r in roles if r.kind == kind] for kind in ("loader", "transformer", "bi", "province")
@@ -158,6 +202,17 @@ def _check_can_manage_roles(conn: psycopg.Connection) -> None:
             f" owns the warehouse's tables (e.g. `alter role {who} createrole` as a superuser), or have a"
             " superuser run it once; publishing goes on meanwhile, without the roles' new grants"
         )
+
+
+def _not_ours(conn: psycopg.Connection, role: str, refused: psycopg.Error) -> str:
+    """What to do when a role exists that the connection's role may not change."""
+    who = conn.execute("select current_user").fetchone()[0]
+    return (
+        f"the role {role} exists but {who} may not change it ({refused.diag.message_primary}): it was"
+        f" created by another role (on PostgreSQL 16 a CREATEROLE role changes only the roles it"
+        f" created). As a superuser, once: `grant {role} to {who} with admin option, inherit false,"
+        f" set false` (or drop {role} and apply again); publishing goes on meanwhile"
+    )
 
 
 def _ident(name: str) -> sql.Identifier:
@@ -290,9 +345,11 @@ def province_filter(column: str, province_code: str) -> sql.Composable:
         return sql.SQL("province_code = {}").format(code)
     if column == "institution_id":
         return sql.SQL("institution_id in ({})").format(institutions)
-    # an account shared with an institution elsewhere is read by both provinces
-    return sql.SQL("account_id in (select account_id from {} where institution_id in ({}))").format(
-        sql.SQL(ACCOUNTS), institutions
+    # The bridge's province (dim_accounts.province_code, derived once in dbt) through its
+    # (province_code, account_id) index: one small index range per query. An account shared
+    # with an institution elsewhere is read by both provinces.
+    return sql.SQL("account_id in (select account_id from {} where province_code = {})").format(
+        sql.SQL(ACCOUNTS), code
     )
 
 

@@ -201,3 +201,29 @@ def test_the_roles_command_lists_every_published_table_with_its_row_rule(bi_ware
     assert result.exit_code == 0, result.output
     assert "row security by account_id" in result.output and "marts.fct_posts" in result.output
     assert "KINERJA_ROLE_PASSWORD_LOADER" in result.output  # the NOLOGIN roles, with what to set
+
+
+def test_a_role_the_owner_did_not_create_is_named_with_the_grant_that_lets_it_apply(bi_warehouse):
+    """The production stack's owner has CREATEROLE, not superuser: on PostgreSQL 16 it may change
+    only roles it created (a stack whose init script created the BI role as the superuser)."""
+    from kinerja.warehouse.roles import RolesError
+
+    owner = f"{config.role_prefix()}owner_not_super"
+    with bi_warehouse.as_owner() as superuser:
+        if superuser.info.server_version < 160000:
+            pytest.skip("PostgreSQL 15 lets a CREATEROLE role change any role that is not a superuser")
+        superuser.execute(sql.SQL("create role {} login createrole").format(sql.Identifier(owner)))
+        try:
+            superuser.execute(sql.SQL("grant usage on schema registry to {}").format(sql.Identifier(owner)))
+            superuser.execute(
+                sql.SQL("grant select on registry.institutions to {}").format(sql.Identifier(owner))
+            )
+            with bi_warehouse.as_role(owner) as conn, pytest.raises(RolesError) as refused:
+                apply_roles(conn)
+        finally:
+            superuser.execute(sql.SQL("drop owned by {}").format(sql.Identifier(owner)))
+            superuser.execute(sql.SQL("drop role {}").format(sql.Identifier(owner)))
+    # the first role it must change: the BI role's settings (the stack's case: created by init)
+    bi = bi_warehouse.bi_role
+    assert f"the role {bi} exists but {owner} may not change it" in str(refused.value)
+    assert f"grant {bi} to {owner} with admin option" in str(refused.value)

@@ -24,6 +24,7 @@ import socket
 import subprocess
 import time
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -144,6 +145,7 @@ def stack(tmp_path_factory, webhook):
         "METABASE_DB_PASSWORD": password,
         "METABASE_DB_NAME": names["metabase"],
         "METABASE_DB_USER": names["metabase"],
+        "KINERJA_ROLE_PREFIX": f"stack{suffix}_",
         "KINERJA_BI_ROLE": names["bi"],
         "KINERJA_BI_PASSWORD": password,
         "REDIS_PASSWORD": "the machine's Redis has none: the broker URL is replaced below",
@@ -181,11 +183,19 @@ def stack(tmp_path_factory, webhook):
         "KINERJA_ALERT_WEBHOOK_URL": webhook.url,
     }
 
+    # role-passwords.env as `kinerja roles passwords` writes it, for the small registry's province
+    from kinerja.warehouse.roles import province_passwords_env_file, read_env_file, registry_province_codes
+
+    role_passwords = read_env_file(
+        province_passwords_env_file(registry_province_codes(SMALL_REGISTRY), {})[0]
+    )
+
     def environment(service: str) -> dict[str, str]:
         declared = compose["services"][service]["environment"]
         return {
             **os.environ,
             **local,
+            **(role_passwords if compose["services"][service].get("env_file") else {}),
             **{k: interpolate(str(v), dotenv) for k, v in declared.items()},
             **machine,
         }
@@ -220,13 +230,23 @@ def stack(tmp_path_factory, webhook):
         api_url = f"http://127.0.0.1:{api_port}"
         services.wait_until_healthy(api_url, started, timeout=240, directory=directory)
         api = services.AirflowApi.login(api_url, "admin", dotenv["AIRFLOW_ADMIN_PASSWORD"])
-        yield {"api": api, "warehouse": warehouse, "queue": queue, "directory": directory}
+        readers = {
+            names["bi"]: password,
+            f"stack{suffix}_prov_51": role_passwords[config.role_password_env("prov_51")],
+        }
+        yield {"api": api, "warehouse": warehouse, "queue": queue, "directory": directory, "readers": readers}
     finally:
         for name in reversed(PROCESSES.values()):
             services.stop_process(directory, name)
         for database in (names["warehouse"], names["airflow"], names["metabase"]):
             _psql(f"drop database if exists {database} with (force)")
-        for role in (names["bi"], names["warehouse"], names["airflow"], names["metabase"]):
+        # the roles init.sh and the DAG's apply_roles created (server-wide), then the owners
+        _psql(
+            "do $$ declare role text; begin for role in select rolname from pg_roles"
+            f" where rolname like 'stack{suffix}\\_%' or rolname = '{names['bi']}'"
+            " loop execute format('drop role %I', role); end loop; end $$"
+        )
+        for role in (names["warehouse"], names["airflow"], names["metabase"]):
             _psql(f"drop role if exists {role}")
         shutil.rmtree(work, ignore_errors=True)
 
@@ -273,6 +293,14 @@ def test_the_compose_commands_run_a_daily_dag_run_on_celery_workers(stack):
         ).fetchone()[0]
     assert published > 0
     assert accepted >= 1
+    # init.sh created the reader roles with the passwords compose hands it; row security holds
+    (bi, bi_password), (bali, bali_password) = stack["readers"].items()
+    with connect(replace(stack["warehouse"], user=bi, password=bi_password)) as conn:
+        read = conn.execute("select count(*) from marts.fct_account_daily where metric_date = %s", [day])
+        assert read.fetchone()[0] == published
+    with connect(replace(stack["warehouse"], user=bali, password=bali_password)) as conn:
+        provinces = conn.execute("select distinct province_code from marts.dim_institutions").fetchall()
+        assert provinces == [("51",)]
     # the run-history listener, in the scheduler (the run) and on the worker (each try)
     history = _run_history(stack["warehouse"], run_id)
     assert history["run"] == ("success", day)

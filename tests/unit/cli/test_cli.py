@@ -89,3 +89,19 @@ def test_lint_sql_runs_sqlfluff_on_the_models_with_the_profile_variables(monkeyp
     calls.clear()
     assert runner.invoke(app, ["lint-sql", "fix", "dbt_project/models/marts"]).exit_code == 0
     assert calls[0][0][3:] == ["fix", "dbt_project/models/marts"]
+
+
+def test_roles_passwords_completes_a_private_file_and_never_changes_a_password(tmp_path):
+    from kinerja.warehouse.roles import read_env_file
+
+    file = tmp_path / "role-passwords.env"
+    file.write_text("KINERJA_ROLE_PASSWORD_PROV_51=set-by-hand\n")
+
+    first = runner.invoke(app, ["roles", "passwords", "--file", str(file)])
+    second = runner.invoke(app, ["roles", "passwords", "--file", str(file)])
+
+    assert first.exit_code == 0 and "37 password(s) added, 1 kept" in first.output
+    assert second.exit_code == 0 and "0 password(s) added, 38 kept" in second.output
+    passwords = read_env_file(file.read_text())
+    assert len(passwords) == 38 and passwords["KINERJA_ROLE_PASSWORD_PROV_51"] == "set-by-hand"
+    assert file.stat().st_mode & 0o777 == 0o600

@@ -14,7 +14,7 @@ from kinerja.sources.api.tokens import env_names, find_token
 from support import REPO
 
 TLS_URL = (
-    "postgresql://kinerja:secret@db.example.go.id:6432/kinerja"
+    "postgresql://kinerja:secret@warehouse.example:6432/kinerja"
     "?sslmode=verify-full&sslrootcert=/etc/kinerja/ca.pem&connect_timeout=5"
     "&application_name=kinerja-etl&options=-c%20statement_timeout%3D60s"
 )
@@ -30,7 +30,7 @@ def _sqlalchemy_connect_args(url: str) -> dict:
 def test_sslmode_options_and_every_libpq_parameter_survive_a_round_trip():
     params = PgParams.from_url(TLS_URL)
     assert (params.host, params.port, params.user, params.password, params.dbname) == (
-        "db.example.go.id",
+        "warehouse.example",
         6432,
         "kinerja",
         "secret",
@@ -112,7 +112,7 @@ def test_an_unset_url_means_the_embedded_server(monkeypatch):
 
 def test_dbt_gets_every_parameter_profile_variables_or_libpq_variables():
     env = config.dbt_environment(PgParams.from_url(TLS_URL))
-    assert env["KINERJA_PGHOST"] == "db.example.go.id" and env["KINERJA_PGPORT"] == "6432"
+    assert env["KINERJA_PGHOST"] == "warehouse.example" and env["KINERJA_PGPORT"] == "6432"
     assert env["KINERJA_PGPASSWORD"] == "secret" and env["KINERJA_PGDATABASE"] == "kinerja"
     assert env["KINERJA_PGCONNECT_TIMEOUT"] == "5" and env["KINERJA_PGAPPNAME"] == "kinerja-etl"
     assert env["PGSSLMODE"] == "verify-full" and env["PGSSLROOTCERT"] == "/etc/kinerja/ca.pem"

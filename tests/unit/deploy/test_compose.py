@@ -211,3 +211,67 @@ def test_the_image_is_the_official_airflow_of_the_lock_with_telemetry_off():
     for name, value in config.TELEMETRY_OFF.items():
         assert env.get(name) == value, f"the image must set {name}={value}"
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/kinerja/dags"
+
+
+ROLE_PASSWORDS_FILE = "./role-passwords.env"
+# the processes that create the roles (airflow-init; the daily DAG's apply_roles runs on a
+# worker) and the one that connects Metabase as them
+ROLE_PASSWORD_READERS = ("airflow-init", "airflow-worker", "metabase-setup")
+
+
+def _env_files(service: dict) -> list[dict]:
+    files = service.get("env_file") or []
+    return [{"path": f, "required": True} if isinstance(f, str) else f for f in files]
+
+
+def test_the_services_that_create_roles_or_connect_metabase_get_every_role_password(compose):
+    for name, service in compose["services"].items():
+        files = _env_files(service)
+        env = _environment(service)
+        if name not in ROLE_PASSWORD_READERS:
+            assert files == [] and config.BI_PASSWORD_ENV not in env, f"{name} needs no role password"
+            continue
+        # optional: without it the province roles stay NOLOGIN and the stack still starts
+        assert files == [{"path": ROLE_PASSWORDS_FILE, "required": False}], name
+        assert env[config.BI_PASSWORD_ENV].startswith("${KINERJA_BI_PASSWORD:?"), name
+        assert env[config.ROLE_PREFIX_ENV] == "${KINERJA_ROLE_PREFIX:-kinerja_}", name
+        assert env[config.BI_ROLE_ENV] == "${KINERJA_BI_ROLE:-kinerja_bi}", name
+    assert "role-passwords.env" in (REPO / ".gitignore").read_text().splitlines()
+
+
+def test_the_generated_role_passwords_give_every_province_a_login_and_a_metabase_connection(
+    monkeypatch, tmp_path
+):
+    import importlib.util
+
+    from kinerja.registry.load import read_institutions
+    from kinerja.warehouse.roles import province_passwords_env_file, read_env_file, registry_province_codes
+
+    codes = registry_province_codes(config.registry_dir())
+    provinces = {
+        i["province_code"] for i in read_institutions(config.registry_dir()) if i["peer_group"] == "provinsi"
+    }
+    assert codes == sorted(provinces) and len(codes) == 38
+    text, added = province_passwords_env_file(codes, {})
+    passwords = read_env_file(text)
+    assert len(added) == 38 and set(passwords) == set(added)
+    assert len(set(passwords.values())) == 38 and all(len(p) == 48 for p in passwords.values())
+
+    # what compose hands the services: every name is one kinerja.config reads
+    known = _settings_config_reads()
+    assert sorted(n for n in passwords if not _read_by_config(n, known)) == []
+    monkeypatch.setenv("KINERJA_WAREHOUSE_URL", "postgresql://kinerja:secret@warehouse.example:5432/kinerja")
+    monkeypatch.setenv(config.BI_PASSWORD_ENV, "bi-secret")
+    for name, value in passwords.items():
+        monkeypatch.setenv(name, value)
+    assert config.role_password("prov_51") == passwords["KINERJA_ROLE_PASSWORD_PROV_51"]
+    spec = importlib.util.spec_from_file_location("metabase_setup", REPO / "deploy" / "metabase_setup.py")
+    setup = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(setup)
+    users = [database["details"]["user"] for database in setup.reader_databases()]
+    assert users == [config.bi_role()] + [f"{config.role_prefix()}prov_{code}" for code in codes]
+
+    # completing a file keeps every password it holds (the roles have them) and adds the missing
+    kept = {name: passwords[name] for name in list(passwords)[:5]}
+    completed, added_again = province_passwords_env_file(codes, kept)
+    assert len(added_again) == 33 and read_env_file(completed).items() >= kept.items()

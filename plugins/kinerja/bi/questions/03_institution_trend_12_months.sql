@@ -15,6 +15,6 @@ select
     scores.not_ranked_reason
 from reports.rpt_institution_scores_monthly as scores
 where scores.institution_id = {{institution_id}}
-    and scores.month > cast({{month}} as date) - interval '12 months'
+    and scores.month > cast(cast({{month}} as date) - interval '12 months' as date)
     and scores.month <= cast({{month}} as date)
 order by scores.month

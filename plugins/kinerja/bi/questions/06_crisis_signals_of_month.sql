@@ -14,6 +14,8 @@ select
 from reports.rpt_crisis_signals_daily as signals
 inner join marts.dim_official_accounts as accounts on signals.account_id = accounts.account_id
 where signals.metric_date >= cast({{month}} as date)
-    and signals.metric_date < cast({{month}} as date) + interval '1 month'
+    -- a date, not a timestamp: comparing a date column with a timestamp is not leakproof, so under
+    -- row security it could not bound the index scan
+    and signals.metric_date < cast(cast({{month}} as date) + interval '1 month' as date)
     and signals.severity in ('alert', 'critical')
 order by signals.signal_count desc, signals.metric_date, signals.account_id

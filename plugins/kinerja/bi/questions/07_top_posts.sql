@@ -15,7 +15,8 @@ select
 from marts.fct_posts as posts
 inner join marts.dim_official_accounts as accounts on posts.account_id = accounts.account_id
 where posts.metric_date >= cast({{month}} as date)
-    and posts.metric_date < cast({{month}} as date) + interval '1 month'
+    -- a date, not a timestamp (leakproof under row security: see 06)
+    and posts.metric_date < cast(cast({{month}} as date) + interval '1 month' as date)
     and posts.interactions is not null
 order by posts.interactions desc, posts.account_id, posts.post_id
 limit cast({{top}} as integer)
