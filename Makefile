@@ -8,8 +8,9 @@ STAMP := $(VENV)/.installed
 MONTH ?=
 UNPAUSE ?=
 PYTEST_ARGS ?=
-# Test files run in parallel, each file whole on one worker (pytest-xdist); every worker
-# has its own embedded server, Airflow metadata database and dbt target folder.
+# Test files run in parallel, each file whole on one worker (pytest-xdist), the long ones
+# first (tests/conftest.py orders them); every worker has its own embedded server, Airflow
+# metadata database and dbt target folder.
 # PYTEST_WORKERS=0 runs in this process (for a debugger), auto: one per CPU.
 PYTEST_WORKERS ?= 2
 
@@ -44,7 +45,7 @@ airflow-stop: $(STAMP) ## Stop every Airflow process `make airflow` started
 
 .PHONY: test
 test: $(STAMP) ## Run the whole test suite (real PostgreSQL, dbt, Great Expectations and Airflow)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 PY_PATHS := plugins dags tests bench deploy
 

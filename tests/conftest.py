@@ -34,6 +34,38 @@ os.environ.setdefault("KINERJA_ROLE_PREFIX", f"kt{uuid.uuid4().hex[:8]}_")
 atexit.register(shutil.rmtree, _SESSION_HOME, True)
 
 
+# The files that share one package-scoped fixture, so one worker runs them all and builds it once.
+SHARED_FIXTURE_PACKAGES = ("tests/integration/bi/",)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Hand the workers whole files (`--dist loadgroup`), longest first (`--no-loadscope-reorder`).
+
+    A file is one group, except that a package in SHARED_FIXTURE_PACKAGES is one group.
+    Files marked `long` come first, then the other integration tests, then unit tests:
+    a long file that starts last would keep one worker busy while the other has finished.
+    Every worker collects the same items and sorts them the same way, as xdist requires.
+    """
+
+    def group(item) -> str:
+        path = item.nodeid.split("::", 1)[0]
+        return next((package for package in SHARED_FIXTURE_PACKAGES if path.startswith(package)), path)
+
+    def weight(item) -> int:
+        if item.get_closest_marker("long"):
+            return 0
+        return 1 if item.get_closest_marker("integration") else 2
+
+    first_index = {}
+    for index, item in enumerate(items):
+        first_index.setdefault(group(item), index)
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+    group_weight = {}
+    for item in items:
+        group_weight[group(item)] = min(group_weight.get(group(item), 2), weight(item))
+    items.sort(key=lambda item: (group_weight[group(item)], first_index[group(item)]))
+
+
 @pytest.fixture(scope="session")
 def server():
     """Connection parameters of the test server (database `postgres`)."""

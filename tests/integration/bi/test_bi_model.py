@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from bi_warehouse_data import EMPTY_INSTITUTION, SHARED_ACCOUNT, SHARING_INSTITUTION
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 ACCOUNT_LEVEL = ("marts.fct_account_daily", "marts.fct_posts", "reports.rpt_crisis_signals_daily")
 SEPTEMBER, OCTOBER = date(2026, 9, 1), date(2026, 10, 1)

@@ -14,7 +14,7 @@ from kinerja.sources import simulator
 from kinerja.warehouse import connect
 from support import daily_vars
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 DAYS = [date(2026, 10, 1) + timedelta(days=i) for i in range(3)]
 

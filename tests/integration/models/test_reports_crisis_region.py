@@ -29,7 +29,7 @@ from kinerja.warehouse import connect, ensure_database
 from kinerja.warehouse.fingerprint import table_fingerprint
 from support import DAILY_BUILD, SMALL_REGISTRY, daily_vars
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 FIRST = date(2026, 10, 1)
 # the crisis starts on a day with a full week of history before it

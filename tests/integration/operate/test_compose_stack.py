@@ -39,6 +39,8 @@ from kinerja.orchestration import services
 from kinerja.orchestration.dag_defaults import TIMEZONE, data_day_of
 from support import REPO, SMALL_REGISTRY
 
+pytestmark = [pytest.mark.integration, pytest.mark.long]
+
 POSTGRES = ("127.0.0.1", 5432)
 REDIS = ("127.0.0.1", 6379)
 COMPOSE_FILE = REPO / "docker-compose.yml"

@@ -22,7 +22,7 @@ from kinerja.warehouse import connect
 from kinerja.warehouse.fingerprint import warehouse_fingerprints
 from support import DAILY_BUILD, REPO, SMALL_REGISTRY, daily_vars
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 # A TikTok Studio export of 12 to 18 April, dropped for kab-5101, and the simulator's days around it.
 EXPORT = REPO / "tests" / "fixtures" / "exports" / "tiktok_overview_sample_en.csv"

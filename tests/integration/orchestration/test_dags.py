@@ -17,7 +17,7 @@ from kinerja.tasks import registry as registry_tasks
 from kinerja.tasks import sources
 from support import DAILY_BUILD, REPO, daily_vars
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 EXPECTED_DAGS = {"kinerja_daily", "kinerja_monthly", "kinerja_watchdog"}
 

@@ -14,7 +14,7 @@ from kinerja.warehouse import connect, ensure_database
 from kinerja.warehouse.fingerprint import warehouse_fingerprints
 from kinerja.warehouse.schema import apply_ddl
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 DAYS = days_between(date(2026, 8, 1), date(2026, 8, 3))
 

@@ -17,7 +17,7 @@ from kinerja.sources import simulator
 from kinerja.warehouse.fingerprint import table_fingerprint
 from support import daily_vars
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 DAYS = [date(2026, 10, 1) + timedelta(days=i) for i in range(4)]
 BI_ROLE = "kinerja_bi_reader"
