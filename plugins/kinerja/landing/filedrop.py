@@ -32,7 +32,14 @@ import psycopg
 
 from kinerja import config, mail
 from kinerja.landing import batches, harvest
-from kinerja.sources.filedrop.dropped import NOTE_ROWS, OUTBOX_FOLDER, DroppedFile, FileEntry, gone
+from kinerja.sources.filedrop.dropped import (
+    NOTE_ROWS,
+    OUTBOX_FOLDER,
+    DroppedFile,
+    FileEntry,
+    FileRecords,
+    gone,
+)
 from kinerja.sources.filedrop.inbox import SOURCE, WAREHOUSE_GONE
 from kinerja.sources.filedrop.parsed import RowProblem
 
@@ -253,8 +260,7 @@ def _write(conn: psycopg.Connection, dropped: DroppedFile) -> None:
     """What the file's status asks of the warehouse; a failed or vanished file asks nothing."""
     entry = dropped.entry
     if dropped.status == "landed":
-        harvest = dropped.harvest
-        entry.batch_ids = land_file_records(conn, SOURCE, harvest.account_days, harvest.posts)
+        entry.batch_ids = land_file_records(conn, SOURCE, dropped.records)
         record_file(conn, entry)
         quarantine_rows(conn, entry, dropped.held, dropped.account_of_line)
     elif dropped.status in ("rejected", "failed"):
@@ -353,20 +359,20 @@ def quarantine_rows(
             copy.write_row(row)
 
 
-def land_file_records(
-    conn: psycopg.Connection, source: str, days: list[dict], posts: list[dict]
-) -> list[str]:
+def land_file_records(conn: psycopg.Connection, source: str, records: FileRecords) -> list[str]:
     """Land a file's account days and posts, each as one batch of the latest day it carries; the batch ids.
 
-    Their audit follows with `audit_dropped_batches`, after every file of the inbox
-    has landed.
+    The records are read from the file as the batch is formatted, never all held at once.
+    Their audit follows with `audit_dropped_batches`, after every file of the inbox has landed.
     """
     batch_ids = []
-    if days:
-        batch_ids.append(batches.land_batch(conn, source, max(r["metric_date"] for r in days), days).batch_id)
-    if posts:
+    if records.latest_account_day is not None:
         batch_ids.append(
-            batches.land_posts(conn, source, max(r["as_of_date"] for r in posts), posts).batch_id
+            batches.land_batch(conn, source, records.latest_account_day, records.read_account_days()).batch_id
+        )
+    if records.latest_post_day is not None:
+        batch_ids.append(
+            batches.land_posts(conn, source, records.latest_post_day, records.read_posts()).batch_id
         )
     return batch_ids
 

@@ -25,7 +25,8 @@ class ForeignAccount(AccountError):
 
 
 def latest_day(parsed: ParsedFile, default: date) -> date:
-    return max((row.data_day for row in parsed.rows), default=default)
+    latest = parsed.survey().latest_day
+    return default if latest is None else latest
 
 
 def resolve_accounts(

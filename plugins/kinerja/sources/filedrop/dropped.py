@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from kinerja.sources.base import Harvest
 from kinerja.sources.filedrop.parsed import RowProblem
 
 REJECTED_FOLDER = "_rejected"
@@ -65,11 +65,27 @@ class Drop:
         return f"{self.folder}/{self.path.name}"
 
 
+def _no_records() -> Iterator[dict]:
+    return iter(())
+
+
+@dataclass
+class FileRecords:
+    """The account days and posts a file lands: made afresh from its bytes each time they are
+    asked for (never all held at once), with what landing must know before reading them."""
+
+    read_account_days: Callable[[], Iterator[dict]] = _no_records
+    read_posts: Callable[[], Iterator[dict]] = _no_records
+    latest_account_day: date | None = None  # the batch's data day; None: no account day lands
+    latest_post_day: date | None = None
+    count: int = 0  # records of both kinds
+
+
 @dataclass
 class DroppedFile:
     """One file as the file drop read it, and what to do with it.
 
-    `status` says what landing does: `landed` lands `harvest` and records `entry` and `held`;
+    `status` says what landing does: `landed` lands `records` and records `entry` and `held`;
     `rejected` records `entry` (and the held rows that explain it); `duplicate` counts one more
     drop of bytes landed before; `failed` (a fault of ours) records `entry` with the fault;
     `gone` writes nothing.
@@ -80,7 +96,7 @@ class DroppedFile:
     note: str  # one sentence for the report, naming the file
     data: bytes | None = None  # the bytes as received; None when they could not be read
     entry: FileEntry | None = None  # None when the bytes could not be read
-    harvest: Harvest = field(default_factory=Harvest)  # the account days and posts to land
+    records: FileRecords = field(default_factory=FileRecords)  # the account days and posts to land
     held: list[RowProblem] = field(default_factory=list)  # rows held back, each with its reason
     account_of_line: dict[int, str] = field(default_factory=dict)  # the account of a held row
 
@@ -102,7 +118,7 @@ class DroppedFile:
     def fail(self, error: BaseException) -> None:
         """This file met a fault of ours: nothing of it lands, its entry says why."""
         self.status, self.note = failed(self.drop, error)
-        self.harvest, self.held = Harvest(), []
+        self.records, self.held = FileRecords(), []
         if self.entry is None:
             try:
                 self.data = read_bytes(self.drop.path)

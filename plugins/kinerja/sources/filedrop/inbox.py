@@ -25,6 +25,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -36,7 +37,6 @@ import psycopg
 
 from kinerja import config
 from kinerja.registry.history import is_valid_on
-from kinerja.sources.base import Harvest
 from kinerja.sources.filedrop import lookups
 from kinerja.sources.filedrop.accounts import AccountError, latest_day, resolve_accounts
 from kinerja.sources.filedrop.cells import quoted
@@ -44,6 +44,7 @@ from kinerja.sources.filedrop.dropped import (
     Drop,
     DroppedFile,
     FileEntry,
+    FileRecords,
     TooLarge,
     gone,
     read_bytes,
@@ -229,94 +230,154 @@ def _to_land(
     accounts: dict[AccountHint, dict],
 ) -> DroppedFile:
     """The file's records to land, less the rows held back: bad, after the drop day, outside the
-    account's period, repeated, implausible."""
-    account_of = {row.line: accounts[row.hint]["account_id"] for row in parsed.rows}
-    if len(accounts) == 1:  # rows that did not parse belong to the file's one account too
-        sole = next(iter(accounts.values()))["account_id"]
-        account_of |= {p.line: sole for p in parsed.problems}
-    held = {
-        **_after_drop_day(parsed, drop_day(drop.path, drop.today)),
-        **_outside_account_period(parsed, accounts),
-    }
-    held |= repeated_rows([row for row in parsed.rows if row.line not in held], account_of)
-    days = [
-        (row.line, row.record(parsed.platform, account_of[row.line]))
-        for row in parsed.account_days
-        if row.line not in held
-    ]
-    posts = [
-        row.record(parsed.platform, account_of[row.line]) for row in parsed.posts if row.line not in held
-    ]
-    implausible = implausible_rows(days, lookups.last_known_followers(conn))
-    implausible_lines = {problem.line for problem in implausible}
-    harvest = Harvest(
-        account_days=[record for line, record in days if line not in implausible_lines], posts=posts
+    account's period, repeated, implausible.
+
+    One pass over the file's rows decides what is held, keeping of the rows that land only a
+    digest per account day or post (`RepeatSieve`) and the follower counts the plausibility check
+    needs; the records are made afresh from the bytes when landing reads them (`FileRecords`).
+    """
+    latest = drop_day(drop.path, drop.today)
+    sole = next(iter(accounts.values()))["account_id"] if len(accounts) == 1 else None
+    problems: list[RowProblem] = []
+    held: dict[int, RowProblem] = {}
+    account_of_line: dict[int, str] = {}  # of held rows only
+    repeats = RepeatSieve()
+    landing_days: dict[type, Counter[date]] = {AccountDayRow: Counter(), PostRow: Counter()}
+    followers: list[tuple[int, dict]] = []
+    rows = 0
+    for item in parsed.items():
+        if isinstance(item, RowProblem):  # rows that did not parse belong to the file's one account too
+            problems.append(item)
+            if sole:
+                account_of_line[item.line] = sole
+            continue
+        rows += 1
+        account = accounts[item.hint]
+        if problem := _after_drop_day(item, latest) or _outside_account_period(item, account):
+            held[item.line] = problem
+            account_of_line[item.line] = account["account_id"]
+            continue
+        repeated = repeats.see(item, account["account_id"])
+        for problem in repeated:
+            if problem.line != item.line and problem.line not in held:
+                landing_days[type(item)][item.data_day] -= 1  # the first of a contradiction
+            held[problem.line] = problem
+            account_of_line[problem.line] = account["account_id"]
+        if item.line in held:
+            continue
+        landing_days[type(item)][item.data_day] += 1
+        if isinstance(item, AccountDayRow) and item.values.get("followers") is not None:
+            followers.append((item.line, _followers_record(parsed.platform, account["account_id"], item)))
+    checked = {line: record for line, record in followers if line not in held}
+    implausible = implausible_rows(list(checked.items()), lookups.last_known_followers(conn))
+    for problem in implausible:
+        record = checked[problem.line]
+        landing_days[AccountDayRow][record["metric_date"]] -= 1
+        account_of_line[problem.line] = record["account_id"]
+    not_landing = {*held, *(problem.line for problem in implausible)}
+    records = FileRecords(
+        lambda: _records(parsed, accounts, AccountDayRow, not_landing),
+        lambda: _records(parsed, accounts, PostRow, not_landing),
+        max((day for day, n in landing_days[AccountDayRow].items() if n > 0), default=None),
+        max((day for day, n in landing_days[PostRow].items() if n > 0), default=None),
+        rows - len(not_landing),
     )
-    problems = sorted([*parsed.problems, *held.values(), *implausible], key=lambda p: p.line)
-    _describe(entry, parsed, accounts, len(harvest.account_days) + len(harvest.posts), problems)
+    held_rows = sorted([*problems, *held.values(), *implausible], key=lambda p: p.line)
+    _describe(entry, parsed, accounts, records.count, held_rows)
     status = "rejected" if entry.status == "rejected" else "landed"
     note = f"{drop.shown_name}: {'rejected: ' if status == 'rejected' else ''}{entry.message}"
-    return DroppedFile(drop, status, note, data, entry, harvest, problems, account_of)
+    return DroppedFile(drop, status, note, data, entry, records, held_rows, account_of_line)
 
 
-def _after_drop_day(parsed: ParsedFile, latest: date) -> dict[int, RowProblem]:
-    """Rows of days after the file was received: no export holds a day that has not come yet."""
+def _followers_record(platform: str, account_id: str, row: AccountDayRow) -> dict:
+    """What the plausibility check reads of an account day."""
     return {
-        row.line: RowProblem(
-            row.line,
-            "Date",
-            f"{row.data_day} is after {latest}, the day the file was received: no export holds a day "
-            "that has not come yet; check the dates (the year) and export again",
-            check="date_after_drop",
-        )
-        for row in parsed.rows
-        if row.data_day > latest
+        "platform": platform,
+        "account_id": account_id,
+        "metric_date": row.day,
+        "followers": row.values["followers"],
     }
 
 
-def repeated_rows(rows: list[AccountDayRow | PostRow], account_of: dict[int, str]) -> dict[int, RowProblem]:
+def _records(
+    parsed: ParsedFile, accounts: dict[AccountHint, dict], kind: type, not_landing: set[int]
+) -> Iterator[dict]:
+    """The canonical records of the file's rows of one kind that land, parsed afresh."""
+    for item in parsed.items():
+        if isinstance(item, kind) and item.line not in not_landing:
+            yield item.record(parsed.platform, accounts[item.hint]["account_id"])
+
+
+def _after_drop_day(row: AccountDayRow | PostRow, latest: date) -> RowProblem | None:
+    """A row of a day after the file was received: no export holds a day that has not come yet."""
+    if row.data_day <= latest:
+        return None
+    return RowProblem(
+        row.line,
+        "Date",
+        f"{row.data_day} is after {latest}, the day the file was received: no export holds a day "
+        "that has not come yet; check the dates (the year) and export again",
+        check="date_after_drop",
+    )
+
+
+class RepeatSieve:
     """Rows that repeat the key of an earlier row of the file (an account's day, a post's as-of day).
 
     A repeat with the same values is counted once (the repeat is held, the first lands); when
-    the values differ, which is right cannot be told, so every row of that key is held.
+    the values differ, which is right cannot be told, so every row of that key is held. Of each
+    key only the first line and a digest of its values are kept, so a file of many rows costs
+    some 150 bytes per distinct key, not per row.
     """
-    first: dict[tuple, AccountDayRow | PostRow] = {}
-    held: dict[int, RowProblem] = {}
-    for row in rows:
-        key = (account_of[row.line], getattr(row, "post_id", None), row.data_day)
-        earlier = first.setdefault(key, row)
-        if earlier is row:
-            continue
+
+    def __init__(self) -> None:
+        self._first: dict[bytes, tuple[int, bytes]] = {}
+
+    def see(self, row: AccountDayRow | PostRow, account_id: str) -> list[RowProblem]:
+        """The rows this row holds back: none, itself (a copy), or itself and the first of its key."""
+        key = _digest((account_id, getattr(row, "post_id", None), row.data_day))
+        values = _digest((sorted(row.values.items()), sorted(row.missing.items())))
+        earlier_line, earlier_values = self._first.setdefault(key, (row.line, values))
+        if earlier_line == row.line:
+            return []
         what = f"{row.data_day}" + (f" of post {quoted(row.post_id)}" if isinstance(row, PostRow) else "")
-        if (earlier.values, earlier.missing) == (row.values, row.missing):
-            held[row.line] = RowProblem(
-                row.line,
-                "Date",
-                f"{what} repeats line {earlier.line} with the same values: counted once",
-                check="duplicate",
-            )
-        else:
-            reason = (
-                f"{what} appears on line {earlier.line} and line {row.line} with different values; which is "
-                "right cannot be told, so neither landed: export the period again"
-            )
-            held[earlier.line] = RowProblem(earlier.line, "Date", reason, check="duplicate")
-            held[row.line] = RowProblem(row.line, "Date", reason, check="duplicate")
+        if earlier_values == values:
+            reason = f"{what} repeats line {earlier_line} with the same values: counted once"
+            return [RowProblem(row.line, "Date", reason, check="duplicate")]
+        reason = (
+            f"{what} appears on line {earlier_line} and line {row.line} with different values; which is "
+            "right cannot be told, so neither landed: export the period again"
+        )
+        return [
+            RowProblem(earlier_line, "Date", reason, check="duplicate"),
+            RowProblem(row.line, "Date", reason, check="duplicate"),
+        ]
+
+
+def _digest(value: object) -> bytes:
+    return hashlib.blake2b(repr(value).encode(), digest_size=16).digest()
+
+
+def repeated_rows(
+    rows: Iterable[AccountDayRow | PostRow], account_of: dict[int, str]
+) -> dict[int, RowProblem]:
+    """The rows `RepeatSieve` holds back among `rows`, by line."""
+    sieve, held = RepeatSieve(), {}
+    for row in rows:
+        held |= {problem.line: problem for problem in sieve.see(row, account_of[row.line])}
     return held
 
 
-def _outside_account_period(parsed: ParsedFile, accounts: dict[AccountHint, dict]) -> dict[int, RowProblem]:
-    """Rows of days on which their account was not (yet, or any more) the registered account."""
-    outside = {}
-    for row in parsed.rows:
-        account, day = accounts[row.hint], row.data_day
-        if not is_valid_on(account, day):
-            reason = (
-                f"{day} is outside the registered period of @{account['handle']} ({account['account_id']}): "
-                "the registry must cover the day (ask the data team), or the file is of another account"
-            )
-            outside[row.line] = RowProblem(row.line, "Date", reason, check="account_period")
-    return outside
+def _outside_account_period(row: AccountDayRow | PostRow, account: dict) -> RowProblem | None:
+    """A row of a day on which its account was not (yet, or any more) the registered account."""
+    day = row.data_day
+    if is_valid_on(account, day):
+        return None
+    reason = (
+        f"{day} is outside the registered period of @{account['handle']} ({account['account_id']}): "
+        "the registry must cover the day (ask the data team), or the file is of another account"
+    )
+    return RowProblem(row.line, "Date", reason, check="account_period")
 
 
 # How many held rows a file's message names one by one; raw.filedrop_quarantine has them all.
