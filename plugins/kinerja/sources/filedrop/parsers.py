@@ -103,8 +103,8 @@ class ExportFormat:
 
 
 def _reader(table: Table) -> Iterator[RowReader]:
-    names = {c.header_key(h): h for h in table.headers}
-    return (RowReader(line, cells, names) for line, cells in table.records())
+    names, found = {c.header_key(h): h for h in table.headers}, {}
+    return (RowReader(line, cells, names, found) for line, cells in table.records())
 
 
 def _account_days(
