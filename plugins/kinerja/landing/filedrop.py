@@ -20,6 +20,7 @@ The batches are audited afterwards, each on its own (`audit_dropped_batches`).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections import Counter
@@ -262,10 +263,10 @@ def _write(conn: psycopg.Connection, dropped: DroppedFile) -> None:
     if dropped.status == "landed":
         entry.batch_ids = land_file_records(conn, SOURCE, dropped.records)
         record_file(conn, entry)
-        quarantine_rows(conn, entry, dropped.held, dropped.account_of_line)
+        quarantine_rows(conn, entry, dropped.held)
     elif dropped.status in ("rejected", "failed"):
         record_file(conn, entry)
-        quarantine_rows(conn, entry, dropped.held, dropped.account_of_line)  # why no row could land
+        quarantine_rows(conn, entry, dropped.held)  # why no row could land
     elif dropped.status == "duplicate":
         count_redrop(conn, entry.institution_id, entry.sha256)
 
@@ -320,28 +321,10 @@ def record_file(conn: psycopg.Connection, entry: FileEntry) -> None:
     )
 
 
-def quarantine_rows(
-    conn: psycopg.Connection,
-    entry: FileEntry,
-    problems: Iterable[RowProblem],
-    account_of_line: dict[int, str],
-) -> None:
-    """The file's held rows, replacing any recorded for the same bytes before (COPY: a file may
-    hold many)."""
-    rows = {
-        (p.line, p.column, p.check): (
-            entry.institution_id,
-            entry.sha256,
-            entry.original_name,
-            p.line,
-            p.column,
-            p.check,
-            p.reason,
-            entry.platform,
-            account_of_line.get(p.line),
-        )
-        for p in problems
-    }
+def quarantine_rows(conn: psycopg.Connection, entry: FileEntry, problems: Iterable[RowProblem]) -> None:
+    """The file's held rows, replacing any recorded for the same bytes before (COPY, as they are
+    read: a file may hold many). Of the problems of one line with the same column and check,
+    which come one after another, the last is kept."""
     conn.execute(
         "delete from raw.filedrop_quarantine where institution_id = %s and sha256 = %s",
         [entry.institution_id, entry.sha256],
@@ -355,8 +338,22 @@ def quarantine_rows(
         """
         ) as copy,
     ):
-        for row in rows.values():
-            copy.write_row(row)
+        for line, of_line in itertools.groupby(problems, key=lambda p: p.line):
+            last = {(p.column, p.check): p for p in of_line}
+            for p in last.values():
+                copy.write_row(
+                    (
+                        entry.institution_id,
+                        entry.sha256,
+                        entry.original_name,
+                        line,
+                        p.column,
+                        p.check,
+                        p.reason,
+                        entry.platform,
+                        p.account_id,
+                    )
+                )
 
 
 def land_file_records(conn: psycopg.Connection, source: str, records: FileRecords) -> list[str]:

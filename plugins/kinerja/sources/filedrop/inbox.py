@@ -27,7 +27,7 @@ import hashlib
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from kinerja.sources.filedrop import lookups
 from kinerja.sources.filedrop.accounts import AccountError, latest_day, resolve_accounts
 from kinerja.sources.filedrop.cells import quoted
 from kinerja.sources.filedrop.dropped import (
+    NOTE_ROWS,
     Drop,
     DroppedFile,
     FileEntry,
@@ -50,6 +51,7 @@ from kinerja.sources.filedrop.dropped import (
     read_bytes,
     unread_sha256,
 )
+from kinerja.sources.filedrop.held import HeldRows, LineSet
 from kinerja.sources.filedrop.parsed import AccountDayRow, AccountHint, ParsedFile, PostRow, RowProblem
 from kinerja.sources.filedrop.parsers import parse_export
 from kinerja.sources.filedrop.plausibility import implausible_rows
@@ -238,55 +240,57 @@ def _to_land(
     """
     latest = drop_day(drop.path, drop.today)
     sole = next(iter(accounts.values()))["account_id"] if len(accounts) == 1 else None
-    problems: list[RowProblem] = []
-    held: dict[int, RowProblem] = {}
-    account_of_line: dict[int, str] = {}  # of held rows only
+    held = HeldRows(NOTE_ROWS)
+    # the first row of an account day or post that a later row contradicts: its reason names the
+    # latest contradiction, so it is added to `held` only at the end (at most one per key)
+    contradicted: dict[int, RowProblem] = {}
     repeats = RepeatSieve()
     landing_days: dict[type, Counter[date]] = {AccountDayRow: Counter(), PostRow: Counter()}
-    followers: list[tuple[int, dict]] = []
-    rows = 0
+    followers: dict[int, dict] = {}  # the first row of each account day, for the plausibility check
+    rows = rows_held = 0
     for item in parsed.items():
         if isinstance(item, RowProblem):  # rows that did not parse belong to the file's one account too
-            problems.append(item)
-            if sole:
-                account_of_line[item.line] = sole
+            held.add(replace(item, account_id=sole))
             continue
         rows += 1
-        account = accounts[item.hint]
-        if problem := _after_drop_day(item, latest) or _outside_account_period(item, account):
-            held[item.line] = problem
-            account_of_line[item.line] = account["account_id"]
+        account_id = accounts[item.hint]["account_id"]
+        repeated = []
+        if problem := _after_drop_day(item, latest) or _outside_account_period(item, accounts[item.hint]):
+            held.add(replace(problem, account_id=account_id))
+        elif repeated := repeats.see(item, account_id):
+            for problem in repeated:
+                if problem.line == item.line:
+                    held.add(replace(problem, account_id=account_id))
+                else:
+                    if problem.line not in contradicted:
+                        landing_days[type(item)][item.data_day] -= 1
+                        rows_held += 1
+                    contradicted[problem.line] = replace(problem, account_id=account_id)
+        else:
+            landing_days[type(item)][item.data_day] += 1
+            if isinstance(item, AccountDayRow) and item.values.get("followers") is not None:
+                followers[item.line] = _followers_record(parsed.platform, account_id, item)
             continue
-        repeated = repeats.see(item, account["account_id"])
-        for problem in repeated:
-            if problem.line != item.line and problem.line not in held:
-                landing_days[type(item)][item.data_day] -= 1  # the first of a contradiction
-            held[problem.line] = problem
-            account_of_line[problem.line] = account["account_id"]
-        if item.line in held:
-            continue
-        landing_days[type(item)][item.data_day] += 1
-        if isinstance(item, AccountDayRow) and item.values.get("followers") is not None:
-            followers.append((item.line, _followers_record(parsed.platform, account["account_id"], item)))
-    checked = {line: record for line, record in followers if line not in held}
-    implausible = implausible_rows(list(checked.items()), lookups.last_known_followers(conn))
+        rows_held += 1
+    checked = [(line, record) for line, record in followers.items() if line not in contradicted]
+    implausible = implausible_rows(checked, lookups.last_known_followers(conn))
     for problem in implausible:
-        record = checked[problem.line]
+        record = followers[problem.line]
         landing_days[AccountDayRow][record["metric_date"]] -= 1
-        account_of_line[problem.line] = record["account_id"]
-    not_landing = {*held, *(problem.line for problem in implausible)}
+        rows_held += 1
+    for problem in [*contradicted.values(), *implausible]:
+        held.add(replace(problem, account_id=problem.account_id or followers[problem.line]["account_id"]))
     records = FileRecords(
-        lambda: _records(parsed, accounts, AccountDayRow, not_landing),
-        lambda: _records(parsed, accounts, PostRow, not_landing),
+        lambda: _records(parsed, accounts, AccountDayRow, held.lines),
+        lambda: _records(parsed, accounts, PostRow, held.lines),
         max((day for day, n in landing_days[AccountDayRow].items() if n > 0), default=None),
         max((day for day, n in landing_days[PostRow].items() if n > 0), default=None),
-        rows - len(not_landing),
+        rows - rows_held,
     )
-    held_rows = sorted([*problems, *held.values(), *implausible], key=lambda p: p.line)
-    _describe(entry, parsed, accounts, records.count, held_rows)
+    _describe(entry, parsed, accounts, records.count, held)
     status = "rejected" if entry.status == "rejected" else "landed"
     note = f"{drop.shown_name}: {'rejected: ' if status == 'rejected' else ''}{entry.message}"
-    return DroppedFile(drop, status, note, data, entry, records, held_rows, account_of_line)
+    return DroppedFile(drop, status, note, data, entry, records, held)
 
 
 def _followers_record(platform: str, account_id: str, row: AccountDayRow) -> dict:
@@ -300,7 +304,7 @@ def _followers_record(platform: str, account_id: str, row: AccountDayRow) -> dic
 
 
 def _records(
-    parsed: ParsedFile, accounts: dict[AccountHint, dict], kind: type, not_landing: set[int]
+    parsed: ParsedFile, accounts: dict[AccountHint, dict], kind: type, not_landing: LineSet
 ) -> Iterator[dict]:
     """The canonical records of the file's rows of one kind that land, parsed afresh."""
     for item in parsed.items():
@@ -384,9 +388,7 @@ def _outside_account_period(row: AccountDayRow | PostRow, account: dict) -> RowP
 NAMED_PROBLEMS = 3
 
 
-def _describe(
-    entry: FileEntry, parsed: ParsedFile, accounts: dict, landed: int, held: list[RowProblem]
-) -> None:
+def _describe(entry: FileEntry, parsed: ParsedFile, accounts: dict, landed: int, held: HeldRows) -> None:
     """Fill in the entry of a file read whole, and its sentence for the sender.
 
     `landed` when every row lands, `partly_held` when some are held, `rejected` when no row
@@ -417,6 +419,6 @@ def _describe(
     entry.message += "".join(f"; {note}" for note in parsed.notes)
 
 
-def _named(held: list[RowProblem]) -> str:
-    named = "; ".join(f"line {p.line}, {p.column}: {p.reason}" for p in held[:NAMED_PROBLEMS])
+def _named(held: HeldRows) -> str:
+    named = "; ".join(f"line {p.line}, {p.column}: {p.reason}" for p in held.first(NAMED_PROBLEMS))
     return named + (f"; and {len(held) - NAMED_PROBLEMS} more" if len(held) > NAMED_PROBLEMS else "")

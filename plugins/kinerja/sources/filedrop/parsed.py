@@ -46,6 +46,7 @@ class RowProblem:
     column: str
     reason: str
     check: str = "parse"
+    account_id: str | None = None  # the registry account of the row, once the file's accounts are known
 
 
 @dataclass(frozen=True)
