@@ -33,16 +33,10 @@ import psycopg
 
 from kinerja import config, mail
 from kinerja.landing import batches, harvest
-from kinerja.sources.filedrop.dropped import (
-    NOTE_ROWS,
-    OUTBOX_FOLDER,
-    DroppedFile,
-    FileEntry,
-    FileRecords,
-    gone,
-)
+from kinerja.sources.filedrop.dropped import NOTE_ROWS, OUTBOX_FOLDER, DroppedFile, FileEntry, gone
 from kinerja.sources.filedrop.inbox import SOURCE, WAREHOUSE_GONE
 from kinerja.sources.filedrop.parsed import RowProblem
+from kinerja.sources.filedrop.spooled import FileRecords
 
 log = logging.getLogger(__name__)
 
@@ -365,12 +359,10 @@ def land_file_records(conn: psycopg.Connection, source: str, records: FileRecord
     batch_ids = []
     if records.latest_account_day is not None:
         batch_ids.append(
-            batches.land_batch(conn, source, records.latest_account_day, records.read_account_days()).batch_id
+            batches.land_batch(conn, source, records.latest_account_day, records.account_days()).batch_id
         )
     if records.latest_post_day is not None:
-        batch_ids.append(
-            batches.land_posts(conn, source, records.latest_post_day, records.read_posts()).batch_id
-        )
+        batch_ids.append(batches.land_posts(conn, source, records.latest_post_day, records.posts()).batch_id)
     return batch_ids
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from kinerja.sources.filedrop.held import HeldRows
+from kinerja.sources.filedrop.spooled import FileRecords, HeldRows
 
 REJECTED_FOLDER = "_rejected"
 OUTBOX_FOLDER = "_outbox"  # a note for the sender of every file recorded: landed, held, refused, failed
@@ -63,22 +62,6 @@ class Drop:
     @property
     def shown_name(self) -> str:
         return f"{self.folder}/{self.path.name}"
-
-
-def _no_records() -> Iterator[dict]:
-    return iter(())
-
-
-@dataclass
-class FileRecords:
-    """The account days and posts a file lands: made afresh from its bytes each time they are
-    asked for (never all held at once), with what landing must know before reading them."""
-
-    read_account_days: Callable[[], Iterator[dict]] = _no_records
-    read_posts: Callable[[], Iterator[dict]] = _no_records
-    latest_account_day: date | None = None  # the batch's data day; None: no account day lands
-    latest_post_day: date | None = None
-    count: int = 0  # records of both kinds
 
 
 @dataclass

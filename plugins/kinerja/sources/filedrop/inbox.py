@@ -51,10 +51,10 @@ from kinerja.sources.filedrop.dropped import (
     read_bytes,
     unread_sha256,
 )
-from kinerja.sources.filedrop.held import HeldRows, LineSet
 from kinerja.sources.filedrop.parsed import AccountDayRow, AccountHint, ParsedFile, PostRow, RowProblem
 from kinerja.sources.filedrop.parsers import parse_export
 from kinerja.sources.filedrop.plausibility import implausible_rows
+from kinerja.sources.filedrop.spooled import HeldRows
 from kinerja.sources.filedrop.table import UnreadableFile
 
 log = logging.getLogger(__name__)
@@ -234,9 +234,9 @@ def _to_land(
     """The file's records to land, less the rows held back: bad, after the drop day, outside the
     account's period, repeated, implausible.
 
-    One pass over the file's rows decides what is held, keeping of the rows that land only a
-    digest per account day or post (`RepeatSieve`) and the follower counts the plausibility check
-    needs; the records are made afresh from the bytes when landing reads them (`FileRecords`).
+    One pass over the file's rows decides what is held, keeping in memory only a digest per
+    account day or post (`RepeatSieve`) and the follower counts the plausibility check needs;
+    the held rows and the records to land go to temporary files (`HeldRows`, `FileRecords`).
     """
     latest = drop_day(drop.path, drop.today)
     sole = next(iter(accounts.values()))["account_id"] if len(accounts) == 1 else None
@@ -247,6 +247,7 @@ def _to_land(
     repeats = RepeatSieve()
     landing_days: dict[type, Counter[date]] = {AccountDayRow: Counter(), PostRow: Counter()}
     followers: dict[int, dict] = {}  # the first row of each account day, for the plausibility check
+    records = FileRecords()
     rows = rows_held = 0
     for item in parsed.items():
         if isinstance(item, RowProblem):  # rows that did not parse belong to the file's one account too
@@ -254,7 +255,6 @@ def _to_land(
             continue
         rows += 1
         account_id = accounts[item.hint]["account_id"]
-        repeated = []
         if problem := _after_drop_day(item, latest) or _outside_account_period(item, accounts[item.hint]):
             held.add(replace(problem, account_id=account_id))
         elif repeated := repeats.see(item, account_id):
@@ -268,6 +268,7 @@ def _to_land(
                     contradicted[problem.line] = replace(problem, account_id=account_id)
         else:
             landing_days[type(item)][item.data_day] += 1
+            records.add(item.line, isinstance(item, PostRow), item.record(parsed.platform, account_id))
             if isinstance(item, AccountDayRow) and item.values.get("followers") is not None:
                 followers[item.line] = _followers_record(parsed.platform, account_id, item)
             continue
@@ -280,13 +281,12 @@ def _to_land(
         rows_held += 1
     for problem in [*contradicted.values(), *implausible]:
         held.add(replace(problem, account_id=problem.account_id or followers[problem.line]["account_id"]))
-    records = FileRecords(
-        lambda: _records(parsed, accounts, AccountDayRow, held.lines),
-        lambda: _records(parsed, accounts, PostRow, held.lines),
-        max((day for day, n in landing_days[AccountDayRow].items() if n > 0), default=None),
-        max((day for day, n in landing_days[PostRow].items() if n > 0), default=None),
-        rows - rows_held,
+    records.not_landing = held.lines
+    records.latest_account_day = max(
+        (d for d, n in landing_days[AccountDayRow].items() if n > 0), default=None
     )
+    records.latest_post_day = max((d for d, n in landing_days[PostRow].items() if n > 0), default=None)
+    records.count = rows - rows_held
     _describe(entry, parsed, accounts, records.count, held)
     status = "rejected" if entry.status == "rejected" else "landed"
     note = f"{drop.shown_name}: {'rejected: ' if status == 'rejected' else ''}{entry.message}"
@@ -301,15 +301,6 @@ def _followers_record(platform: str, account_id: str, row: AccountDayRow) -> dic
         "metric_date": row.day,
         "followers": row.values["followers"],
     }
-
-
-def _records(
-    parsed: ParsedFile, accounts: dict[AccountHint, dict], kind: type, not_landing: LineSet
-) -> Iterator[dict]:
-    """The canonical records of the file's rows of one kind that land, parsed afresh."""
-    for item in parsed.items():
-        if isinstance(item, kind) and item.line not in not_landing:
-            yield item.record(parsed.platform, accounts[item.hint]["account_id"])
 
 
 def _after_drop_day(row: AccountDayRow | PostRow, latest: date) -> RowProblem | None:
