@@ -160,9 +160,10 @@ def compare(sizes: list[int], codes: dict[str, Path]) -> None:
                     print(json.dumps(results[-1]), flush=True)
     print(f"load after: {os.getloadavg()}", flush=True)
     print(
-        "| shape | rows | MB | code | outcome (landed / held) | read + land s | audit s | peak RSS MB | before reading MB | load |"
+        "| shape | rows | MB | code | outcome (landed / held) | read + land s | peak RSS MB: before reading, "
+        "read + land, with the audit | audit s | load |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['shape']} | {r['rows']:,} | {r['bytes'] / 1e6:.1f} | {r['code']} | {r['status']} "

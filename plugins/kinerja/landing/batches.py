@@ -86,7 +86,7 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 # A batch's COPY lines stay in memory up to this size and go to a temporary file beyond it, so
 # that landing a large batch (a file drop at its row limit) does not hold every row at once.
-_SPOOL_BYTES = 8 << 20
+_SPOOL_BYTES = 1 << 20
 
 
 @dataclass
