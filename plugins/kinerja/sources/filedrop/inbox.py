@@ -192,11 +192,11 @@ def read_file(conn: psycopg.Connection, drop: Drop, registry_rows: list[dict[str
         note = f"{drop.shown_name}: the same bytes were landed before; nothing new"
         return DroppedFile(drop, "duplicate", note, data, entry)
     try:
-        parsed, accounts = _read_and_attribute(drop, data, registry_rows)
+        parsed = _read(drop, data, registry_rows)
+        return _to_land(conn, drop, data, entry, parsed, registry_rows)
     except (UnreadableFile, AccountError) as error:
         entry.status, entry.message = "rejected", str(error)
         return DroppedFile(drop, "rejected", f"{drop.shown_name}: rejected: {error}", data, entry)
-    return _to_land(conn, drop, data, entry, parsed, accounts)
 
 
 def drop_day(path: Path, today: date) -> date:
@@ -205,9 +205,7 @@ def drop_day(path: Path, today: date) -> date:
     return min(written, today)
 
 
-def _read_and_attribute(
-    drop: Drop, data: bytes, registry_rows: list[dict[str, Any]]
-) -> tuple[ParsedFile, dict[AccountHint, dict]]:
+def _read(drop: Drop, data: bytes, registry_rows: list[dict[str, Any]]) -> ParsedFile:
     if drop.institution_id is None:
         raise AccountError(
             f"{drop.path.name} was dropped outside any institution folder: put it in your institution's "
@@ -218,9 +216,7 @@ def _read_and_attribute(
             f"the folder {quoted(drop.institution_id)} is no institution with registered accounts: drop the file in "
             "your institution's own folder (its registry id, e.g. kab-5101), or ask the data team to register it"
         )
-    day = drop_day(drop.path, drop.today)
-    parsed = parse_export(data, drop.path.name, day, config.filedrop_max_rows())
-    return parsed, resolve_accounts(parsed, drop.institution_id, registry_rows, latest_day(parsed, day))
+    return parse_export(data, drop.path.name, drop_day(drop.path, drop.today), config.filedrop_max_rows())
 
 
 def _to_land(
@@ -229,17 +225,71 @@ def _to_land(
     data: bytes,
     entry: FileEntry,
     parsed: ParsedFile,
-    accounts: dict[AccountHint, dict],
+    registry_rows: list[dict[str, Any]],
 ) -> DroppedFile:
     """The file's records to land, less the rows held back: bad, after the drop day, outside the
     account's period, repeated, implausible.
 
-    One pass over the file's rows decides what is held, keeping in memory only a digest per
-    account day or post (`RepeatSieve`) and the follower counts the plausibility check needs;
-    the held rows and the records to land go to temporary files (`HeldRows`, `FileRecords`).
+    A file's accounts are those registered on its latest day, which only a pass over its rows
+    tells. So one pass decides what is held with the accounts of the drop day, resolved as their
+    hints are met; if the file's latest day has the same accounts (nearly always), that pass
+    stands; if not, or if an account could not be resolved, the accounts of its latest day are
+    resolved first, as a separate pass, and the rows decided again with them.
     """
-    latest = drop_day(drop.path, drop.today)
-    sole = next(iter(accounts.values()))["account_id"] if len(accounts) == 1 else None
+    received = drop_day(drop.path, drop.today)
+    guessed = _AccountsMet(parsed, drop.institution_id, registry_rows, received)
+    try:
+        decided = _decide(conn, parsed, guessed, received)
+        exact = resolve_accounts(parsed, drop.institution_id, registry_rows, decided.latest_day, guessed.met)
+    except AccountError:
+        exact, decided = None, None
+    if decided is None or exact != guessed.met:
+        latest = latest_day(parsed, received)
+        exact = resolve_accounts(parsed, drop.institution_id, registry_rows, latest)  # raises as it must
+        decided = _decide(
+            conn, parsed, _AccountsMet(parsed, drop.institution_id, registry_rows, latest), received
+        )
+    _describe(entry, parsed, exact, decided.records.count, decided.held)
+    status = "rejected" if entry.status == "rejected" else "landed"
+    note = f"{drop.shown_name}: {'rejected: ' if status == 'rejected' else ''}{entry.message}"
+    return DroppedFile(drop, status, note, data, entry, decided.records, decided.held)
+
+
+class _AccountsMet:
+    """The registry account of each account hint of a file, resolved on `day` as it is first met."""
+
+    def __init__(self, parsed: ParsedFile, institution_id: str, registry_rows: list[dict], day: date):
+        self.parsed, self.institution_id, self.registry_rows, self.day = (
+            parsed,
+            institution_id,
+            registry_rows,
+            day,
+        )
+        self.met: dict[AccountHint, dict] = {}
+
+    def __call__(self, hint: AccountHint) -> dict:
+        if hint not in self.met:
+            found = resolve_accounts(self.parsed, self.institution_id, self.registry_rows, self.day, [hint])
+            self.met[hint] = found[hint]
+        return self.met[hint]
+
+
+@dataclass
+class _Decided:
+    held: HeldRows
+    records: FileRecords
+    latest_day: date  # of the rows read; the drop day when none was
+
+
+def _decide(
+    conn: psycopg.Connection, parsed: ParsedFile, account_of: _AccountsMet, received: date
+) -> _Decided:
+    """One pass over the file's rows: what is held and the records of the rest.
+
+    In memory it keeps only a digest per account day or post (`RepeatSieve`) and the follower
+    counts the plausibility check needs; the held rows and the records to land go to temporary
+    files (`HeldRows`, `FileRecords`).
+    """
     held = HeldRows(NOTE_ROWS)
     # the first row of an account day or post that a later row contradicts: its reason names the
     # latest contradiction, so it is added to `held` only at the end (at most one per key)
@@ -249,13 +299,16 @@ def _to_land(
     followers: dict[int, dict] = {}  # the first row of each account day, for the plausibility check
     records = FileRecords()
     rows = rows_held = 0
+    latest = None
     for item in parsed.items():
-        if isinstance(item, RowProblem):  # rows that did not parse belong to the file's one account too
-            held.add(replace(item, account_id=sole))
+        if isinstance(item, RowProblem):
+            held.add(item)
             continue
         rows += 1
-        account_id = accounts[item.hint]["account_id"]
-        if problem := _after_drop_day(item, latest) or _outside_account_period(item, accounts[item.hint]):
+        latest = item.data_day if latest is None else max(latest, item.data_day)
+        account = account_of(item.hint)
+        account_id = account["account_id"]
+        if problem := _after_drop_day(item, received) or _outside_account_period(item, account):
             held.add(replace(problem, account_id=account_id))
         elif repeated := repeats.see(item, account_id):
             for problem in repeated:
@@ -273,6 +326,8 @@ def _to_land(
                 followers[item.line] = _followers_record(parsed.platform, account_id, item)
             continue
         rows_held += 1
+    if rows == 0:
+        account_of(AccountHint())  # a file without rows is still the folder's account's (or refused)
     checked = [(line, record) for line, record in followers.items() if line not in contradicted]
     implausible = implausible_rows(checked, lookups.last_known_followers(conn))
     for problem in implausible:
@@ -281,16 +336,16 @@ def _to_land(
         rows_held += 1
     for problem in [*contradicted.values(), *implausible]:
         held.add(replace(problem, account_id=problem.account_id or followers[problem.line]["account_id"]))
+    # rows that did not parse belong to the file's one account too, where it has one
+    accounts = {account["account_id"] for account in account_of.met.values()}
+    held.default_account_id = next(iter(accounts)) if len(account_of.met) == 1 else None
     records.not_landing = held.lines
     records.latest_account_day = max(
         (d for d, n in landing_days[AccountDayRow].items() if n > 0), default=None
     )
     records.latest_post_day = max((d for d, n in landing_days[PostRow].items() if n > 0), default=None)
     records.count = rows - rows_held
-    _describe(entry, parsed, accounts, records.count, held)
-    status = "rejected" if entry.status == "rejected" else "landed"
-    note = f"{drop.shown_name}: {'rejected: ' if status == 'rejected' else ''}{entry.message}"
-    return DroppedFile(drop, status, note, data, entry, records, held)
+    return _Decided(held, records, received if latest is None else latest)
 
 
 def _followers_record(platform: str, account_id: str, row: AccountDayRow) -> dict:

@@ -18,6 +18,7 @@ import json
 import pickle
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 
 from kinerja.sources.filedrop.parsed import RowProblem
@@ -58,6 +59,7 @@ class HeldRows:
         self._count = 0
         self._first: list[RowProblem] = []
         self._spool = None
+        self.default_account_id: str | None = None  # the account of a held row that names none
 
     def add(self, problem: RowProblem) -> None:
         if self._spool is None:
@@ -74,7 +76,12 @@ class HeldRows:
 
     def first(self, n: int) -> list[RowProblem]:
         assert n <= self.keep, "only the first `keep` rows are kept in memory"
-        return self._first[:n]
+        return [self._with_account(p) for p in self._first[:n]]
+
+    def _with_account(self, problem: RowProblem) -> RowProblem:
+        if problem.account_id is not None or self.default_account_id is None:
+            return problem
+        return replace(problem, account_id=self.default_account_id)
 
     def __len__(self) -> int:
         return self._count
@@ -88,7 +95,7 @@ class HeldRows:
         self._spool.seek(0)
         for text in self._spool:
             line, column, reason, check, account_id = json.loads(text)
-            yield RowProblem(line, column, reason, check, account_id)
+            yield self._with_account(RowProblem(line, column, reason, check, account_id))
 
 
 def _fields(problem: RowProblem) -> list:
