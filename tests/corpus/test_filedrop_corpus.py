@@ -446,3 +446,22 @@ def test_an_implausible_follower_jump_is_held(conn, tmp_path):
     assert dict(report.counts) == {"rejected": 1}
     checks = conn.execute("select distinct check_name, column_name from raw.filedrop_quarantine").fetchall()
     assert checks == [("plausibility", "followers")]
+
+
+def test_a_file_lands_on_the_accounts_of_its_own_days_not_of_the_day_it_was_received(conn, tmp_path):
+    """The folder's YouTube account was replaced after the file's days and before it was dropped:
+    its rows belong to the account registered on its latest day (a pass over the file first)."""
+    replaced = []
+    for account in registry():
+        if account["account_id"] == "demo-kab-5101-youtube":
+            replaced.append({**account, "valid_to": date(2026, 6, 9)})
+            account = {**account, "account_id": "demo-kab-5101-youtube-new", "valid_from": date(2026, 6, 10)}
+        replaced.append(account)
+    drop(tmp_path / "inbox", "kab-5101", "totals.csv", TOTALS, RECEIVED)
+    report = land_dropped_files(
+        conn, read_inbox(conn, tmp_path / "inbox", replaced, RECEIVED), tmp_path / "a"
+    )
+    assert dict(report.counts) == {"landed": 1}, report.messages
+    assert conn.execute(
+        "select distinct account_id, count(*) from raw.account_daily group by 1"
+    ).fetchall() == [("demo-kab-5101-youtube", 3)]

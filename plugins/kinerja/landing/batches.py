@@ -17,12 +17,15 @@ leaves its ledger row's verdict as it was: an accepted batch stays accepted.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import re
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import IO
 
 import psycopg
 
@@ -81,11 +84,17 @@ _NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+# A batch's COPY lines stay in memory up to this size and go to a temporary file beyond it, so
+# that landing a large batch (a file drop at its row limit) does not hold every row at once.
+_SPOOL_BYTES = 1 << 20
+
+
 @dataclass
 class _Formatted:
     """A batch's records, each formatted once: the checksum's text is also the COPY line."""
 
-    lines: list[str]
+    lines: IO[str]  # one COPY line per record, rewound; in memory or, when large, on disk
+    rows: int
     checksum: str
     days: set[date]
     has_not_observed: bool
@@ -100,31 +109,40 @@ def _format(table: RawTable, records: Iterable[dict]) -> _Formatted:
     must escape; where it does, the COPY line is escaped (the checksum is not).
     """
     hasher = hashlib.sha256()
-    lines: list[str] = []
+    # the caller closes it (land_batch: `with formatted.lines`); here only when formatting fails
+    lines = tempfile.SpooledTemporaryFile(_SPOOL_BYTES, mode="w+", encoding="utf-8", newline="\n")  # noqa: SIM115
+    rows = 0
     days: set[date] = set()
     reasons_json: dict[tuple, str] = {}  # few distinct reason sets: serialise each once
     has_not_observed = False
     not_observed = str(NoValue.NOT_OBSERVED)
     fields, day_field = table.fields, table.day_field
     text_fields = [f for f in fields if f in _TEXT_FIELDS]
-    for record in records:
-        values = ["\\N" if record[f] is None else str(record[f]) for f in fields]
-        no_value = record.get("no_value")
-        # the same reasons in the same order share their JSON (a different order only misses the cache)
-        key = tuple(no_value.items()) if no_value is not None else None
-        reasons = reasons_json.get(key)
-        if reasons is None:
-            reasons = reasons_json[key] = json.dumps(no_value, sort_keys=True)
-            has_not_observed = has_not_observed or not_observed in reasons
-        canonical = "\t".join(values) + "\t" + reasons
-        hasher.update((canonical + "\n").encode())
-        if _NEEDS_ESCAPE.search("".join([record[f] or "" for f in text_fields]) + reasons):
-            values = [v if v == "\\N" else v.translate(_COPY_ESCAPES) for v in values]
-            canonical = "\t".join(values) + "\t" + reasons.translate(_COPY_ESCAPES)
-        # no reasons at all is SQL null, not the JSON value null
-        lines.append(canonical if no_value is not None else canonical.rpartition("\t")[0] + "\t\\N")
-        days.add(record[day_field])
-    return _Formatted(lines, hasher.hexdigest(), days, has_not_observed)
+    try:
+        for record in records:
+            values = ["\\N" if record[f] is None else str(record[f]) for f in fields]
+            no_value = record.get("no_value")
+            # the same reasons in the same order share their JSON (a different order only misses the cache)
+            key = tuple(no_value.items()) if no_value is not None else None
+            reasons = reasons_json.get(key)
+            if reasons is None:
+                reasons = reasons_json[key] = json.dumps(no_value, sort_keys=True)
+                has_not_observed = has_not_observed or not_observed in reasons
+            canonical = "\t".join(values) + "\t" + reasons
+            hasher.update((canonical + "\n").encode())
+            if _NEEDS_ESCAPE.search("".join([record[f] or "" for f in text_fields]) + reasons):
+                values = [v if v == "\\N" else v.translate(_COPY_ESCAPES) for v in values]
+                canonical = "\t".join(values) + "\t" + reasons.translate(_COPY_ESCAPES)
+            # no reasons at all is SQL null, not the JSON value null
+            lines.write(canonical if no_value is not None else canonical.rpartition("\t")[0] + "\t\\N")
+            lines.write("\n")  # COPY lines hold no raw line break: text fields are escaped above
+            rows += 1
+            days.add(record[day_field])
+    except BaseException:
+        lines.close()
+        raise
+    lines.seek(0)
+    return _Formatted(lines, rows, hasher.hexdigest(), days, has_not_observed)
 
 
 def batch_id_for(source: str, data_day: date, checksum: str, table: RawTable = ACCOUNT_DAILY) -> str:
@@ -148,8 +166,8 @@ def land_batch(
     """
     formatted = _format(table, records)
     batch_id = batch_id_for(source, data_day, formatted.checksum, table)
-    rows_in = len(formatted.lines)
-    with conn.transaction(), conn.cursor() as cur:
+    rows_in = formatted.rows
+    with formatted.lines, conn.transaction(), conn.cursor() as cur:
         _lock_partitions(cur, table, source, {*formatted.days, data_day})
         in_place = _holds_all_its_partitions(cur, table, batch_id, rows_in)
         if in_place:
@@ -186,17 +204,17 @@ def _holds_all_its_partitions(cur: psycopg.Cursor, table: RawTable, batch_id: st
     return rows_in > 0 and cur.fetchone()[0] == rows_in
 
 
-def _copy_rows(cur: psycopg.Cursor, table: RawTable, source: str, batch_id: str, lines: list[str]) -> None:
+def _copy_rows(
+    cur: psycopg.Cursor, table: RawTable, source: str, batch_id: str, lines: Iterable[str]
+) -> None:
     # rows of this batch that survived a partial replacement go first: it lands whole again
     cur.execute(f"delete from {table.name} where batch_id = %s", [batch_id])
     prefix = (batch_id.translate(_COPY_ESCAPES), source.translate(_COPY_ESCAPES))
     columns = ", ".join(("batch_id",) + table.copy_columns)
+    numbered = enumerate(lines, 1)  # each line ends in its line break
     with cur.copy(f"copy {table.name} ({columns}) from stdin") as copy:
-        for start in range(0, len(lines), 5000):
-            chunk = lines[start : start + 5000]
-            copy.write(
-                "".join(f"{prefix[0]}\t{n}\t{prefix[1]}\t{line}\n" for n, line in enumerate(chunk, start + 1))
-            )
+        while chunk := list(itertools.islice(numbered, 5000)):
+            copy.write("".join(f"{prefix[0]}\t{n}\t{prefix[1]}\t{line}" for n, line in chunk))
 
 
 def _keep_values_not_observed(cur: psycopg.Cursor, table: RawTable, source: str, batch_id: str) -> None:

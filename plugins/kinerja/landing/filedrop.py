@@ -20,6 +20,7 @@ The batches are audited afterwards, each on its own (`audit_dropped_batches`).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections import Counter
@@ -35,6 +36,7 @@ from kinerja.landing import batches, harvest
 from kinerja.sources.filedrop.dropped import NOTE_ROWS, OUTBOX_FOLDER, DroppedFile, FileEntry, gone
 from kinerja.sources.filedrop.inbox import SOURCE, WAREHOUSE_GONE
 from kinerja.sources.filedrop.parsed import RowProblem
+from kinerja.sources.filedrop.spooled import FileRecords
 
 log = logging.getLogger(__name__)
 
@@ -253,13 +255,12 @@ def _write(conn: psycopg.Connection, dropped: DroppedFile) -> None:
     """What the file's status asks of the warehouse; a failed or vanished file asks nothing."""
     entry = dropped.entry
     if dropped.status == "landed":
-        harvest = dropped.harvest
-        entry.batch_ids = land_file_records(conn, SOURCE, harvest.account_days, harvest.posts)
+        entry.batch_ids = land_file_records(conn, SOURCE, dropped.records)
         record_file(conn, entry)
-        quarantine_rows(conn, entry, dropped.held, dropped.account_of_line)
+        quarantine_rows(conn, entry, dropped.held)
     elif dropped.status in ("rejected", "failed"):
         record_file(conn, entry)
-        quarantine_rows(conn, entry, dropped.held, dropped.account_of_line)  # why no row could land
+        quarantine_rows(conn, entry, dropped.held)  # why no row could land
     elif dropped.status == "duplicate":
         count_redrop(conn, entry.institution_id, entry.sha256)
 
@@ -314,28 +315,10 @@ def record_file(conn: psycopg.Connection, entry: FileEntry) -> None:
     )
 
 
-def quarantine_rows(
-    conn: psycopg.Connection,
-    entry: FileEntry,
-    problems: Iterable[RowProblem],
-    account_of_line: dict[int, str],
-) -> None:
-    """The file's held rows, replacing any recorded for the same bytes before (COPY: a file may
-    hold many)."""
-    rows = {
-        (p.line, p.column, p.check): (
-            entry.institution_id,
-            entry.sha256,
-            entry.original_name,
-            p.line,
-            p.column,
-            p.check,
-            p.reason,
-            entry.platform,
-            account_of_line.get(p.line),
-        )
-        for p in problems
-    }
+def quarantine_rows(conn: psycopg.Connection, entry: FileEntry, problems: Iterable[RowProblem]) -> None:
+    """The file's held rows, replacing any recorded for the same bytes before (COPY, as they are
+    read: a file may hold many). Of the problems of one line with the same column and check,
+    which come one after another, the last is kept."""
     conn.execute(
         "delete from raw.filedrop_quarantine where institution_id = %s and sha256 = %s",
         [entry.institution_id, entry.sha256],
@@ -349,25 +332,37 @@ def quarantine_rows(
         """
         ) as copy,
     ):
-        for row in rows.values():
-            copy.write_row(row)
+        for line, of_line in itertools.groupby(problems, key=lambda p: p.line):
+            last = {(p.column, p.check): p for p in of_line}
+            for p in last.values():
+                copy.write_row(
+                    (
+                        entry.institution_id,
+                        entry.sha256,
+                        entry.original_name,
+                        line,
+                        p.column,
+                        p.check,
+                        p.reason,
+                        entry.platform,
+                        p.account_id,
+                    )
+                )
 
 
-def land_file_records(
-    conn: psycopg.Connection, source: str, days: list[dict], posts: list[dict]
-) -> list[str]:
+def land_file_records(conn: psycopg.Connection, source: str, records: FileRecords) -> list[str]:
     """Land a file's account days and posts, each as one batch of the latest day it carries; the batch ids.
 
-    Their audit follows with `audit_dropped_batches`, after every file of the inbox
-    has landed.
+    The records are read from the file as the batch is formatted, never all held at once.
+    Their audit follows with `audit_dropped_batches`, after every file of the inbox has landed.
     """
     batch_ids = []
-    if days:
-        batch_ids.append(batches.land_batch(conn, source, max(r["metric_date"] for r in days), days).batch_id)
-    if posts:
+    if records.latest_account_day is not None:
         batch_ids.append(
-            batches.land_posts(conn, source, max(r["as_of_date"] for r in posts), posts).batch_id
+            batches.land_batch(conn, source, records.latest_account_day, records.account_days()).batch_id
         )
+    if records.latest_post_day is not None:
+        batch_ids.append(batches.land_posts(conn, source, records.latest_post_day, records.posts()).batch_id)
     return batch_ids
 
 

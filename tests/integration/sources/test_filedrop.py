@@ -330,7 +330,7 @@ def test_reading_the_inbox_writes_nothing(conn, folders, registry):
     tables = ("raw.account_daily", "raw.batch_ledger", "raw.filedrop_files", "raw.filedrop_quarantine")
     before = [table_fingerprint(conn, t) for t in tables]
     read = list(read_inbox(conn, folders[0], registry, TODAY))
-    assert [(d.status, len(d.harvest.account_days)) for d in read] == [("landed", 3), ("rejected", 0)]
+    assert [(d.status, d.records.count) for d in read] == [("landed", 3), ("rejected", 0)]
     assert [table_fingerprint(conn, t) for t in tables] == before
     assert kept.exists() and bad.exists() and not folders[1].exists()
 

@@ -6,11 +6,14 @@
 The file drop reads and writes nothing: landing archives each file, lands its rows, records
 it and only then settles it in the inbox (tasks.sources.land_file_drops does the above).
 
-- `table` reads the bytes (UTF-8, UTF-8 with BOM, UTF-16 with `sep=,`) into header and rows,
-  refusing a file of more rows than it is given (`KINERJA_FILEDROP_MAX_ROWS`);
+- `table` reads the bytes (UTF-8, UTF-8 with BOM, UTF-16 with `sep=,`) into a header and a
+  stream of rows, refusing a file of more rows than it is given (`KINERJA_FILEDROP_MAX_ROWS`);
 - `parsers` detects the export format from its headers and reads it into canonical rows
   (`parsed`), one problem per bad cell with its line and column (`rows`, `cells`: counts up to
-  a bound, month names from CLDR, a year-less export placed as one window of days);
+  a bound, month names from CLDR, a year-less export placed as one window of days); rows are
+  parsed as they are read, again for each pass, never all held;
+- `spooled` keeps what a file leaves for landing, its held rows and its records, in temporary
+  files, so that memory does not grow with the rows of a file (bench/filedrop_large.py);
 - `accounts` decides the registry account of a file, never another institution's;
 - `plausibility` holds back follower counts that jump tenfold against the account's history;
 - `lookups` is what the file drop reads of the warehouse: bytes landed before, last known followers;

@@ -25,15 +25,23 @@ class ForeignAccount(AccountError):
 
 
 def latest_day(parsed: ParsedFile, default: date) -> date:
-    return max((row.data_day for row in parsed.rows), default=default)
+    latest = parsed.survey().latest_day
+    return default if latest is None else latest
 
 
 def resolve_accounts(
-    parsed: ParsedFile, institution_id: str, registry_rows: Iterable[dict[str, Any]], day: date
+    parsed: ParsedFile,
+    institution_id: str,
+    registry_rows: Iterable[dict[str, Any]],
+    day: date,
+    hints: Iterable[AccountHint] | None = None,
 ) -> dict[AccountHint, dict[str, Any]]:
-    """The registry account of each distinct account hint in the file (the empty hint: the folder's)."""
+    """The registry account of each distinct account hint in the file (the empty hint: the folder's).
+
+    `hints` default to the file's own (a pass over its rows), or the empty hint when it has none.
+    """
+    hints = (parsed.hints or {AccountHint()}) if hints is None else hints
     on_platform = [a for a in accounts_on(registry_rows, day) if a["platform"] == parsed.platform]
-    hints = parsed.hints or {AccountHint()}
     return {
         hint: _named(parsed, hint, institution_id, on_platform)
         if hint

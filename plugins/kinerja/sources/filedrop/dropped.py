@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from kinerja.sources.base import Harvest
-from kinerja.sources.filedrop.parsed import RowProblem
+from kinerja.sources.filedrop.spooled import FileRecords, HeldRows
 
 REJECTED_FOLDER = "_rejected"
 OUTBOX_FOLDER = "_outbox"  # a note for the sender of every file recorded: landed, held, refused, failed
@@ -69,7 +68,7 @@ class Drop:
 class DroppedFile:
     """One file as the file drop read it, and what to do with it.
 
-    `status` says what landing does: `landed` lands `harvest` and records `entry` and `held`;
+    `status` says what landing does: `landed` lands `records` and records `entry` and `held`;
     `rejected` records `entry` (and the held rows that explain it); `duplicate` counts one more
     drop of bytes landed before; `failed` (a fault of ours) records `entry` with the fault;
     `gone` writes nothing.
@@ -80,9 +79,10 @@ class DroppedFile:
     note: str  # one sentence for the report, naming the file
     data: bytes | None = None  # the bytes as received; None when they could not be read
     entry: FileEntry | None = None  # None when the bytes could not be read
-    harvest: Harvest = field(default_factory=Harvest)  # the account days and posts to land
-    held: list[RowProblem] = field(default_factory=list)  # rows held back, each with its reason
-    account_of_line: dict[int, str] = field(default_factory=dict)  # the account of a held row
+    records: FileRecords = field(default_factory=FileRecords)  # the account days and posts to land
+    held: HeldRows = field(
+        default_factory=lambda: HeldRows(NOTE_ROWS)
+    )  # rows held back, each with its reason
 
     def settle(self) -> None:
         """Take the file out of the inbox; only once landing has committed what it did with it.
@@ -102,7 +102,7 @@ class DroppedFile:
     def fail(self, error: BaseException) -> None:
         """This file met a fault of ours: nothing of it lands, its entry says why."""
         self.status, self.note = failed(self.drop, error)
-        self.harvest, self.held = Harvest(), []
+        self.records, self.held = FileRecords(), HeldRows(NOTE_ROWS)
         if self.entry is None:
             try:
                 self.data = read_bytes(self.drop.path)
@@ -176,7 +176,7 @@ class DroppedFile:
     def _held_text(self) -> str:
         if not self.held:
             return ""
-        shown = self.held[:NOTE_ROWS]
+        shown = self.held.first(NOTE_ROWS)
         lines = [f"  line {p.line}, column {p.column}: {p.reason}" for p in shown]
         if len(self.held) > NOTE_ROWS:
             lines.append(

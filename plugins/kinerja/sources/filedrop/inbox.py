@@ -25,8 +25,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -36,14 +37,15 @@ import psycopg
 
 from kinerja import config
 from kinerja.registry.history import is_valid_on
-from kinerja.sources.base import Harvest
 from kinerja.sources.filedrop import lookups
 from kinerja.sources.filedrop.accounts import AccountError, latest_day, resolve_accounts
 from kinerja.sources.filedrop.cells import quoted
 from kinerja.sources.filedrop.dropped import (
+    NOTE_ROWS,
     Drop,
     DroppedFile,
     FileEntry,
+    FileRecords,
     TooLarge,
     gone,
     read_bytes,
@@ -52,6 +54,7 @@ from kinerja.sources.filedrop.dropped import (
 from kinerja.sources.filedrop.parsed import AccountDayRow, AccountHint, ParsedFile, PostRow, RowProblem
 from kinerja.sources.filedrop.parsers import parse_export
 from kinerja.sources.filedrop.plausibility import implausible_rows
+from kinerja.sources.filedrop.spooled import HeldRows
 from kinerja.sources.filedrop.table import UnreadableFile
 
 log = logging.getLogger(__name__)
@@ -189,11 +192,11 @@ def read_file(conn: psycopg.Connection, drop: Drop, registry_rows: list[dict[str
         note = f"{drop.shown_name}: the same bytes were landed before; nothing new"
         return DroppedFile(drop, "duplicate", note, data, entry)
     try:
-        parsed, accounts = _read_and_attribute(drop, data, registry_rows)
+        parsed = _read(drop, data, registry_rows)
+        return _to_land(conn, drop, data, entry, parsed, registry_rows)
     except (UnreadableFile, AccountError) as error:
         entry.status, entry.message = "rejected", str(error)
         return DroppedFile(drop, "rejected", f"{drop.shown_name}: rejected: {error}", data, entry)
-    return _to_land(conn, drop, data, entry, parsed, accounts)
 
 
 def drop_day(path: Path, today: date) -> date:
@@ -202,9 +205,7 @@ def drop_day(path: Path, today: date) -> date:
     return min(written, today)
 
 
-def _read_and_attribute(
-    drop: Drop, data: bytes, registry_rows: list[dict[str, Any]]
-) -> tuple[ParsedFile, dict[AccountHint, dict]]:
+def _read(drop: Drop, data: bytes, registry_rows: list[dict[str, Any]]) -> ParsedFile:
     if drop.institution_id is None:
         raise AccountError(
             f"{drop.path.name} was dropped outside any institution folder: put it in your institution's "
@@ -215,9 +216,7 @@ def _read_and_attribute(
             f"the folder {quoted(drop.institution_id)} is no institution with registered accounts: drop the file in "
             "your institution's own folder (its registry id, e.g. kab-5101), or ask the data team to register it"
         )
-    day = drop_day(drop.path, drop.today)
-    parsed = parse_export(data, drop.path.name, day, config.filedrop_max_rows())
-    return parsed, resolve_accounts(parsed, drop.institution_id, registry_rows, latest_day(parsed, day))
+    return parse_export(data, drop.path.name, drop_day(drop.path, drop.today), config.filedrop_max_rows())
 
 
 def _to_land(
@@ -226,106 +225,220 @@ def _to_land(
     data: bytes,
     entry: FileEntry,
     parsed: ParsedFile,
-    accounts: dict[AccountHint, dict],
+    registry_rows: list[dict[str, Any]],
 ) -> DroppedFile:
     """The file's records to land, less the rows held back: bad, after the drop day, outside the
-    account's period, repeated, implausible."""
-    account_of = {row.line: accounts[row.hint]["account_id"] for row in parsed.rows}
-    if len(accounts) == 1:  # rows that did not parse belong to the file's one account too
-        sole = next(iter(accounts.values()))["account_id"]
-        account_of |= {p.line: sole for p in parsed.problems}
-    held = {
-        **_after_drop_day(parsed, drop_day(drop.path, drop.today)),
-        **_outside_account_period(parsed, accounts),
-    }
-    held |= repeated_rows([row for row in parsed.rows if row.line not in held], account_of)
-    days = [
-        (row.line, row.record(parsed.platform, account_of[row.line]))
-        for row in parsed.account_days
-        if row.line not in held
-    ]
-    posts = [
-        row.record(parsed.platform, account_of[row.line]) for row in parsed.posts if row.line not in held
-    ]
-    implausible = implausible_rows(days, lookups.last_known_followers(conn))
-    implausible_lines = {problem.line for problem in implausible}
-    harvest = Harvest(
-        account_days=[record for line, record in days if line not in implausible_lines], posts=posts
-    )
-    problems = sorted([*parsed.problems, *held.values(), *implausible], key=lambda p: p.line)
-    _describe(entry, parsed, accounts, len(harvest.account_days) + len(harvest.posts), problems)
+    account's period, repeated, implausible.
+
+    A file's accounts are those registered on its latest day, which only a pass over its rows
+    tells. So one pass decides what is held with the accounts of the drop day, resolved as their
+    hints are met; if the file's latest day has the same accounts (nearly always), that pass
+    stands; if not, or if an account could not be resolved, the accounts of its latest day are
+    resolved first, as a separate pass, and the rows decided again with them.
+    """
+    received = drop_day(drop.path, drop.today)
+    guessed = _AccountsMet(parsed, drop.institution_id, registry_rows, received)
+    try:
+        decided = _decide(conn, parsed, guessed, received)
+        exact = resolve_accounts(parsed, drop.institution_id, registry_rows, decided.latest_day, guessed.met)
+    except AccountError:
+        exact, decided = None, None
+    if decided is None or exact != guessed.met:
+        latest = latest_day(parsed, received)
+        exact = resolve_accounts(parsed, drop.institution_id, registry_rows, latest)  # raises as it must
+        decided = _decide(
+            conn, parsed, _AccountsMet(parsed, drop.institution_id, registry_rows, latest), received
+        )
+    _describe(entry, parsed, exact, decided.records.count, decided.held)
     status = "rejected" if entry.status == "rejected" else "landed"
     note = f"{drop.shown_name}: {'rejected: ' if status == 'rejected' else ''}{entry.message}"
-    return DroppedFile(drop, status, note, data, entry, harvest, problems, account_of)
+    return DroppedFile(drop, status, note, data, entry, decided.records, decided.held)
 
 
-def _after_drop_day(parsed: ParsedFile, latest: date) -> dict[int, RowProblem]:
-    """Rows of days after the file was received: no export holds a day that has not come yet."""
-    return {
-        row.line: RowProblem(
-            row.line,
-            "Date",
-            f"{row.data_day} is after {latest}, the day the file was received: no export holds a day "
-            "that has not come yet; check the dates (the year) and export again",
-            check="date_after_drop",
+class _AccountsMet:
+    """The registry account of each account hint of a file, resolved on `day` as it is first met."""
+
+    def __init__(self, parsed: ParsedFile, institution_id: str, registry_rows: list[dict], day: date):
+        self.parsed, self.institution_id, self.registry_rows, self.day = (
+            parsed,
+            institution_id,
+            registry_rows,
+            day,
         )
-        for row in parsed.rows
-        if row.data_day > latest
+        self.met: dict[AccountHint, dict] = {}
+
+    def __call__(self, hint: AccountHint) -> dict:
+        if hint not in self.met:
+            found = resolve_accounts(self.parsed, self.institution_id, self.registry_rows, self.day, [hint])
+            self.met[hint] = found[hint]
+        return self.met[hint]
+
+
+@dataclass
+class _Decided:
+    held: HeldRows
+    records: FileRecords
+    latest_day: date  # of the rows read; the drop day when none was
+
+
+def _decide(
+    conn: psycopg.Connection, parsed: ParsedFile, account_of: _AccountsMet, received: date
+) -> _Decided:
+    """One pass over the file's rows: what is held and the records of the rest.
+
+    In memory it keeps only a digest per account day or post (`RepeatSieve`) and the follower
+    counts the plausibility check needs; the held rows and the records to land go to temporary
+    files (`HeldRows`, `FileRecords`).
+    """
+    held = HeldRows(NOTE_ROWS)
+    # the first row of an account day or post that a later row contradicts: its reason names the
+    # latest contradiction, so it is added to `held` only at the end (at most one per key)
+    contradicted: dict[int, RowProblem] = {}
+    repeats = RepeatSieve()
+    landing_days: dict[type, Counter[date]] = {AccountDayRow: Counter(), PostRow: Counter()}
+    followers: dict[int, dict] = {}  # the first row of each account day, for the plausibility check
+    records = FileRecords()
+    rows = rows_held = 0
+    latest = None
+    for item in parsed.items():
+        if isinstance(item, RowProblem):
+            held.add(item)
+            continue
+        rows += 1
+        latest = item.data_day if latest is None else max(latest, item.data_day)
+        account = account_of(item.hint)
+        account_id = account["account_id"]
+        if problem := _after_drop_day(item, received) or _outside_account_period(item, account):
+            held.add(replace(problem, account_id=account_id))
+        elif repeated := repeats.see(item, account_id):
+            for problem in repeated:
+                if problem.line == item.line:
+                    held.add(replace(problem, account_id=account_id))
+                else:
+                    if problem.line not in contradicted:
+                        landing_days[type(item)][item.data_day] -= 1
+                        rows_held += 1
+                    contradicted[problem.line] = replace(problem, account_id=account_id)
+        else:
+            landing_days[type(item)][item.data_day] += 1
+            records.add(item.line, isinstance(item, PostRow), item.record(parsed.platform, account_id))
+            if isinstance(item, AccountDayRow) and item.values.get("followers") is not None:
+                followers[item.line] = _followers_record(parsed.platform, account_id, item)
+            continue
+        rows_held += 1
+    if rows == 0:
+        account_of(AccountHint())  # a file without rows is still the folder's account's (or refused)
+    checked = [(line, record) for line, record in followers.items() if line not in contradicted]
+    implausible = implausible_rows(checked, lookups.last_known_followers(conn))
+    for problem in implausible:
+        record = followers[problem.line]
+        landing_days[AccountDayRow][record["metric_date"]] -= 1
+        rows_held += 1
+    for problem in [*contradicted.values(), *implausible]:
+        held.add(replace(problem, account_id=problem.account_id or followers[problem.line]["account_id"]))
+    # rows that did not parse belong to the file's one account too, where it has one
+    accounts = {account["account_id"] for account in account_of.met.values()}
+    held.default_account_id = next(iter(accounts)) if len(account_of.met) == 1 else None
+    records.not_landing = held.lines
+    records.latest_account_day = max(
+        (d for d, n in landing_days[AccountDayRow].items() if n > 0), default=None
+    )
+    records.latest_post_day = max((d for d, n in landing_days[PostRow].items() if n > 0), default=None)
+    records.count = rows - rows_held
+    return _Decided(held, records, received if latest is None else latest)
+
+
+def _followers_record(platform: str, account_id: str, row: AccountDayRow) -> dict:
+    """What the plausibility check reads of an account day."""
+    return {
+        "platform": platform,
+        "account_id": account_id,
+        "metric_date": row.day,
+        "followers": row.values["followers"],
     }
 
 
-def repeated_rows(rows: list[AccountDayRow | PostRow], account_of: dict[int, str]) -> dict[int, RowProblem]:
+def _after_drop_day(row: AccountDayRow | PostRow, latest: date) -> RowProblem | None:
+    """A row of a day after the file was received: no export holds a day that has not come yet."""
+    if row.data_day <= latest:
+        return None
+    return RowProblem(
+        row.line,
+        "Date",
+        f"{row.data_day} is after {latest}, the day the file was received: no export holds a day "
+        "that has not come yet; check the dates (the year) and export again",
+        check="date_after_drop",
+    )
+
+
+class RepeatSieve:
     """Rows that repeat the key of an earlier row of the file (an account's day, a post's as-of day).
 
     A repeat with the same values is counted once (the repeat is held, the first lands); when
-    the values differ, which is right cannot be told, so every row of that key is held.
+    the values differ, which is right cannot be told, so every row of that key is held. Of each
+    key only the first line and a digest of its values are kept, so a file of many rows costs
+    about 140 bytes per distinct key (two 128-bit numbers and their slot), not per row.
     """
-    first: dict[tuple, AccountDayRow | PostRow] = {}
-    held: dict[int, RowProblem] = {}
-    for row in rows:
-        key = (account_of[row.line], getattr(row, "post_id", None), row.data_day)
-        earlier = first.setdefault(key, row)
-        if earlier is row:
-            continue
+
+    def __init__(self) -> None:
+        # digest of the key -> the first row's line (low 32 bits) and a digest of its values above them
+        self._first: dict[int, int] = {}
+
+    def see(self, row: AccountDayRow | PostRow, account_id: str) -> list[RowProblem]:
+        """The rows this row holds back: none, itself (a copy), or itself and the first of its key."""
+        key = _digest((account_id, getattr(row, "post_id", None), row.data_day), 16)
+        values = _digest((sorted(row.values.items()), sorted(row.missing.items())), 12)
+        first = self._first.setdefault(key, values << 32 | row.line)
+        earlier_line, earlier_values = first & 0xFFFFFFFF, first >> 32
+        if earlier_line == row.line:
+            return []
         what = f"{row.data_day}" + (f" of post {quoted(row.post_id)}" if isinstance(row, PostRow) else "")
-        if (earlier.values, earlier.missing) == (row.values, row.missing):
-            held[row.line] = RowProblem(
-                row.line,
-                "Date",
-                f"{what} repeats line {earlier.line} with the same values: counted once",
-                check="duplicate",
-            )
-        else:
-            reason = (
-                f"{what} appears on line {earlier.line} and line {row.line} with different values; which is "
-                "right cannot be told, so neither landed: export the period again"
-            )
-            held[earlier.line] = RowProblem(earlier.line, "Date", reason, check="duplicate")
-            held[row.line] = RowProblem(row.line, "Date", reason, check="duplicate")
+        if earlier_values == values:
+            reason = f"{what} repeats line {earlier_line} with the same values: counted once"
+            return [RowProblem(row.line, "Date", reason, check="duplicate")]
+        reason = (
+            f"{what} appears on line {earlier_line} and line {row.line} with different values; which is "
+            "right cannot be told, so neither landed: export the period again"
+        )
+        return [
+            RowProblem(earlier_line, "Date", reason, check="duplicate"),
+            RowProblem(row.line, "Date", reason, check="duplicate"),
+        ]
+
+
+def _digest(value: object, size: int) -> int:
+    """A number of `size` bytes from a cryptographic hash: two different keys or values share one
+    with a chance of about one in 2**(8 * size) per pair, far below anything a file could meet."""
+    return int.from_bytes(hashlib.blake2b(repr(value).encode(), digest_size=size).digest(), "big")
+
+
+def repeated_rows(
+    rows: Iterable[AccountDayRow | PostRow], account_of: dict[int, str]
+) -> dict[int, RowProblem]:
+    """The rows `RepeatSieve` holds back among `rows`, by line."""
+    sieve, held = RepeatSieve(), {}
+    for row in rows:
+        held |= {problem.line: problem for problem in sieve.see(row, account_of[row.line])}
     return held
 
 
-def _outside_account_period(parsed: ParsedFile, accounts: dict[AccountHint, dict]) -> dict[int, RowProblem]:
-    """Rows of days on which their account was not (yet, or any more) the registered account."""
-    outside = {}
-    for row in parsed.rows:
-        account, day = accounts[row.hint], row.data_day
-        if not is_valid_on(account, day):
-            reason = (
-                f"{day} is outside the registered period of @{account['handle']} ({account['account_id']}): "
-                "the registry must cover the day (ask the data team), or the file is of another account"
-            )
-            outside[row.line] = RowProblem(row.line, "Date", reason, check="account_period")
-    return outside
+def _outside_account_period(row: AccountDayRow | PostRow, account: dict) -> RowProblem | None:
+    """A row of a day on which its account was not (yet, or any more) the registered account."""
+    day = row.data_day
+    if is_valid_on(account, day):
+        return None
+    reason = (
+        f"{day} is outside the registered period of @{account['handle']} ({account['account_id']}): "
+        "the registry must cover the day (ask the data team), or the file is of another account"
+    )
+    return RowProblem(row.line, "Date", reason, check="account_period")
 
 
 # How many held rows a file's message names one by one; raw.filedrop_quarantine has them all.
 NAMED_PROBLEMS = 3
 
 
-def _describe(
-    entry: FileEntry, parsed: ParsedFile, accounts: dict, landed: int, held: list[RowProblem]
-) -> None:
+def _describe(entry: FileEntry, parsed: ParsedFile, accounts: dict, landed: int, held: HeldRows) -> None:
     """Fill in the entry of a file read whole, and its sentence for the sender.
 
     `landed` when every row lands, `partly_held` when some are held, `rejected` when no row
@@ -356,6 +469,6 @@ def _describe(
     entry.message += "".join(f"; {note}" for note in parsed.notes)
 
 
-def _named(held: list[RowProblem]) -> str:
-    named = "; ".join(f"line {p.line}, {p.column}: {p.reason}" for p in held[:NAMED_PROBLEMS])
+def _named(held: HeldRows) -> str:
+    named = "; ".join(f"line {p.line}, {p.column}: {p.reason}" for p in held.first(NAMED_PROBLEMS))
     return named + (f"; and {len(held) - NAMED_PROBLEMS} more" if len(held) > NAMED_PROBLEMS else "")

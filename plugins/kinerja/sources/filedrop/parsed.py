@@ -1,5 +1,11 @@
 """What a parser makes of one export: rows by line number, problems by line and column.
 
+A `ParsedFile` holds no rows: `items()` parses them from the file's bytes again each time it is
+called, in the file's order, so that a file of many rows costs one row's memory at a time.
+`survey()` is what one pass tells of the whole file (its accounts, its latest day, how many
+rows and problems); `account_days`, `posts`, `problems` and `rows` materialise a small file's
+rows as lists, for tests and the few callers that need them.
+
 Rows hold canonical metric values but no account yet: which registry account a file
 belongs to is decided afterwards (`kinerja.sources.filedrop.accounts`), then the rows
 become canonical records through `account_day_record` and `post_record`.
@@ -7,6 +13,7 @@ become canonical records through `account_day_record` and `post_record`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -31,7 +38,7 @@ class AccountHint:
         return " / ".join(p for p in parts if p)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowProblem:
     """A row that cannot land as it is: its line in the file, the column, and why."""
 
@@ -39,6 +46,7 @@ class RowProblem:
     column: str
     reason: str
     check: str = "parse"
+    account_id: str | None = None  # the registry account of the row, once the file's accounts are known
 
 
 @dataclass(frozen=True)
@@ -85,15 +93,61 @@ class PostRow:
         )
 
 
+Item = AccountDayRow | PostRow | RowProblem
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What one pass over a parsed file tells of it as a whole."""
+
+    hints: frozenset[AccountHint]
+    latest_day: date | None  # the latest day of its rows; None: no row read
+    rows: int  # rows read (account days and posts)
+    problems: int  # rows that did not parse
+
+
+def _nothing() -> Iterator[Item]:
+    return iter(())
+
+
 @dataclass
 class ParsedFile:
     name: str
     format: str
     platform: str
-    account_days: list[AccountDayRow] = field(default_factory=list)
-    posts: list[PostRow] = field(default_factory=list)
-    problems: list[RowProblem] = field(default_factory=list)
+    read_items: Callable[[], Iterator[Item]] = field(default=_nothing, repr=False)
     notes: list[str] = field(default_factory=list)  # file-level remarks for the sender (nothing lost)
+    _survey: Survey | None = field(default=None, repr=False)
+
+    def items(self) -> Iterator[Item]:
+        """Every row and every problem of the file, parsed afresh, in the file's order."""
+        return self.read_items()
+
+    def survey(self) -> Survey:
+        """Hints, latest day and counts of the whole file: one pass, made once."""
+        if self._survey is None:
+            hints, latest, rows, problems = set(), None, 0, 0
+            for item in self.items():
+                if isinstance(item, RowProblem):
+                    problems += 1
+                    continue
+                rows += 1
+                hints.add(item.hint)
+                latest = item.data_day if latest is None else max(latest, item.data_day)
+            self._survey = Survey(frozenset(hints), latest, rows, problems)
+        return self._survey
+
+    @property
+    def account_days(self) -> list[AccountDayRow]:
+        return [item for item in self.items() if isinstance(item, AccountDayRow)]
+
+    @property
+    def posts(self) -> list[PostRow]:
+        return [item for item in self.items() if isinstance(item, PostRow)]
+
+    @property
+    def problems(self) -> list[RowProblem]:
+        return [item for item in self.items() if isinstance(item, RowProblem)]
 
     @property
     def rows(self) -> list[AccountDayRow | PostRow]:
@@ -101,4 +155,4 @@ class ParsedFile:
 
     @property
     def hints(self) -> set[AccountHint]:
-        return {row.hint for row in self.rows}
+        return set(self.survey().hints)

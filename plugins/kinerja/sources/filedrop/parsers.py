@@ -1,5 +1,10 @@
 """One parser per export format, and the detection of a file's format from its headers.
 
+Each parser reads the table's rows as a stream (`Table.records()`) and answers a `ParsedFile`
+whose `items()` parse them again on each call: a parser keeps what the whole file decides
+(the window of a year-less export, the platform of a posts export) and nothing per row, but for
+YouTube's chart data, whose lifetime sums need each video's days in order (three numbers a row).
+
 Columns are found by header name (case-insensitive, trimmed), never by position: the
 platforms add, drop and reorder columns between versions. Each parser answers a
 `ParsedFile` in canonical metrics; what the export does not carry is `NOT_IN_EXPORT`.
@@ -17,7 +22,7 @@ Mapping choices that are not obvious, after METHODOLOGY.md:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -26,7 +31,7 @@ from kinerja import config, platforms
 from kinerja.sources import METRIC_FIELDS
 from kinerja.sources.base import POST_METRIC_FIELDS, NoValue
 from kinerja.sources.filedrop import cells as c
-from kinerja.sources.filedrop.parsed import AccountDayRow, AccountHint, ParsedFile, PostRow
+from kinerja.sources.filedrop.parsed import AccountDayRow, AccountHint, Item, ParsedFile, PostRow
 from kinerja.sources.filedrop.rows import MetricColumns, RowReader
 from kinerja.sources.filedrop.table import Table, UnreadableFile, read_table
 
@@ -97,23 +102,24 @@ class ExportFormat:
         )
 
 
-def _reader(table: Table) -> list[RowReader]:
-    names = {c.header_key(h): h for h in table.headers}
-    return [RowReader(line, cells, names) for line, cells in table.records()]
+def _reader(table: Table) -> Iterator[RowReader]:
+    names, found = {c.header_key(h): h for h in table.headers}, {}
+    return (RowReader(line, cells, names, found) for line, cells in table.records())
 
 
 def _account_days(
     table: Table, fmt: str, platform: str, read_day: Callable[[str], date], columns: MetricColumns
 ) -> ParsedFile:
-    parsed = ParsedFile(table.name, fmt, platform)
-    for row in _reader(table):
-        day = row.require(read_day, "date")
-        values, missing = row.metrics(columns, METRIC_FIELDS)
-        if row.problems:
-            parsed.problems += row.problems
-        elif day is not None:
-            parsed.account_days.append(AccountDayRow(row.line, day, values, missing))
-    return parsed
+    def items() -> Iterator[Item]:
+        for row in _reader(table):
+            day = row.require(read_day, "date")
+            values, missing = row.metrics(columns, METRIC_FIELDS)
+            if row.problems:
+                yield from row.problems
+            elif day is not None:
+                yield AccountDayRow(row.line, day, values, missing)
+
+    return ParsedFile(table.name, fmt, platform, items)
 
 
 def _midnight(platform: str, day: date | None) -> datetime | None:
@@ -136,25 +142,37 @@ def parse_tiktok_overview(table: Table, drop_day: date) -> ParsedFile:
     """TikTok Studio overview: dates without a year ("April 12", "12 Mei"), placed as one window.
 
     The year comes from the export's own window of days, ending by the drop day
-    (`cells.place_in_window`); the note says which days the dates were read as.
+    (`cells.place_in_window`): a first pass collects the (month, day)s of the rows that read
+    (at most 366 of them), so that the window is the whole export's and never split across
+    two years; the note says which days the dates were read as.
     """
-    parsed = ParsedFile(table.name, "tiktok_overview", "tiktok")
-    read = []
-    for row in _reader(table):
+
+    def read(row: RowReader) -> tuple | None:
         written = row.require(c.month_day_year, "date")
         values, missing = row.metrics(TIKTOK_COLUMNS, METRIC_FIELDS)
-        if row.problems:
-            parsed.problems += row.problems
-        elif written is not None:
-            read.append((row, written, values, missing))
-    placed = c.place_in_window({(m, d) for _, (m, d, year), *_ in read if year is None}, drop_day)
-    for row, (month, day, year), values, missing in read:
-        on = c.to_named_month_date(row.cells["date"]) if year is not None else placed.get((month, day))
-        if on is None:
-            row.problem("date", f"{c.quoted(row.cells['date'])} has no date in the year up to {drop_day}")
-            parsed.problems += row.problems
-        else:
-            parsed.account_days.append(AccountDayRow(row.line, on, values, missing))
+        return None if row.problems or written is None else (written, values, missing)
+
+    month_days = set()
+    for row in _reader(table):
+        if (found := read(row)) is not None and found[0][2] is None:
+            month_days.add(found[0][:2])
+    placed = c.place_in_window(month_days, drop_day)
+
+    def items() -> Iterator[Item]:
+        for row in _reader(table):
+            found = read(row)
+            if found is None:
+                yield from row.problems
+                continue
+            (month, day, year), values, missing = found
+            on = c.to_named_month_date(row.cells["date"]) if year is not None else placed.get((month, day))
+            if on is None:
+                row.problem("date", f"{c.quoted(row.cells['date'])} has no date in the year up to {drop_day}")
+                yield from row.problems
+            else:
+                yield AccountDayRow(row.line, on, values, missing)
+
+    parsed = ParsedFile(table.name, "tiktok_overview", "tiktok", items)
     if placed:
         first, last = min(placed.values()), max(placed.values())
         parsed.notes.append(
@@ -166,21 +184,21 @@ def parse_tiktok_overview(table: Table, drop_day: date) -> ParsedFile:
 
 def parse_youtube_table(table: Table, drop_day: date) -> ParsedFile:
     """YouTube Studio "Table data": one row per video (lifetime as of the export), a Total row first."""
-    parsed = ParsedFile(table.name, "youtube_table", "youtube")
-    for row in _reader(table):
-        video = row.text("content")
-        if video is not None and video.casefold() == "total":
-            continue  # the channel's sum over the export window, not a video
-        video = row.require(str, "content")
-        published = row.read(c.to_named_month_date, "video publish time")
-        values, missing = row.metrics(YOUTUBE_VIDEO_COLUMNS, POST_METRIC_FIELDS)
-        if row.problems:
-            parsed.problems += row.problems
-            continue
-        parsed.posts.append(
-            PostRow(row.line, video, drop_day, _midnight("youtube", published), None, values, missing)
-        )
-    return parsed
+
+    def items() -> Iterator[Item]:
+        for row in _reader(table):
+            video = row.text("content")
+            if video is not None and video.casefold() == "total":
+                continue  # the channel's sum over the export window, not a video
+            video = row.require(str, "content")
+            published = row.read(c.to_named_month_date, "video publish time")
+            values, missing = row.metrics(YOUTUBE_VIDEO_COLUMNS, POST_METRIC_FIELDS)
+            if row.problems:
+                yield from row.problems
+                continue
+            yield PostRow(row.line, video, drop_day, _midnight("youtube", published), None, values, missing)
+
+    return ParsedFile(table.name, "youtube_table", "youtube", items)
 
 
 def parse_youtube_chart(table: Table, drop_day: date) -> ParsedFile:
@@ -188,53 +206,51 @@ def parse_youtube_chart(table: Table, drop_day: date) -> ParsedFile:
 
     Daily views become lifetime totals per as-of day by adding them up, which is only
     right for videos published inside the export window: other videos' lifetime before
-    the window is unknown, so they are left out with a note.
+    the window is unknown, so they are left out with a note. The sums need each video's
+    days in order, so this parser keeps (day, views, line) of every row that reads.
     """
     parsed = ParsedFile(table.name, "youtube_chart", "youtube")
-    daily: dict[str, list[tuple[date, int, RowReader, date | None]]] = {}
+    problems = []
+    daily: dict[str, list[tuple[date, int, int, date | None]]] = {}
     for row in _reader(table):
         video = row.require(str, "content")
         day = row.require(c.to_iso_date, "date")
         published = row.read(c.to_named_month_date, "video publish time")
         views = row.require(c.to_count, "views")
         if row.problems:
-            parsed.problems += row.problems
+            problems += row.problems
         else:
-            daily.setdefault(video, []).append((day, views, row, published))
+            daily.setdefault(video, []).append((day, views, row.line, published))
     window_start = min((d for rows in daily.values() for d, *_ in rows), default=None)
-    broken = {problem.line for problem in parsed.problems}
     for video, rows in daily.items():
-        parsed.posts += _lifetime_snapshots(
-            parsed, video, sorted(rows, key=lambda r: r[0]), window_start, broken
-        )
-    return parsed
-
-
-def _lifetime_snapshots(
-    parsed: ParsedFile, video: str, rows: list, window_start: date, broken: set
-) -> list[PostRow]:
-    published = rows[0][3]
-    if published is None or published < window_start:
-        parsed.notes.append(
-            f"video {video}: published before the export window starts ({window_start}), "
-            "so its lifetime views are unknown; export from its publish day to include it"
-        )
-        return []
-    snapshots, lifetime = [], 0
-    for day, views, row, _ in rows:
-        lifetime += views
-        snapshots.append(
-            PostRow(
-                row.line,
-                video,
-                day,
-                _midnight("youtube", published),
-                None,
-                {"views": lifetime},
-                _post_missing(),
+        rows.sort(key=lambda r: r[0])
+        if rows[0][3] is None or rows[0][3] < window_start:
+            parsed.notes.append(
+                f"video {video}: published before the export window starts ({window_start}), "
+                "so its lifetime views are unknown; export from its publish day to include it"
             )
-        )
-    return snapshots
+
+    def items() -> Iterator[Item]:
+        yield from problems
+        for video, rows in daily.items():
+            published = rows[0][3]
+            if published is None or published < window_start:
+                continue
+            lifetime = 0
+            for day, views, line, _ in rows:
+                lifetime += views
+                yield PostRow(
+                    line,
+                    video,
+                    day,
+                    _midnight("youtube", published),
+                    None,
+                    {"views": lifetime},
+                    _post_missing(),
+                )
+
+    parsed.read_items = items
+    return parsed
 
 
 def _post_missing() -> dict:
@@ -243,58 +259,61 @@ def _post_missing() -> dict:
 
 def parse_x_content(table: Table, drop_day: date) -> ParsedFile:
     """X per-post export: lifetime totals as of the export, dates as "Mon Feb 17 2025"."""
-    parsed = ParsedFile(table.name, "x_content", "x")
-    for row in _reader(table):
-        post_id = row.require(str, "post id")
-        published = row.read(c.to_named_month_date, "date")
-        values, missing = row.metrics(X_COLUMNS, POST_METRIC_FIELDS)
-        handle = _X_LINK_HANDLE.search(row.text("link") or "")
-        if row.problems:
-            parsed.problems += row.problems
-            continue
-        hint = AccountHint(handle=handle.group(1)) if handle else AccountHint()
-        parsed.posts.append(
-            PostRow(row.line, post_id, drop_day, _midnight("x", published), None, values, missing, hint)
-        )
-    return parsed
+
+    def items() -> Iterator[Item]:
+        for row in _reader(table):
+            post_id = row.require(str, "post id")
+            published = row.read(c.to_named_month_date, "date")
+            values, missing = row.metrics(X_COLUMNS, POST_METRIC_FIELDS)
+            handle = _X_LINK_HANDLE.search(row.text("link") or "")
+            if row.problems:
+                yield from row.problems
+                continue
+            hint = AccountHint(handle=handle.group(1)) if handle else AccountHint()
+            yield PostRow(row.line, post_id, drop_day, _midnight("x", published), None, values, missing, hint)
+
+    return ParsedFile(table.name, "x_content", "x", items)
 
 
 def parse_meta_posts(table: Table, drop_day: date) -> ParsedFile:
     """Meta Business Suite post export: `Date` = Lifetime, totals as of the export day."""
-    parsed = ParsedFile(table.name, "meta_posts", _meta_posts_platform(table))
-    for row in _reader(table):
-        post_id = row.require(str, "post id")
-        period = row.text("date") or ""
-        if period.casefold() != "lifetime":
-            row.problem(
-                "date",
-                f"Date is {c.quoted(period)}, not 'Lifetime': this row holds the values of one period, not "
-                "the post's totals; export the posts again with the period set to Lifetime",
+
+    def items() -> Iterator[Item]:
+        for row in _reader(table):
+            post_id = row.require(str, "post id")
+            period = row.text("date") or ""
+            if period.casefold() != "lifetime":
+                row.problem(
+                    "date",
+                    f"Date is {c.quoted(period)}, not 'Lifetime': this row holds the values of one period, not "
+                    "the post's totals; export the posts again with the period set to Lifetime",
+                )
+            published = row.read(
+                lambda t: c.to_local_minute(t, "%m/%d/%Y %H:%M", META_EXPORT_ZONE), "publish time"
             )
-        published = row.read(
-            lambda t: c.to_local_minute(t, "%m/%d/%Y %H:%M", META_EXPORT_ZONE), "publish time"
-        )
-        values, missing = row.metrics(META_POST_COLUMNS, POST_METRIC_FIELDS)
-        if row.problems:
-            parsed.problems += row.problems
-            continue
-        hint = AccountHint(handle=row.text("account username"), platform_account_id=row.text("account id"))
-        parsed.posts.append(
-            PostRow(row.line, post_id, drop_day, published, row.text("post type"), values, missing, hint)
-        )
-    return parsed
+            values, missing = row.metrics(META_POST_COLUMNS, POST_METRIC_FIELDS)
+            if row.problems:
+                yield from row.problems
+                continue
+            hint = AccountHint(
+                handle=row.text("account username"), platform_account_id=row.text("account id")
+            )
+            yield PostRow(
+                row.line, post_id, drop_day, published, row.text("post type"), values, missing, hint
+            )
+
+    return ParsedFile(table.name, "meta_posts", _meta_posts_platform(table), items)
 
 
 def _meta_posts_platform(table: Table) -> str:
     """Facebook or Instagram, from the permalinks (or the post types, "IG reel")."""
-    records = [cells for _, cells in table.records()]
-    links = {cells.get("permalink", "").casefold() for cells in records}
-    types = {cells.get("post type", "").casefold() for cells in records}
     platforms = set()
-    if any("instagram.com" in link for link in links) or any(t.startswith("ig ") for t in types):
-        platforms.add("instagram")
-    if any("facebook.com" in link or "fb.com" in link for link in links):
-        platforms.add("facebook")
+    for _, cells in table.records():
+        link, kind = cells.get("permalink", "").casefold(), cells.get("post type", "").casefold()
+        if "instagram.com" in link or kind.startswith("ig "):
+            platforms.add("instagram")
+        if "facebook.com" in link or "fb.com" in link:
+            platforms.add("facebook")
     if len(platforms) != 1:
         raise UnreadableFile(
             f"{table.name}: cannot tell whether these are Facebook or Instagram posts "

@@ -17,17 +17,32 @@ MetricColumns = Mapping[str, tuple[str, ...]]
 
 
 class RowReader:
-    """One data row; `problems` collects one entry per unreadable cell."""
+    """One data row; `problems` collects one entry per unreadable cell.
 
-    def __init__(self, line: int, cells: Mapping[str, str], header_names: Mapping[str, str]):
+    Every row of a file has the same columns, so the rows of one file share `found`: which of a
+    set of header keys the file has is looked up once per file, not once per row.
+    """
+
+    def __init__(
+        self,
+        line: int,
+        cells: Mapping[str, str],
+        header_names: Mapping[str, str],
+        found: dict[tuple, Any] | None = None,
+    ):
         self.line = line
         self.cells = cells
         self.header_names = header_names  # header key -> the header as written, for messages
+        self.found = {} if found is None else found
         self.problems: list[RowProblem] = []
 
     def column(self, *keys: str) -> str | None:
         """The first of `keys` the file has."""
-        return next((key for key in keys if key in self.cells), None)
+        try:
+            return self.found[keys]
+        except KeyError:
+            found = self.found[keys] = next((key for key in keys if key in self.cells), None)
+            return found
 
     def text(self, *keys: str) -> str | None:
         key = self.column(*keys)
@@ -61,8 +76,11 @@ class RowReader:
         """Canonical values and, for each None, its reason; metrics without a column: not in the export."""
         values: dict[str, Any] = {}
         missing: dict[str, NoValue] = {}
-        for metric in metric_fields:
-            key = self.column(*columns.get(metric, ()))
+        plan_key = ("metrics", id(columns), id(metric_fields))  # the same constants for every row of a file
+        plan = self.found.get(plan_key)
+        if plan is None:
+            plan = self.found[plan_key] = [(m, self.column(*columns.get(m, ()))) for m in metric_fields]
+        for metric, key in plan:
             if key is None:
                 missing[metric] = NoValue.NOT_IN_EXPORT
             elif is_no_value(self.cells[key]):
