@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 EXPORT = REPO / "tests" / "fixtures" / "exports" / "tiktok_overview_sample_en.csv"
 WRITTEN = datetime(2026, 6, 13, 12, 0)
 DAYS = [date(2026, 4, 17), date(2026, 4, 18), date(2026, 4, 19)]
-# Facebook and Instagram pulled for 5 and 6 October (each with 2 trailing days: the second pull
+# Facebook pulled for 5 and 6 October (each with 2 trailing days: the second pull
 # restates 4 and 5 October), on the day after each, as the daily runs pull them.
 API_DAYS = [date(2026, 10, 5), date(2026, 10, 6)]
 BUILT = [*DAYS, *(API_DAYS[0] + timedelta(days=n) for n in range(-2, 2))]
@@ -51,11 +51,10 @@ def _pull_api_days(monkeypatch) -> None:
 
     with FakePlatform() as server:
         serve_meta(server)
-        monkeypatch.setenv("KINERJA_API_PLATFORMS", "facebook,instagram")
+        monkeypatch.setenv("KINERJA_API_PLATFORMS", "facebook")
         monkeypatch.setenv("KINERJA_API_TRAILING_DAYS", "2")
-        for platform in ("FACEBOOK", "INSTAGRAM"):
-            monkeypatch.setenv(f"KINERJA_API_BASE_URL_{platform}", server.base_url + "/v25.0")
-            monkeypatch.setenv(f"KINERJA_TOKEN_{platform}", "EAAGkinerjaTestToken")
+        monkeypatch.setenv("KINERJA_API_BASE_URL_FACEBOOK", server.base_url + "/v25.0")
+        monkeypatch.setenv("KINERJA_TOKEN_FACEBOOK", "EAAGkinerjaTestToken")
         # one Page's token expired: its account delivers nothing, a problem is recorded
         monkeypatch.setenv("KINERJA_TOKEN_FACEBOOK_DEMO_KAB_5101_FACEBOOK", EXPIRED)
         for day in API_DAYS:
@@ -63,8 +62,7 @@ def _pull_api_days(monkeypatch) -> None:
                 datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=10)
             )
             land_api(day, client_options={"clock": clock, "sleep": clock.sleep})
-    for name in ("KINERJA_API_BASE_URL_FACEBOOK", "KINERJA_API_BASE_URL_INSTAGRAM"):
-        monkeypatch.delenv(name)  # nothing answers there now: the repair must not ask
+    monkeypatch.delenv("KINERJA_API_BASE_URL_FACEBOOK")  # nothing answers there now: the repair must not ask
 
 
 def test_a_damaged_range_is_rebuilt_from_the_archive_equal_to_before(warehouse, tmp_path, monkeypatch):
@@ -97,7 +95,7 @@ def test_a_damaged_range_is_rebuilt_from_the_archive_equal_to_before(warehouse, 
         # posts lost, and a published row changed
         conn.execute("delete from raw.account_daily where metric_date in (%s, %s)", [DAYS[1], API_DAYS[0]])
         conn.execute(
-            "delete from raw.post_daily where batch_id like %s", [f"api:instagram:posts:{API_DAYS[0]}:%"]
+            "delete from raw.post_daily where batch_id like %s", [f"api:facebook:posts:{API_DAYS[0]}:%"]
         )
         conn.execute("update marts.fct_account_daily set views = 0 where metric_date = %s", [DAYS[1]])
         conn.commit()
@@ -110,7 +108,7 @@ def test_a_damaged_range_is_rebuilt_from_the_archive_equal_to_before(warehouse, 
     # the export's batch has rows on the day (a file is landed again whole), the simulator's days
     # in the range too, and every API batch holding rows, made from the archived payloads
     assert done.simulator_days == DAYS[1:] and done.files == [f"kab-5101/{EXPORT.name}"]
-    assert done.api_batches == [b for (b,) in api_batches] and len(done.api_batches) == 6
+    assert done.api_batches == [b for (b,) in api_batches] and len(done.api_batches) == 3
     with connect(warehouse) as conn:
         after = warehouse_fingerprints(conn)
         assert {t for t in before if before[t] != after[t]} == set()
@@ -118,12 +116,12 @@ def test_a_damaged_range_is_rebuilt_from_the_archive_equal_to_before(warehouse, 
 
         # a payload gone from the archive: the repair names the account and the request, and stops
         conn.execute(
-            "delete from raw.source_payloads where data_day = %s and platform = 'instagram' and request like %s",
-            [API_DAYS[1], "%/media?%"],
+            "delete from raw.source_payloads where data_day = %s and request like %s",
+            [API_DAYS[1], "%/posts?%"],
         )
         with pytest.raises(repair.RepairError) as missing:
             repair.plan(conn, API_DAYS[1], API_DAYS[1], SMALL_REGISTRY)
-        assert "api:instagram 2026-10-06: Instagram account demo-" in str(missing.value)
+        assert "api:facebook 2026-10-06: Facebook account demo-" in str(missing.value)
         assert "no archived answer to GET /" in str(missing.value) and "--pull-again" in str(missing.value)
         # ... unless the operator chooses to pull the days again
         assert repair.plan(conn, API_DAYS[1], API_DAYS[1], SMALL_REGISTRY, pull_again=True)[
