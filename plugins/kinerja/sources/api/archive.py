@@ -70,4 +70,7 @@ def harvest_from_archive(
     environ = {config.api_token_name(platform): "answered-from-the-archive"}
     extra = {"analytics_client": client} if platform == "youtube" else {}
     source = source_class(client, environ=environ, connection_lookup=lambda conn_id: None, **extra)
-    return source.harvest(data_day, accounts, trailing_days)
+    try:
+        return source.harvest(data_day, accounts, trailing_days)
+    finally:
+        client.close()
