@@ -36,9 +36,8 @@ from pathlib import Path
 import psycopg
 
 from kinerja import config
+from kinerja.sources.api.common import SOURCE as API_SOURCE
 from kinerja.sources.base import Harvest, SourceProblem
-
-API_SOURCE = "api"
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +74,7 @@ class RawRepair:
 
 
 _BATCHES = """
-select l.batch_id, l.source, l.data_day, l.status, l.raw_table, l.landed_at
+select l.batch_id, l.source, l.data_day, l.status, l.raw_table
 from raw.batch_ledger l
 where l.data_day between %(first)s and %(last)s
    or exists (select 1 from raw.account_daily r where r.batch_id = l.batch_id
@@ -135,6 +134,7 @@ def plan(
         repair.api_batches_left = sorted(b for b, *_ in api)
     else:
         repair.api_days = _api_days_from_archive(conn, api, registry_dir or config.registry_dir())
+    # files are landed again whole: their batches outside the range too
     landed = conn.execute(
         "select batch_id, landed_at from raw.batch_ledger where batch_id = any(%s)", [repair.taken_out()]
     ).fetchall()
@@ -153,10 +153,9 @@ def _api_days_from_archive(
     from kinerja.registry.load import read_accounts
     from kinerja.sources.api.archive import NOT_ARCHIVED, harvest_from_archive
 
-    wanted: dict[tuple[date, str], list[tuple[str, str]]] = defaultdict(
-        list
-    )  # (day, platform) -> (table, batch)
-    for batch_id, source, day, status, table, _ in api_batches:
+    # (day, platform) -> [(raw table, batch id)]: the batches that hold rows, each day's in its tables
+    wanted: dict[tuple[date, str], list[tuple[str, str]]] = defaultdict(list)
+    for batch_id, source, day, status, table in api_batches:
         if status != "superseded":
             wanted[(day, source.partition(":")[2])].append((table, batch_id))
     rows = read_accounts(registry_dir)
