@@ -23,6 +23,8 @@ built, audited and published once.
    - `land_api`: every platform's accounts through the platform APIs (opt-in), each day
      with a trailing window, in order; landed as `api:<platform>` and audited. Problems go
      to `raw.source_problems`; fails only when a platform delivered for none of its accounts.
+     A run with the param `pull_api` off (`kinerja repair`) pulls nothing: its API batches
+     were made again from the archived payloads.
 3. `plan_days`: the days this run covers, planned once: the days landed, their trailing days
    (late and restated rows) and the days of every batch audited since it was last published
    (a file dropped for an old day). The plan goes to dbt, the build audit and publish.
@@ -61,6 +63,7 @@ from kinerja.orchestration.dag_defaults import (
     TIMEZONE,
     dag_defaults,
     days_of_run,
+    pulls_api,
     range_params,
 )
 from kinerja.orchestration.dbt_build import dbt_build_task
@@ -108,7 +111,7 @@ def kinerja_daily():
     def land_api(data_interval_start=None, params=None) -> dict:
         from kinerja.tasks.sources import land_api_days
 
-        return land_api_days(days_of_run(data_interval_start, params))
+        return land_api_days(days_of_run(data_interval_start, params), pull=pulls_api(params))
 
     @task
     def plan_days(data_interval_start=None, params=None) -> dict:

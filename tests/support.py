@@ -18,3 +18,56 @@ def daily_vars(data_day, trailing_days: int | None = None) -> str:
 
     days = window(data_day, config.TRAILING_DAYS if trailing_days is None else trailing_days)
     return json.dumps({"days_to_build": ",".join(day.isoformat() for day in days)})
+
+
+# A Meta token the fake Graph API refuses as expired (error 190).
+EXPIRED = "EAAGkinerjaExpiredToken"
+
+
+def small_registry_ids(platform: str) -> dict[str, str]:
+    """account_id -> platform_account_id of the small registry's accounts on `platform`."""
+    from kinerja.registry.load import read_accounts
+
+    return {
+        a["account_id"]: a["platform_account_id"]
+        for a in read_accounts(SMALL_REGISTRY)
+        if a["platform"] == platform
+    }
+
+
+def serve_meta(server) -> None:
+    """Every Facebook Page and Instagram account of the small registry answers on the fake Graph API
+    (fakeplatforms.FakePlatform) with the documented fixtures; the token EXPIRED is refused."""
+    from fakeplatforms import Reply, fixture
+
+    base = "/v25.0"
+    for page_id in small_registry_ids("facebook").values():
+        server.on(f"{base}/{page_id}", fixture("meta", "page"))
+        server.on(f"{base}/{page_id}/insights", fixture("meta", "page_insights"))
+        server.on(f"{base}/{page_id}/posts", fixture("meta", "page_posts_1"))
+        server.on(
+            f"{base}/{page_id}/posts",
+            fixture("meta", "page_posts_2"),
+            when=lambda q: q.get("after") == "QVFIUnBhZ2Uy",
+        )
+    post = "104000000000001_90000000000000"
+    server.on(f"{base}/{post}2/comments", fixture("meta", "post_comments_1"))
+    server.on(
+        f"{base}/{post}2/comments",
+        fixture("meta", "post_comments_2"),
+        when=lambda q: q.get("after") == "Y29tbWVudDM",
+    )
+    server.on(f"{base}/{post}1/comments", fixture("meta", "post_comments_late"))
+    server.on(f"{base}/{post}0/comments", {"data": []})
+    for user_id in small_registry_ids("instagram").values():
+        server.on(f"{base}/{user_id}", fixture("meta", "ig_user"))
+        server.on(f"{base}/{user_id}/insights", fixture("meta", "ig_insights_day"))
+        server.on(f"{base}/{user_id}/media", fixture("meta", "ig_media_1"))
+        server.on(
+            f"{base}/{user_id}/media",
+            fixture("meta", "ig_media_2"),
+            when=lambda q: q.get("after") == "aWdwYWdlMg",
+        )
+    server.on(f"{base}/18000000000000002/comments", fixture("meta", "ig_comments"))
+    server.on(f"{base}/18000000000000001/comments", {"data": []})
+    server.reject_token(EXPIRED, Reply(400, fixture("meta", "error_190")))

@@ -89,8 +89,17 @@ def history(
 def repair(
     first_day: Annotated[str, typer.Option("--first-day", help="The first day to repair, YYYY-MM-DD.")],
     last_day: Annotated[str, typer.Option("--last-day", help="The last day to repair, YYYY-MM-DD.")],
+    pull_again: Annotated[
+        bool,
+        typer.Option(
+            "--pull-again",
+            help="Leave the API batches as they are and pull the range's days from the platforms again "
+            "(when their archived payloads are gone).",
+        ),
+    ] = False,
 ) -> None:
-    """Rebuild the raw layer of a day range from the archive (file drop) and the simulator, then the warehouse.
+    """Rebuild the raw layer of a day range from the archive (file drop files, API payloads) and the
+    simulator, then the warehouse.
 
     Every batch with a row in the range is taken out whole and landed again; then a history run
     of the range builds, audits and publishes it. `kinerja warehouse fingerprint` before and
@@ -105,16 +114,17 @@ def repair(
         raise typer.BadParameter(str(wrong)) from None
     with _pipeline(f"repair-{days[0]}-{days[-1]}") as (terminal, params, started):
         with terminal.status(f"Rebuilding the raw layer of {days[0]}..{days[-1]} from the archive..."):
-            done = raw_repair.rebuild_raw(params, days[0], days[-1])
+            done = raw_repair.rebuild_raw(params, days[0], days[-1], pull_again=pull_again)
         terminal.print(
-            f"[green]✓[/] raw layer: {len(done.batches)} batch(es) landed again "
-            f"({len(done.simulator_days)} simulator day(s), {len(done.files)} archived file(s))"
+            f"[green]✓[/] raw layer: {len(done.taken_out())} batch(es) landed again "
+            f"({len(done.simulator_days)} simulator day(s), {len(done.files)} archived file(s), "
+            f"{len(done.api_batches)} API batch(es) from archived payloads)"
         )
         if done.api_batches_left:
             terminal.print(
                 f"  {len(done.api_batches_left)} API batch(es) left as they are: the history run pulls their days again"
             )
-        _run_range(terminal, params, days)
+        _run_range(terminal, params, days, pull_api=pull_again)
         terminal.print(f"Repaired {days[0]}..{days[-1]} in {time.monotonic() - started:,.0f} s.")
 
 
@@ -154,7 +164,7 @@ def _pipeline(log_name: str):
             raise typer.Exit(1) from None
 
 
-def _run_range(terminal: Console, params, days: list[date]) -> None:
+def _run_range(terminal: Console, params, days: list[date], pull_api: bool = True) -> None:
     """One kinerja_daily history run of `days`, with a progress bar of the days audited, the days
     landed and the task running."""
     from kinerja.orchestration import runner
@@ -182,7 +192,7 @@ def _run_range(terminal: Console, params, days: list[date]) -> None:
                 )
 
         with runner.watching_range(params, days[0], days[-1], show):
-            runner.run_range(days[0], days[-1])
+            runner.run_range(days[0], days[-1], pull_api)
 
 
 @contextmanager

@@ -150,6 +150,11 @@ def batch_id_for(source: str, data_day: date, checksum: str, table: RawTable = A
     return f"{source}:{kind}{data_day.isoformat()}:{checksum[:16]}"
 
 
+def batch_id_of(source: str, data_day: date, records: Iterable[dict], table: RawTable = ACCOUNT_DAILY) -> str:
+    """The id `land_batch` gives these records, without landing them."""
+    return batch_id_for(source, data_day, _format(table, records).checksum, table)
+
+
 def land_batch(
     conn: psycopg.Connection,
     source: str,

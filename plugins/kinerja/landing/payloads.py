@@ -88,3 +88,18 @@ def archive_payloads(conn: psycopg.Connection, data_day: date, payloads: Iterabl
             "select count(*) from raw.source_payloads where data_day = %s", [data_day]
         ).fetchone()[0]
     return after - before
+
+
+def archived_answers(conn: psycopg.Connection, data_day: date, source: str, platform: str) -> list[tuple]:
+    """The payloads archived by the harvest of `data_day` on `platform`, one per request: (request,
+    received_at, body). A request answered more than once that day (a pull run twice) gives its
+    latest answer, the one the day's last batch was made of."""
+    return conn.execute(
+        """
+        select distinct on (request) request, received_at, body
+        from raw.source_payloads
+        where data_day = %s and source = %s and platform = %s
+        order by request, received_at desc, body_sha256
+        """,
+        [data_day, source, platform],
+    ).fetchall()

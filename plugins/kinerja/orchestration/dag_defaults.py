@@ -73,6 +73,12 @@ def range_params() -> dict:
     return {
         "first_day": day("History: the first day to land (YYYY-MM-DD). Leave both empty for the data day."),
         "last_day": day("History: the last day to land (YYYY-MM-DD), at the latest yesterday in WIB."),
+        "pull_api": Param(
+            True,
+            type="boolean",
+            description="Pull the days from the platform APIs (when the API source is on). `kinerja repair` "
+            "turns it off: it made the range's API batches again from the archived payloads.",
+        ),
     }
 
 
@@ -86,6 +92,11 @@ def days_of_run(data_interval_start: datetime | None, params: dict | None) -> li
     if data_interval_start is None:
         raise ValueError("a run without a logical date must give first_day and last_day")
     return [data_day_of(data_interval_start)]
+
+
+def pulls_api(params: dict | None) -> bool:
+    """Whether the run's land_api pulls its days from the platforms (the param `pull_api`, default yes)."""
+    return (params or {}).get("pull_api", True) is not False
 
 
 def month_of(data_interval_start: datetime) -> date:

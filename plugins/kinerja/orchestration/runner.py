@@ -138,11 +138,14 @@ def run_daily(days: list[date], on_day_done: Callable[[date], None] | None = Non
             on_day_done(day)
 
 
-def run_range(first_day: date, last_day: date) -> None:
+def run_range(first_day: date, last_day: date, pull_api: bool = True) -> None:
     """One kinerja_daily history run that lands `first_day`..`last_day` and builds, audits and
-    publishes them once. Its logical date is that of the scheduled run of `last_day`."""
+    publishes them once. Its logical date is that of the scheduled run of `last_day`. `pull_api`
+    false: the API source pulls nothing (a repair landed its batches from the archive)."""
     dag = _dag(DAILY_DAG)
     conf = {"first_day": first_day.isoformat(), "last_day": last_day.isoformat()}
+    if not pull_api:
+        conf["pull_api"] = False
     _run(dag, tz_datetime(last_day + timedelta(days=1), config.DAILY_RUN_HOUR), conf)
 
 

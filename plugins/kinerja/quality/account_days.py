@@ -459,9 +459,13 @@ def _cut_short(conn, source: str, data_day: date, frame: pd.DataFrame, names: di
 
 # --- completeness -------------------------------------------------------------------------
 
+# The judgement of each (day, institution, platform), into a temporary table: `_judge_completeness`
+# then keeps the records it leaves unchanged (with the batch that made them) and replaces the rest.
 _COMPLETENESS = """
+create temporary table completeness_judged as
 with days as (
-    select unnest(%(days)s::date[]) as metric_date
+    select metric_date, as_of
+    from unnest(%(days)s::date[], %(as_of)s::date[]) as judged_day (metric_date, as_of)
 ),
 active as (
     select distinct d.metric_date, a.institution_id, a.platform, a.account_id
@@ -492,22 +496,60 @@ names as (
              (i.valid_from <= d.metric_date and (i.valid_to is null or d.metric_date <= i.valid_to)) desc,
              i.valid_from desc
 )
-insert into audit.completeness (
-    source, metric_date, institution_id, platform, institution_name, accounts_active, accounts_reported,
-    share_reported, status, institution_has_data, restatement_days, judged_as_of, batch_id)
 select
-    %(source)s, p.metric_date, p.institution_id, p.platform, n.name, p.accounts_active, p.accounts_reported,
-    round(p.accounts_reported::numeric / p.accounts_active, 4),
+    %(source)s::text as source, p.metric_date, p.institution_id, p.platform, n.name as institution_name,
+    p.accounts_active::integer, p.accounts_reported::integer,
+    round(p.accounts_reported::numeric / p.accounts_active, 4) as share_reported,
     case
-        when %(as_of)s::date - p.metric_date < (%(restatement)s::jsonb ->> p.platform)::int then 'provisional'
+        when d.as_of - p.metric_date < (%(restatement)s::jsonb ->> p.platform)::int then 'provisional'
         when p.accounts_reported = p.accounts_active then 'complete'
         else 'incomplete'
-    end,
-    sum(p.accounts_reported) over (partition by p.metric_date, p.institution_id) > 0,
-    (%(restatement)s::jsonb ->> p.platform)::int, %(as_of)s, %(batch_id)s
+    end as status,
+    sum(p.accounts_reported) over (partition by p.metric_date, p.institution_id) > 0 as institution_has_data,
+    (%(restatement)s::jsonb ->> p.platform)::int as restatement_days, d.as_of as judged_as_of,
+    %(batch_id)s::text as batch_id
 from pairs p
+join days d on d.metric_date = p.metric_date
 left join names n on n.metric_date = p.metric_date and n.institution_id = p.institution_id
 """
+
+# What a judgement says, without who made it or when: a record saying the same is kept.
+_JUDGEMENT = (
+    "source",
+    "metric_date",
+    "institution_id",
+    "platform",
+    "institution_name",
+    "accounts_active",
+    "accounts_reported",
+    "share_reported",
+    "status",
+    "institution_has_data",
+    "restatement_days",
+    "judged_as_of",
+)
+
+
+def _judgement_of(alias: str) -> str:
+    return "(" + ", ".join(f"{alias}.{column}" for column in _JUDGEMENT) + ")"
+
+
+# The judged records replace the days' records, except those that say the same.
+_REPLACE_CHANGED = (
+    f"""
+    delete from audit.completeness c
+    where c.source = %(source)s and c.metric_date = any(%(days)s::date[])
+      and not exists (select 1 from completeness_judged j
+                      where {_judgement_of("j")} is not distinct from {_judgement_of("c")})
+    """,
+    f"""
+    insert into audit.completeness ({", ".join(_JUDGEMENT)}, batch_id)
+    select {", ".join(_JUDGEMENT)}, j.batch_id from completeness_judged j
+    where not exists (select 1 from audit.completeness c
+                      where c.source = j.source and c.metric_date = j.metric_date
+                        and c.institution_id = j.institution_id and c.platform = j.platform)
+    """,
+)
 
 
 def _judge_completeness(
@@ -517,8 +559,12 @@ def _judge_completeness(
 
     The days judged: the batch's own days inside its window, its data day, and the source's
     earlier days still provisional whose restatement window may have passed since. A day is
-    judged as of the day after the data day (the run of day D runs on D+1); until a
-    platform's restatement window has passed its day stays 'provisional'. Returns the
+    judged as of the day after the data day (the run of day D runs on D+1), or as of the day
+    its last judgement held for when that is later: a batch of old days (a late correction,
+    a repair, a re-run of a month) sees them as the days after them already did, never as
+    the newest days of the source. Until a platform's restatement window has passed, its
+    day stays 'provisional'. A record the judgement leaves as it was is kept, with the batch
+    that made it, so that judging the same data again changes nothing. Returns the
     institutions without any row on the data day.
     """
     covered = _covered_platforms(source)
@@ -538,25 +584,33 @@ def _judge_completeness(
         [source, data_day - timedelta(days=max(restatement.values())), data_day],
     ).fetchall()
     days |= {d for (d,) in provisional}
+    days_judged = sorted(days)
     with conn.transaction():
         # one judge of a source at a time: two audits of the same days (two landings at once)
-        # would both delete, then both insert the same keys, and one fail on the primary key
+        # would both replace the same keys, and one fail on the primary key
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", [f"completeness|{source}"])
-        conn.execute(
-            "delete from audit.completeness where source = %s and metric_date = any(%s::date[])",
-            [source, sorted(days)],
+        judged_before = dict(
+            conn.execute(
+                "select metric_date, max(judged_as_of) from audit.completeness"
+                " where source = %s and metric_date = any(%s::date[]) group by 1",
+                [source, days_judged],
+            ).fetchall()
         )
+        as_of = [max(data_day + timedelta(days=1), judged_before.get(d, d)) for d in days_judged]
         conn.execute(
             _COMPLETENESS,
             {
-                "days": sorted(days),
+                "days": days_judged,
+                "as_of": as_of,
                 "platforms": list(covered),
                 "source": source,
                 "batch_id": batch_id,
-                "as_of": data_day + timedelta(days=1),
                 "restatement": json.dumps(dict(restatement)),
             },
         )
+        for statement in _REPLACE_CHANGED:
+            conn.execute(statement, {"source": source, "days": days_judged})
+        conn.execute("drop table completeness_judged")
     without = conn.execute(
         "select distinct institution_id, institution_name from audit.completeness"
         " where source = %s and metric_date = %s and not institution_has_data order by 1",

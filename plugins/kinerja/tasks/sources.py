@@ -230,8 +230,14 @@ def land_file_drops(data_day: date, today: date | None = None, registry_dir: Pat
 # --- the platform APIs --------------------------------------------------------------------
 
 
-def land_api_days(days: Sequence[date], **options) -> dict:
-    """`land_api` for each day of a run, in order: a later pull restates an earlier one's days."""
+def land_api_days(days: Sequence[date], pull: bool = True, **options) -> dict:
+    """`land_api` for each day of a run, in order: a later pull restates an earlier one's days.
+
+    `pull` false pulls nothing: a repair made the days' API batches again from the archive.
+    """
+    if not pull:
+        log.info("API days not pulled: kinerja repair landed them again from the archived payloads")
+        return {"days": [day.isoformat() for day in sorted(days)], "batch_ids": [], "problems": []}
     summaries = [land_api(day, **options) for day in sorted(days)]
     return {
         "days": [summary["data_day"] for summary in summaries],

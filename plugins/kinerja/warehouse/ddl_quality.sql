@@ -28,8 +28,8 @@ create table if not exists audit.completeness (
         check (status in ('provisional', 'complete', 'incomplete')),
     institution_has_data  boolean not null, -- false: not one account of the institution reported that day
     restatement_days      integer not null, -- the platform's restatement window
-    judged_as_of          date not null,    -- the day the judgement holds for: the auditing batch's data_day + 1
-    batch_id              text not null,    -- the audit that judged it last
+    judged_as_of          date not null,    -- the day the judgement holds for: the auditing batch's data_day + 1, or the day its last judgement held for when later
+    batch_id              text not null,    -- the audit that last changed the judgement
     judged_at             timestamptz not null default now(),
     primary key (source, metric_date, institution_id, platform)
 );

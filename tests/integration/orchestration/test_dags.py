@@ -71,8 +71,8 @@ def test_the_daily_dag_lands_before_it_audits_before_it_models(dag_bag):
     assert dag.get_task("apply_roles").upstream_task_ids == {"publish"}
     # the day's crisis signals and token warnings go out once what they read is published
     assert dag.get_task("send_alerts").upstream_task_ids == {"publish", "plan_days"}
-    # a history run is the same DAG triggered with a range
-    assert set(dag.params) == {"first_day", "last_day"}
+    # a history run is the same DAG triggered with a range; a repair's also turns the API pull off
+    assert set(dag.params) == {"first_day", "last_day", "pull_api"}
 
 
 def test_the_monthly_cut_off_wait_keeps_its_own_timeout_of_days(dag_bag):

@@ -308,6 +308,40 @@ def test_an_institution_without_data_is_named_and_judged_once_its_platforms_sett
     assert {status for status, *_ in buleleng().values()} == {"incomplete"}
 
 
+def test_days_judged_again_are_judged_as_the_days_after_them_already_were(conn, history, small_accounts):
+    def judgements():
+        return conn.execute(
+            "select metric_date, institution_id, platform, status, judged_as_of, batch_id"
+            " from audit.completeness where source = 'simulator' and metric_date >= %s order by 1, 2, 3",
+            [DAY],
+        ).fetchall()
+
+    def statuses(day):
+        return {status for d, _, _, status, *_ in judgements() if d == day}
+
+    days = [DAY + timedelta(days=n) for n in range(3)]
+    for day in days:  # the daily path (and a history run): audits in day order
+        land_and_audit(conn, list(simulator.simulate_day(small_accounts, day)), day)
+    daily = judgements()
+    assert statuses(DAY) == {"complete"}  # every platform's restatement window passed on later days
+    assert "provisional" in statuses(days[-1])  # the newest day: its platforms may still restate
+
+    # the same days landed and audited again (a re-run of the month, a repair): nothing changes,
+    # neither the statuses nor the day each judgement holds for nor the batch that made it
+    for day in days:
+        land_and_audit(conn, list(simulator.simulate_day(small_accounts, day)), day)
+    assert judgements() == daily
+
+    # a late correction of an old day: judged as the days after it were, not made provisional
+    # again as if it were the newest day of the source
+    again = list(simulator.simulate_day(small_accounts, DAY))
+    again[0] = dict(again[0], followers=again[0]["followers"] + 1)
+    batch, _ = land_and_audit(conn, again, DAY)
+    assert ledger(conn, batch.batch_id)[0] == "accepted"
+    assert statuses(DAY) == {"complete"}
+    assert judgements() == daily  # the same judgement: its record (and batch) kept
+
+
 def test_a_cut_short_batch_is_rejected_naming_the_institutions_without_rows(conn, history, base):
     kept = [r for r in base if r["account_id"].startswith(("demo-kem-", "demo-lem-"))]  # 15 of 65
     batch = landing.land_batch(conn, "simulator", DAY, iter(kept))

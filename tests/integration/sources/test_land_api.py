@@ -6,65 +6,19 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from fakeplatforms import FakeClock, FakePlatform, Reply, fixture
+from fakeplatforms import FakeClock, FakePlatform
 from kinerja.tasks import sources
 from kinerja.warehouse import connect
-from support import SMALL_REGISTRY
+from support import EXPIRED, SMALL_REGISTRY, serve_meta, small_registry_ids
 
 pytestmark = pytest.mark.integration
 
 DATA_DAY = date(2026, 10, 5)
 NOW = datetime(2026, 10, 6, 10, 0, tzinfo=UTC)  # 17:00 WIB: the run after Meta's 5 October closed
-FB_TOKEN, IG_TOKEN, EXPIRED = "EAAGkinerjaTestTokenFB", "EAAGkinerjaTestTokenIG", "EAAGkinerjaExpiredToken"
+FB_TOKEN, IG_TOKEN = "EAAGkinerjaTestTokenFB", "EAAGkinerjaTestTokenIG"
 EXPIRED_ACCOUNT = "demo-kab-5101-facebook"
 # comment authors and texts in the fixtures: the archive must never hold them
 PERSONAL = ["Budi Santoso", "Rina Marlina", "warga_kota_demo", "ibu_ani_1980", "Lampu jalan mati"]
-
-
-def small_registry_ids(platform: str) -> dict[str, str]:
-    """account_id -> platform_account_id of the small registry's accounts on `platform`."""
-    from kinerja.registry.load import read_accounts
-
-    return {
-        a["account_id"]: a["platform_account_id"]
-        for a in read_accounts(SMALL_REGISTRY)
-        if a["platform"] == platform
-    }
-
-
-def serve_meta(server: FakePlatform) -> None:
-    """Every Facebook Page and Instagram account of the small registry answers with the documented fixtures."""
-    base = "/v25.0"
-    for page_id in small_registry_ids("facebook").values():
-        server.on(f"{base}/{page_id}", fixture("meta", "page"))
-        server.on(f"{base}/{page_id}/insights", fixture("meta", "page_insights"))
-        server.on(f"{base}/{page_id}/posts", fixture("meta", "page_posts_1"))
-        server.on(
-            f"{base}/{page_id}/posts",
-            fixture("meta", "page_posts_2"),
-            when=lambda q: q.get("after") == "QVFIUnBhZ2Uy",
-        )
-    post = "104000000000001_90000000000000"
-    server.on(f"{base}/{post}2/comments", fixture("meta", "post_comments_1"))
-    server.on(
-        f"{base}/{post}2/comments",
-        fixture("meta", "post_comments_2"),
-        when=lambda q: q.get("after") == "Y29tbWVudDM",
-    )
-    server.on(f"{base}/{post}1/comments", fixture("meta", "post_comments_late"))
-    server.on(f"{base}/{post}0/comments", {"data": []})
-    for user_id in small_registry_ids("instagram").values():
-        server.on(f"{base}/{user_id}", fixture("meta", "ig_user"))
-        server.on(f"{base}/{user_id}/insights", fixture("meta", "ig_insights_day"))
-        server.on(f"{base}/{user_id}/media", fixture("meta", "ig_media_1"))
-        server.on(
-            f"{base}/{user_id}/media",
-            fixture("meta", "ig_media_2"),
-            when=lambda q: q.get("after") == "aWdwYWdlMg",
-        )
-    server.on(f"{base}/18000000000000002/comments", fixture("meta", "ig_comments"))
-    server.on(f"{base}/18000000000000001/comments", {"data": []})
-    server.reject_token(EXPIRED, Reply(400, fixture("meta", "error_190")))
 
 
 @pytest.fixture

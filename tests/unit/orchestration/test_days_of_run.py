@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from kinerja.orchestration.dag_defaults import days_of_run
+from kinerja.orchestration.dag_defaults import days_of_run, pulls_api
 
 # 06:00 WIB on 15 October is 23:00 UTC on the 14th: the data day is the WIB day
 SCHEDULED = datetime(2026, 10, 14, 23, 0, tzinfo=UTC)
@@ -38,3 +38,9 @@ def test_a_half_or_reversed_range_is_refused_with_what_to_give(params, message):
 def test_a_run_without_logical_date_or_range_is_refused():
     with pytest.raises(ValueError, match="must give first_day and last_day"):
         days_of_run(None, {})
+
+
+def test_a_run_pulls_the_apis_unless_its_trigger_turns_pull_api_off():
+    assert pulls_api(None) and pulls_api({"first_day": "2026-10-01", "last_day": "2026-10-02"})
+    assert pulls_api({"pull_api": True})
+    assert not pulls_api({"pull_api": False})  # kinerja repair: its API batches came from the archive

@@ -220,7 +220,7 @@ class ApiClient:
 
     def _send(self, method: str, path: str, token: str | None, params: dict | None, json: Any) -> Answer:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        shown = self.redact(f"{method} {path}" + (f"?{urlencode(params, doseq=True)}" if params else ""))
+        shown = self.shown_request(method, path, params)
         try:
             response = self._http.request(method, path, params=params, json=json, headers=headers)
         except httpx.TransportError as error:
@@ -231,6 +231,15 @@ class ApiClient:
         except ValueError:
             body = {"unparsed_text": response.text[:500]}
         return Answer(response.status_code, response.headers, self.redact(body), shown, self.clock())
+
+    def shown_request(self, method: str, path: str, params: dict | None) -> str:
+        """A request as logged and archived (a payload's `request`): method, path and query, no secrets."""
+        return self.redact(f"{method} {path}" + (f"?{urlencode(params, doseq=True)}" if params else ""))
+
+    def archived_reduction(self, request: str) -> Any:
+        """The archived body of a payload this client did not receive but a connector reduced
+        (comments reduced to counts); None: read the platform (only a client of the archive has one)."""
+        return None
 
     def redact(self, value: Any) -> Any:
         """`value` with every token this client has used, and every credential parameter, removed."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 
 from kinerja.sources.api.client import (
@@ -45,7 +45,7 @@ from kinerja.sources.api.common import (
     level_is_of_day,
     parse_time,
 )
-from kinerja.sources.api.replies import Comment, reply_stats
+from kinerja.sources.api.replies import Comment, ReplyStats, reply_stats
 from kinerja.sources.base import Harvest, NoValue, Payload, account_day_record, metric_day, post_record
 
 GRAPH_URL = "https://graph.facebook.com/v25.0"
@@ -156,9 +156,13 @@ class GraphSource(ApiSource):
             "until": unix(day_start(self.platform, days[-1]) + timedelta(days=1)),
         }
 
-    def replies_of(self, post_id: str, comments: list[Comment], harvest: Harvest, request: str):
-        """Reduce a post's comments to counts; only the counts are archived."""
-        stats = reply_stats(comments)
+    def replies_of(
+        self, post_id: str, read_comments: Callable[[], list[Comment]], harvest: Harvest, request: str
+    ):
+        """Reduce a post's comments to counts; only the counts are archived (and read back from the
+        archive when the client answers from it: the comments themselves were never kept)."""
+        archived = self.client.archived_reduction(request)
+        stats = reply_stats(read_comments()) if archived is None else ReplyStats.from_payload(archived)
         harvest.payloads.append(
             Payload(SOURCE, self.platform, request, self.now(), stats.as_payload(post_id))
         )
@@ -263,10 +267,13 @@ class FacebookSource(GraphSource):
     def comment_stats(self, page_id: str, post_id: str, token: str, harvest: Harvest):
         params = {"filter": "stream", "fields": "id,created_time,from{id},parent{id}", "limit": 100}
         path = f"/{post_id}/comments"
-        comments = [
-            _facebook_comment(item, page_id) for item in self.pages(path, token, params, harvest, False)
-        ]
-        return self.replies_of(post_id, comments, harvest, f"GET {path} (reduced to counts)")
+
+        def read_comments() -> list[Comment]:
+            return [
+                _facebook_comment(item, page_id) for item in self.pages(path, token, params, harvest, False)
+            ]
+
+        return self.replies_of(post_id, read_comments, harvest, f"GET {path} (reduced to counts)")
 
 
 def _facebook_comment(item: dict, page_id: str) -> Comment:
@@ -362,10 +369,14 @@ class InstagramSource(GraphSource):
     def comment_stats(self, user_id: str, media_id: str, token: str, harvest: Harvest):
         params = {"fields": "id,timestamp,from{id},replies{id,timestamp,from{id}}", "limit": 50}
         path = f"/{media_id}/comments"
-        comments: list[Comment] = []
-        for item in self.pages(path, token, params, harvest, archive=False):
-            comments += _instagram_thread(item, user_id)
-        return self.replies_of(media_id, comments, harvest, f"GET {path} (reduced to counts)")
+
+        def read_comments() -> list[Comment]:
+            comments: list[Comment] = []
+            for item in self.pages(path, token, params, harvest, archive=False):
+                comments += _instagram_thread(item, user_id)
+            return comments
+
+        return self.replies_of(media_id, read_comments, harvest, f"GET {path} (reduced to counts)")
 
 
 def _instagram_thread(item: dict, user_id: str) -> list[Comment]:

@@ -48,6 +48,13 @@ class ReplyStats:
             "reduced": "comment authors and texts removed in memory (UU 27/2022 PDP)",
         }
 
+    @classmethod
+    def from_payload(cls, body: dict) -> ReplyStats:
+        """The counts of an archived payload (`as_payload`), as they were reduced."""
+        return cls(
+            body["public_comments"], body["answered"], body["answered_24h"], list(body["reply_latencies_s"])
+        )
+
 
 def reply_stats(comments: Iterable[Comment]) -> ReplyStats:
     """Each public comment is answered by the account's first reply in its thread after it."""
