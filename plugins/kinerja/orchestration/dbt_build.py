@@ -16,12 +16,16 @@ from kinerja.orchestration.dag_defaults import DBT_POOL
 
 # Resolved by Cosmos when the task runs, so that the DAG file imports nothing of it.
 RECORD_RESULTS = "kinerja.tasks.dbt_results.record_build_results"
+# dbt's unit tests check the models' SQL on fixed inputs, never the day's data: as dbt
+# advises, they run in CI (`make test`, tests/integration/models/test_dbt_build.py), and a
+# scheduled run leaves them out.
+UNIT_TESTS = "test_type:unit"
 
 
 def dbt_build_task(
     task_id: str, select: list[str], dbt_vars: dict | None = None, exclude: list[str] | None = None
 ):
-    """A Cosmos `dbt build` of `select` (models, seeds, snapshots and their tests) as one task."""
+    """A Cosmos `dbt build` of `select` (models, seeds, snapshots and their data tests) as one task."""
     from cosmos import ProfileConfig
     from cosmos.constants import InvocationMode
     from cosmos.operators.local import DbtBuildLocalOperator
@@ -37,7 +41,7 @@ def dbt_build_task(
         ),
         invocation_mode=InvocationMode.DBT_RUNNER,
         select=select,
-        exclude=exclude or [],
+        exclude=[*(exclude or []), UNIT_TESTS],
         vars=dbt_vars or {},
         # dbt's environment for the warehouse of KINERJA_WAREHOUSE_URL (string parsing only)
         env=config.dbt_environment(config.warehouse_params()),

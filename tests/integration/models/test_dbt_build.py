@@ -37,8 +37,16 @@ def _build(warehouse, *extra):
 
 
 def test_dbt_build_passes_and_keeps_quarantined_rows_out(conn, warehouse, small_accounts):
+    from kinerja import config
+
     _land_and_audit(conn, small_accounts, broken_row=7)
     _build(warehouse)
+    # the DAGs leave dbt's unit tests out (orchestration/dbt_build.py): this build runs every one
+    results = json.loads((config.dbt_target_dir() / "run_results.json").read_text())["results"]
+    unit_tests = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    manifest = json.loads((config.dbt_target_dir() / "manifest.json").read_text())
+    assert set(unit_tests) == set(manifest["unit_tests"]) and len(unit_tests) >= 10
+    assert set(unit_tests.values()) == {"pass"}
     fact_rows = conn.execute("select count(*) from marts.fct_account_daily").fetchone()[0]
     assert fact_rows == len(small_accounts) * len(DAYS) - 1
     negative = conn.execute("select count(*) from marts.fct_account_daily where comments < 0").fetchone()[0]

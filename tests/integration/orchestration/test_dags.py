@@ -60,7 +60,7 @@ def test_the_daily_dag_lands_before_it_audits_before_it_models(dag_bag):
     build, publish = dag.get_task("dbt_build"), dag.get_task("publish")
     assert build.upstream_task_ids == {"plan_days"}
     assert "land_simulator" in dag.get_task("plan_days").upstream_task_ids
-    assert build.select == ["tag:daily"] and build.exclude == ["tag:reference"]
+    assert build.select == ["tag:daily"] and build.exclude == ["tag:reference", "test_type:unit"]
     assert "plan_days" in build.vars["days_to_build"]  # the plan's days, from XCom
     # write-audit-publish: the GX audit of the build schema sits between dbt and publish, and
     # both take the days of the one plan made before dbt
