@@ -38,6 +38,7 @@ atexit.register(shutil.rmtree, _SESSION_HOME, True)
 SHARED_FIXTURE_PACKAGES = ("tests/integration/bi/",)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     """Hand the workers whole files (`--dist loadgroup`), longest first (`--no-loadscope-reorder`).
 
