@@ -45,7 +45,7 @@ airflow-stop: $(STAMP) ## Stop every Airflow process `make airflow` started
 
 .PHONY: test
 test: $(STAMP) ## Run the whole test suite (real PostgreSQL, dbt, Great Expectations and Airflow)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 PY_PATHS := plugins dags tests bench deploy
 

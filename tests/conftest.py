@@ -34,37 +34,52 @@ os.environ.setdefault("KINERJA_ROLE_PREFIX", f"kt{uuid.uuid4().hex[:8]}_")
 atexit.register(shutil.rmtree, _SESSION_HOME, True)
 
 
-# The files that share one package-scoped fixture, so one worker runs them all and builds it once.
+# The files that share one package-scoped fixture: one worker runs them all and builds it once.
 SHARED_FIXTURE_PACKAGES = ("tests/integration/bi/",)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def worker_group(nodeid: str) -> str:
+    """What one xdist worker runs whole: a test's file, or its package if in SHARED_FIXTURE_PACKAGES."""
+    path = nodeid.split("::", 1)[0]
+    return next((package for package in SHARED_FIXTURE_PACKAGES if path.startswith(package)), path)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, with the groups of `worker_group` (`--dist loadgroup` with xdist's
+    `xdist_group` marks grouped nothing under pytest 9.2 and xdist 3.8)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    if config.getoption("dist") != "loadfile":
+        return None
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    return GroupScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Hand the workers whole files (`--dist loadgroup`), longest first (`--no-loadscope-reorder`).
+    """Long files first, then the other integration tests, then unit tests.
 
-    A file is one group, except that a package in SHARED_FIXTURE_PACKAGES is one group.
-    Files marked `long` come first, then the other integration tests, then unit tests:
-    a long file that starts last would keep one worker busy while the other has finished.
-    Every worker collects the same items and sorts them the same way, as xdist requires.
+    With `--no-loadscope-reorder` xdist hands out the groups in this order: a long file that
+    started last would keep one worker busy after the other has finished. Every worker sorts
+    the same items the same way, as xdist requires.
     """
-
-    def group(item) -> str:
-        path = item.nodeid.split("::", 1)[0]
-        return next((package for package in SHARED_FIXTURE_PACKAGES if path.startswith(package)), path)
 
     def weight(item) -> int:
         if item.get_closest_marker("long"):
             return 0
         return 1 if item.get_closest_marker("integration") else 2
 
-    first_index = {}
+    first_index, group_weight = {}, {}
     for index, item in enumerate(items):
-        first_index.setdefault(group(item), index)
-        item.add_marker(pytest.mark.xdist_group(group(item)))
-    group_weight = {}
-    for item in items:
-        group_weight[group(item)] = min(group_weight.get(group(item), 2), weight(item))
-    items.sort(key=lambda item: (group_weight[group(item)], first_index[group(item)]))
+        group = worker_group(item.nodeid)
+        first_index.setdefault(group, index)
+        group_weight[group] = min(group_weight.get(group, 2), weight(item))
+    items.sort(
+        key=lambda item: (group_weight[worker_group(item.nodeid)], first_index[worker_group(item.nodeid)])
+    )
 
 
 @pytest.fixture(scope="session")
