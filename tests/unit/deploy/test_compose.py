@@ -247,6 +247,8 @@ def test_the_generated_role_passwords_give_every_province_a_login_and_a_metabase
     from kinerja.registry.load import read_institutions
     from kinerja.warehouse.roles import province_passwords_env_file, read_env_file, registry_province_codes
 
+    # the shipped registry's 38 provinces, whatever registry an earlier test of this process set
+    monkeypatch.delenv("KINERJA_REGISTRY_DIR", raising=False)
     codes = registry_province_codes(config.registry_dir())
     provinces = {
         i["province_code"] for i in read_institutions(config.registry_dir()) if i["peer_group"] == "provinsi"
