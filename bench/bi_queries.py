@@ -12,7 +12,11 @@ region), and the p95 of its latencies is reported per role.
 Targets (issue 16): p95 under 200 ms per question; the province role's p95 at most 25 % over
 the national role's.
 
-Run: .venv/bin/python bench/bi_queries.py [--years 3] [--readers 8] [--rounds 10] [--province 35]
+Run: .venv/bin/python bench/bi_queries.py [--years 3] [--readers 8] [--rounds 10] [--province 35] [--hold]
+--hold keeps the database (and its server and roles) after the first measurement, to try indexes
+or plans on it with SQL without building it again: it prints how to connect, then measures again
+for every line read on stdin (a line naming question slugs, e.g. "07", measures only those), and
+drops everything at the end of stdin.
 Results: bench/RESULTS.md (with the machine's load: cat /proc/loadavg).
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import threading
 import time
 import uuid
@@ -81,6 +86,9 @@ def main() -> None:
     parser.add_argument(
         "--province", default="35", help="the province whose role is measured (35: Jawa Timur)"
     )
+    parser.add_argument(
+        "--hold", action="store_true", help="keep the database; measure again per stdin line until its end"
+    )
     args = parser.parse_args()
     os.environ["KINERJA_ROLE_PREFIX"] = f"bench{uuid.uuid4().hex[:6]}_"
     os.environ[config.role_password_env("bi")] = PASSWORD
@@ -104,20 +112,40 @@ def main() -> None:
                 "select (select count(*) from marts.fct_account_daily), (select count(*) from marts.fct_posts)"
             ).fetchone()
         print(f"published: {sizes[0]:,} rows in fct_account_daily, {sizes[1]:,} in fct_posts")
-        print(f"load before: {load()}")
-        print(f"| question | p95 {national} | p95 {province} | province / national |")
-        print("|---|---|---|---|")
-        for question in questions():
-            national_p95 = p95(ask(params, national, question, values, args.readers, args.rounds))
-            province_p95 = p95(ask(params, province, question, values, args.readers, args.rounds))
+        measure(params, national, province, questions(), values, args)
+        if args.hold:
             print(
-                f"| {question.slug} | {national_p95 * 1000:.0f} ms | {province_p95 * 1000:.0f} ms"
-                f" | {province_p95 / national_p95:.2f} |",
+                f"holding: host={params.host} port={params.port} dbname={params.dbname} user={params.user}"
+                f" roles {national}, {province}; a line on stdin measures again, its end drops all",
                 flush=True,
             )
-        print(f"load after: {load()}")
+            for line in sys.stdin:
+                wanted = line.split()
+                measure(
+                    params,
+                    national,
+                    province,
+                    [q for q in questions() if not wanted or any(q.slug.startswith(w) for w in wanted)],
+                    values,
+                    args,
+                )
     # roles are server-wide: this run's are dropped once its database is
     _drop_roles(config.role_prefix())
+
+
+def measure(params, national: str, province: str, asked, values: dict, args) -> None:
+    print(f"load before: {load()}")
+    print(f"| question | p95 {national} | p95 {province} | province / national |")
+    print("|---|---|---|---|")
+    for question in asked:
+        national_p95 = p95(ask(params, national, question, values, args.readers, args.rounds))
+        province_p95 = p95(ask(params, province, question, values, args.readers, args.rounds))
+        print(
+            f"| {question.slug} | {national_p95 * 1000:.0f} ms | {province_p95 * 1000:.0f} ms"
+            f" | {province_p95 / national_p95:.2f} |",
+            flush=True,
+        )
+    print(f"load after: {load()}", flush=True)
 
 
 def _drop_roles(prefix: str) -> None:

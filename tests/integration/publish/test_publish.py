@@ -102,7 +102,7 @@ INDEXED = {  # the common filters: month, peer group, region/province, instituti
     "marts.dim_accounts": {"institution_id"},
     "marts.dim_regions": {"province_code"},
     "reports.rpt_institution_scores_monthly": {"month, peer_group", "month, province_code", "institution_id"},
-    "marts.fct_posts": {"metric_date"},
+    "marts.fct_posts": {"metric_date", "interactions DESC, account_id, post_id, metric_date"},
     "marts.fct_institution_monthly": {"month, peer_group", "month, province_code", "institution_id"},
     "reports.rpt_crisis_signals_daily": {"metric_date, severity"},
     "reports.rpt_region_scorecard_monthly": {"province_code"},
