@@ -41,6 +41,7 @@ from pathlib import Path
 
 from kinerja import config, landing
 from kinerja.config import PgParams
+from kinerja.landing import batches
 from kinerja.registry.load import read_accounts
 from kinerja.sources import CANONICAL_FIELDS
 from kinerja.sources.simulator import Realities, SimulatorSource
@@ -181,23 +182,24 @@ def statement_times(conn, records: list[dict]) -> dict[str, float]:
             times[f"{repeat}: {name}"] = now - clock
             clock = now
 
-        formatted = landing._format(table, rows)
+        formatted = batches._format(table, rows)
         lap("format and checksum (python, _format)")
         batch_id = landing.batch_id_for("simulator", LAST_DAY, formatted.checksum)
         with conn.cursor() as cur:
-            landing._lock_partitions(cur, table, "simulator", {*formatted.days, LAST_DAY})
+            batches._lock_partitions(cur, table, "simulator", {*formatted.days, LAST_DAY})
             lap("advisory locks")
-            landing._copy_rows(cur, table, "simulator", batch_id, formatted.lines)
+            batches._copy_rows(cur, table, "simulator", batch_id, formatted.lines)
             lap("COPY into raw.account_daily")
             if formatted.has_not_observed:
-                landing._keep_values_not_observed(cur, table, "simulator", batch_id)
+                batches._keep_values_not_observed(cur, table, "simulator", batch_id)
             lap("keep values not observed")
-            landing._delete_replaced_rows(cur, table, "simulator", batch_id, sorted(formatted.days))
-            lap("delete the replaced rows")
-            landing._record_in_ledger(
+            batches._record_in_ledger(
                 cur, table, batch_id, "simulator", LAST_DAY, len(rows), formatted.checksum
             )
             lap("ledger")
+            # landing deletes nothing: the audit's acceptance replaces the rows a batch restates
+            batches.replace_with_accepted(cur, table.name, batch_id)
+            lap("replace at acceptance (replace_with_accepted)")
         conn.commit()
         lap("commit")
     return times
