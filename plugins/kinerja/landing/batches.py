@@ -166,8 +166,8 @@ def land_batch(
 
     The records are read and formatted before the database is touched (a source that
     fails halfway changes nothing); then, in one transaction under the partitions' locks,
-    the rows are COPYed straight into the raw table and the rows of other batches in the
-    partitions they carry are deleted.
+    the rows are COPYed straight into the raw table. Nothing is deleted here: the rows a
+    batch replaces go only when its audit accepts it (`replace_with_accepted`).
     """
     formatted = _format(table, records)
     batch_id = batch_id_for(source, data_day, formatted.checksum, table)
