@@ -534,13 +534,17 @@ def _judgement_of(alias: str) -> str:
     return "(" + ", ".join(f"{alias}.{column}" for column in _JUDGEMENT) + ")"
 
 
-# The judged records replace the days' records, except those that say the same.
+# The judged records replace the days' records, except those that say the same. The key's
+# equalities come first: a row comparison alone cannot be hashed, and its nested loop
+# compares every record with every judgement (a national audit stalls on it).
 _REPLACE_CHANGED = (
     f"""
     delete from audit.completeness c
     where c.source = %(source)s and c.metric_date = any(%(days)s::date[])
       and not exists (select 1 from completeness_judged j
-                      where {_judgement_of("j")} is not distinct from {_judgement_of("c")})
+                      where j.source = c.source and j.metric_date = c.metric_date
+                        and j.institution_id = c.institution_id and j.platform = c.platform
+                        and {_judgement_of("j")} is not distinct from {_judgement_of("c")})
     """,
     f"""
     insert into audit.completeness ({", ".join(_JUDGEMENT)}, batch_id)
