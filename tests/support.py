@@ -35,39 +35,62 @@ def small_registry_ids(platform: str) -> dict[str, str]:
     }
 
 
+META_BASE = "/v25.0"
+
+
+def serve_meta_page(server, page_id: str) -> None:
+    """A Facebook Page on the fake Graph API: the page, its daily insights, two pages of posts."""
+    from fakeplatforms import fixture
+
+    server.on(f"{META_BASE}/{page_id}", fixture("meta", "page"))
+    server.on(f"{META_BASE}/{page_id}/insights", fixture("meta", "page_insights"))
+    server.on(f"{META_BASE}/{page_id}/posts", fixture("meta", "page_posts_1"))
+    server.on(
+        f"{META_BASE}/{page_id}/posts",
+        fixture("meta", "page_posts_2"),
+        when=lambda q: q.get("after") == "QVFIUnBhZ2Uy",
+    )
+
+
+def serve_meta_post_comments(server) -> None:
+    """The comments of the posts in the page fixtures (their ids are the fixtures' own)."""
+    from fakeplatforms import fixture
+
+    post = "104000000000001_90000000000000"
+    server.on(f"{META_BASE}/{post}2/comments", fixture("meta", "post_comments_1"))
+    server.on(
+        f"{META_BASE}/{post}2/comments",
+        fixture("meta", "post_comments_2"),
+        when=lambda q: q.get("after") == "Y29tbWVudDM",
+    )
+    server.on(f"{META_BASE}/{post}1/comments", fixture("meta", "post_comments_late"))
+    server.on(f"{META_BASE}/{post}0/comments", {"data": []})
+
+
+def serve_instagram_user(server, user_id: str) -> None:
+    """An Instagram professional account: the user, its insights, two pages of media and their comments."""
+    from fakeplatforms import fixture
+
+    server.on(f"{META_BASE}/{user_id}", fixture("meta", "ig_user"))
+    server.on(f"{META_BASE}/{user_id}/insights", fixture("meta", "ig_insights_day"))
+    server.on(f"{META_BASE}/{user_id}/media", fixture("meta", "ig_media_1"))
+    server.on(
+        f"{META_BASE}/{user_id}/media",
+        fixture("meta", "ig_media_2"),
+        when=lambda q: q.get("after") == "aWdwYWdlMg",
+    )
+    server.on(f"{META_BASE}/18000000000000002/comments", fixture("meta", "ig_comments"))
+    server.on(f"{META_BASE}/18000000000000001/comments", {"data": []})
+
+
 def serve_meta(server) -> None:
     """Every Facebook Page and Instagram account of the small registry answers on the fake Graph API
     (fakeplatforms.FakePlatform) with the documented fixtures; the token EXPIRED is refused."""
     from fakeplatforms import Reply, fixture
 
-    base = "/v25.0"
     for page_id in small_registry_ids("facebook").values():
-        server.on(f"{base}/{page_id}", fixture("meta", "page"))
-        server.on(f"{base}/{page_id}/insights", fixture("meta", "page_insights"))
-        server.on(f"{base}/{page_id}/posts", fixture("meta", "page_posts_1"))
-        server.on(
-            f"{base}/{page_id}/posts",
-            fixture("meta", "page_posts_2"),
-            when=lambda q: q.get("after") == "QVFIUnBhZ2Uy",
-        )
-    post = "104000000000001_90000000000000"
-    server.on(f"{base}/{post}2/comments", fixture("meta", "post_comments_1"))
-    server.on(
-        f"{base}/{post}2/comments",
-        fixture("meta", "post_comments_2"),
-        when=lambda q: q.get("after") == "Y29tbWVudDM",
-    )
-    server.on(f"{base}/{post}1/comments", fixture("meta", "post_comments_late"))
-    server.on(f"{base}/{post}0/comments", {"data": []})
+        serve_meta_page(server, page_id)
+    serve_meta_post_comments(server)
     for user_id in small_registry_ids("instagram").values():
-        server.on(f"{base}/{user_id}", fixture("meta", "ig_user"))
-        server.on(f"{base}/{user_id}/insights", fixture("meta", "ig_insights_day"))
-        server.on(f"{base}/{user_id}/media", fixture("meta", "ig_media_1"))
-        server.on(
-            f"{base}/{user_id}/media",
-            fixture("meta", "ig_media_2"),
-            when=lambda q: q.get("after") == "aWdwYWdlMg",
-        )
-    server.on(f"{base}/18000000000000002/comments", fixture("meta", "ig_comments"))
-    server.on(f"{base}/18000000000000001/comments", {"data": []})
+        serve_instagram_user(server, user_id)
     server.reject_token(EXPIRED, Reply(400, fixture("meta", "error_190")))

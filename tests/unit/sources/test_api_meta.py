@@ -9,6 +9,7 @@ import pytest
 
 from fakeplatforms import FakeClock, FakePlatform, Reply, fixture
 from kinerja.sources.api.meta import FacebookSource, InstagramSource, MetaClient
+from support import serve_instagram_user, serve_meta_page, serve_meta_post_comments
 
 DATA_DAY = date(2026, 10, 5)
 # 03:00 PDT on the 6th, 17:00 WIB: the run after Meta's 5 October closed
@@ -67,35 +68,12 @@ def source(cls, server, clock, environ):
 
 
 def serve_page(server, page_id=PAGE_ID):
-    base = "/v25.0"
-    server.on(f"{base}/{page_id}", fixture("meta", "page"))
-    server.on(f"{base}/{page_id}/insights", fixture("meta", "page_insights"))
-    server.on(f"{base}/{page_id}/posts", fixture("meta", "page_posts_1"))
-    server.on(
-        f"{base}/{page_id}/posts",
-        fixture("meta", "page_posts_2"),
-        when=lambda q: q.get("after") == "QVFIUnBhZ2Uy",
-    )
-    server.on(f"{base}/{POST_B}/comments", fixture("meta", "post_comments_1"))
-    server.on(
-        f"{base}/{POST_B}/comments",
-        fixture("meta", "post_comments_2"),
-        when=lambda q: q.get("after") == "Y29tbWVudDM",
-    )
-    server.on(f"{base}/{POST_A}/comments", fixture("meta", "post_comments_late"))
-    server.on(f"{base}/{POST_C}/comments", {"data": []})
+    serve_meta_page(server, page_id)
+    serve_meta_post_comments(server)
 
 
 def serve_instagram(server):
-    base = "/v25.0"
-    server.on(f"{base}/{IG_ID}", fixture("meta", "ig_user"))
-    server.on(f"{base}/{IG_ID}/insights", fixture("meta", "ig_insights_day"))
-    server.on(f"{base}/{IG_ID}/media", fixture("meta", "ig_media_1"))
-    server.on(
-        f"{base}/{IG_ID}/media", fixture("meta", "ig_media_2"), when=lambda q: q.get("after") == "aWdwYWdlMg"
-    )
-    server.on(f"{base}/18000000000000002/comments", fixture("meta", "ig_comments"))
-    server.on(f"{base}/18000000000000001/comments", {"data": []})
+    serve_instagram_user(server, IG_ID)
 
 
 def by_day(harvest) -> dict:
