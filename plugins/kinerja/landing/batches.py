@@ -319,21 +319,32 @@ def replace_with_accepted(cur: psycopg.Cursor, raw_table: str, batch_id: str) ->
         params,
     )
     replaced = [row[0] for row in cur.fetchall()]
+    # The ledger names the batches of the source landed later and accepted already; almost
+    # always none. Asking it first keeps the batch's just-landed rows, which the planner's
+    # statistics do not know yet, out of a join of every row against every row.
     cur.execute(
-        f"""
-        delete from {table.name} as mine
-        where mine.batch_id = %(batch)s
-          and exists (select 1 from {table.name} as other
-                      join raw.batch_ledger as ledger
-                        on ledger.batch_id = other.batch_id and ledger.status = 'accepted'
-                      where other.source = %(source)s and other.{day} = any(%(days)s)
-                        and other.batch_id <> %(batch)s and ledger.landed_at > %(landed_at)s
-                        and {same_partition} and {passed.format("other")})
-        returning mine.batch_id
+        """
+        select batch_id from raw.batch_ledger
+        where raw_table = %(table)s and source = %(source)s and status = 'accepted'
+          and landed_at > %(landed_at)s and batch_id <> %(batch)s
         """,
-        params,
+        params | {"table": raw_table},
     )
-    replaced += [row[0] for row in cur.fetchall()]
+    later = [row[0] for row in cur.fetchall()]
+    if later:
+        cur.execute(
+            f"""
+            delete from {table.name} as mine
+            where mine.batch_id = %(batch)s
+              and exists (select 1 from {table.name} as other
+                          where other.batch_id = any(%(later)s) and other.source = %(source)s
+                            and other.{day} = any(%(days)s)
+                            and {same_partition} and {passed.format("other")})
+            returning mine.batch_id
+            """,
+            params | {"later": later},
+        )
+        replaced += [row[0] for row in cur.fetchall()]
     # Batches whose rows were all replaced stay in the ledger as history, marked as such.
     cur.execute(
         f"""

@@ -103,3 +103,20 @@ def test_a_rejected_redelivery_leaves_the_last_accepted_data_also_after_a_full_r
     publish.publish(conn)
     assert conn.execute(published, [DAY]).fetchone() == before
     assert before[1] == len(records)
+
+
+def test_a_batch_accepted_after_a_later_delivery_gives_way_to_it(conn, small_accounts):
+    """Audits may run in another order than the landings (a repair lands with the original times)."""
+    records = list(simulator.simulate_day(small_accounts, DAY))
+    later = _land(conn, [{**r, "views": r["views"] + 10} for r in records])
+    quality.audit_batch(conn, later.batch_id)
+    earlier = _land(conn, records)
+    conn.execute(
+        "update raw.batch_ledger set landed_at = landed_at - interval '1 hour' where batch_id = %s",
+        [earlier.batch_id],
+    )
+    quality.audit_batch(conn, earlier.batch_id)
+    assert (_status(conn, earlier), _status(conn, later)) == ("superseded", "accepted")
+    assert conn.execute("select batch_id, count(*) from raw.account_daily group by batch_id").fetchall() == [
+        (later.batch_id, len(records))
+    ]
