@@ -13,6 +13,9 @@ Targets (issue 16): p95 under 200 ms per question; the province role's p95 at mo
 the national role's.
 
 Run: .venv/bin/python bench/bi_queries.py [--years 3] [--readers 8] [--rounds 10] [--province 35] [--hold]
+    [--question FILE.sql ...]
+--question measures a question file too, side by side with the starter ones (e.g. an earlier
+version of one: `git show <commit>:plugins/kinerja/bi/questions/07_top_posts.sql > old_07.sql`).
 --hold keeps the database (and its server and roles) after the first measurement, to try indexes
 or plans on it with SQL without building it again: it prints how to connect, then measures again
 for every line read on stdin (a line naming question slugs, e.g. "07", measures only those), and
@@ -37,7 +40,7 @@ from landing_throughput import throwaway_warehouse
 from warehouse_history import fill, timed_dbt
 
 from kinerja import config, publish
-from kinerja.bi import questions
+from kinerja.bi import parse_question, questions
 from kinerja.warehouse import connect
 
 MONTH = date(2026, 9, 1)
@@ -89,7 +92,11 @@ def main() -> None:
     parser.add_argument(
         "--hold", action="store_true", help="keep the database; measure again per stdin line until its end"
     )
+    parser.add_argument(
+        "--question", type=Path, action="append", default=[], help="a question file to measure as well"
+    )
     args = parser.parse_args()
+    asked = questions() + [parse_question(f.stem, f.read_text(encoding="utf-8")) for f in args.question]
     os.environ["KINERJA_ROLE_PREFIX"] = f"bench{uuid.uuid4().hex[:6]}_"
     os.environ[config.role_password_env("bi")] = PASSWORD
     os.environ[config.role_password_env(f"prov_{args.province}")] = PASSWORD
@@ -112,7 +119,7 @@ def main() -> None:
                 "select (select count(*) from marts.fct_account_daily), (select count(*) from marts.fct_posts)"
             ).fetchone()
         print(f"published: {sizes[0]:,} rows in fct_account_daily, {sizes[1]:,} in fct_posts")
-        measure(params, national, province, questions(), values, args)
+        measure(params, national, province, asked, values, args)
         if args.hold:
             print(
                 f"holding: host={params.host} port={params.port} dbname={params.dbname} user={params.user}"
@@ -125,7 +132,7 @@ def main() -> None:
                     params,
                     national,
                     province,
-                    [q for q in questions() if not wanted or any(q.slug.startswith(w) for w in wanted)],
+                    [q for q in asked if not wanted or any(q.slug.startswith(w) for w in wanted)],
                     values,
                     args,
                 )

@@ -1,10 +1,9 @@
 {#- (account_id, post_id) is the contract's primary key (fct_posts.yml): no unique index here.
     A contract allows only append_new_columns or fail: a column added to the model and its contract is appended.
-    The index on interactions: a period's top posts are found walking from the most interactions down,
-    not by sorting the period (the BI starter question "top posts"). Its last column, metric_date, lets
-    the walk check the period in the index: only the period's posts are read from the table, which a
-    province role needs (its row security is checked on the table row, and its accounts are about 1 in
-    16 of the walk's). -#}
+    The index on interactions: a period's top posts (a week's, say) are found walking from the most
+    interactions down, not by sorting the period. Its last column, metric_date, lets the walk check the
+    period in the index: only the period's posts are read from the table. A month's best, also by
+    province, are in rpt_top_posts_monthly. -#}
 {{
     config(
         meta={'rebuilt_window': {'column': 'metric_date'}},

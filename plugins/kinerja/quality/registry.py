@@ -44,6 +44,18 @@ order by 1, i.valid_from
 """
 
 _ACCOUNTS = """
+with institution_provinces as (
+    -- an institution's province as its latest version says (as dim_accounts takes it)
+    select distinct on (institution_id) institution_id, province_code
+    from registry.institutions
+    order by institution_id, valid_from desc
+),
+account_provinces as (
+    select a.account_id, count(distinct p.province_code) as provinces
+    from registry.accounts a
+    join institution_provinces p on p.institution_id = a.institution_id
+    group by a.account_id
+)
 select
     a.account_id, a.institution_id, a.platform, a.handle, a.valid_from, a.valid_to,
     exists (
@@ -51,8 +63,10 @@ select
         where o.account_id = a.account_id and o.institution_id = a.institution_id and o.valid_from <> a.valid_from
           and o.valid_from <= coalesce(a.valid_to, 'infinity') and a.valid_from <= coalesce(o.valid_to, 'infinity')
     ) as period_overlaps_another,
-    exists (select 1 from registry.institutions i where i.institution_id = a.institution_id) as institution_known
+    exists (select 1 from registry.institutions i where i.institution_id = a.institution_id) as institution_known,
+    coalesce(ap.provinces, 0) <= 1 as within_one_province
 from registry.accounts a
+left join account_provinces ap on ap.account_id = a.account_id
 order by 1, 2, a.valid_from
 """
 

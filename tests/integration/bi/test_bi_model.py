@@ -7,9 +7,19 @@ from datetime import date
 import pytest
 from bi_warehouse_data import EMPTY_INSTITUTION, SHARED_ACCOUNT, SHARING_INSTITUTION
 
+from kinerja import dbt_commands as dbt
+from kinerja.warehouse.fingerprint import table_fingerprint
+from support import daily_vars
+
 pytestmark = [pytest.mark.integration, pytest.mark.long]
 
-ACCOUNT_LEVEL = ("marts.fct_account_daily", "marts.fct_posts", "reports.rpt_crisis_signals_daily")
+# each account-level table, with the day its rows are of
+ACCOUNT_LEVEL = {
+    "marts.fct_account_daily": "metric_date",
+    "marts.fct_posts": "metric_date",
+    "reports.rpt_crisis_signals_daily": "metric_date",
+    "reports.rpt_top_posts_monthly": "post_date",
+}
 SEPTEMBER, OCTOBER = date(2026, 9, 1), date(2026, 10, 1)
 
 
@@ -43,7 +53,7 @@ def test_the_obvious_join_counts_a_shared_account_once(bi_warehouse, table):
         total, of_shared = fact.fetchone()
         assert of_shared > 0 and joined.fetchone() == (total, of_shared)
         # the bridge attributes the shared account's rows to both institutions, on purpose
-        day = "metric_date"
+        day = ACCOUNT_LEVEL[table]
         bridged = conn.execute(
             f"select count(*) from {table} as fact join marts.dim_accounts as bridge"
             f" on bridge.account_id = fact.account_id and fact.{day} between bridge.valid_from"
@@ -97,3 +107,40 @@ def test_an_institution_not_ranked_says_why_and_no_data_is_null(bi_warehouse):
     }
     assert monthly is None or monthly[0] is None
     assert september[SHARING_INSTITUTION]["is_eligible"]
+
+
+_TOP_POSTS = "build_reports.rpt_top_posts_monthly"
+
+
+def test_the_daily_path_rebuilds_the_top_posts_of_its_months_only(bi_warehouse):
+    stale = (
+        f"insert into {_TOP_POSTS} (month, province_code, account_id, post_id, platform, handle, post_date,"
+        " interactions, rank_in_province) select month, province_code, account_id, 'stale-post', platform,"
+        f" handle, post_date, 0, 999 from {_TOP_POSTS} where month = %s limit 1"
+    )
+    with bi_warehouse.as_owner() as owner:
+        built = table_fingerprint(owner, _TOP_POSTS)
+        # October as a daily run may find it: a post that fell out of the list, one that is missing
+        owner.execute(stale, [OCTOBER])
+        owner.execute(
+            f"delete from {_TOP_POSTS} where (month, account_id, post_id) in"
+            f" (select month, account_id, post_id from {_TOP_POSTS} where month = %s and rank_in_province = 1 limit 1)",
+            [OCTOBER],
+        )
+        owner.execute(stale, [SEPTEMBER])
+        daily = dbt.run_dbt(
+            bi_warehouse.params,
+            "run",
+            "--select",
+            "rpt_top_posts_monthly",
+            "--vars",
+            daily_vars(date(2026, 10, 5)),
+            check=False,
+        )
+        assert daily.returncode == 0, daily.stdout[-3000:]
+        # October is the daily run's month: rebuilt whole; September is not touched
+        assert owner.execute(f"select month from {_TOP_POSTS} where post_id = 'stale-post'").fetchall() == [
+            (SEPTEMBER,)
+        ]
+        owner.execute(f"delete from {_TOP_POSTS} where post_id = 'stale-post'")
+        assert table_fingerprint(owner, _TOP_POSTS) == built

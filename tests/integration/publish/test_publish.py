@@ -72,6 +72,7 @@ PRIMARY_KEYS = {
     "reports.rpt_region_scorecard_monthly": ("month", "province_code"),
     "reports.rpt_institution_platforms_monthly": ("month", "institution_id", "platform"),
     "reports.rpt_institution_scores_by_period": ("methodology_version", "period_start", "institution_id"),
+    "reports.rpt_top_posts_monthly": ("month", "account_id", "post_id"),
 }
 FOREIGN_KEYS = {
     ("marts.fct_account_daily", ("metric_date",), "marts.dim_dates"),
@@ -94,6 +95,8 @@ FOREIGN_KEYS = {
     ("reports.rpt_institution_platforms_monthly", ("month",), "marts.dim_dates"),
     ("reports.rpt_institution_platforms_monthly", ("platform",), "marts.dim_platforms"),
     ("reports.rpt_institution_scores_by_period", ("period_start",), "marts.dim_dates"),
+    ("reports.rpt_top_posts_monthly", ("province_code",), "marts.dim_regions"),
+    ("reports.rpt_top_posts_monthly", ("account_id",), "marts.dim_official_accounts"),
 }
 INDEXED = {  # the common filters: month, peer group, region/province, institution
     "marts.fct_account_daily": {"metric_date"},
@@ -110,6 +113,10 @@ INDEXED = {  # the common filters: month, peer group, region/province, instituti
     "reports.rpt_institution_scores_by_period": {
         "methodology_version, period_start, comparison_group",
         "institution_id",
+    },
+    "reports.rpt_top_posts_monthly": {
+        "month, interactions DESC, account_id, post_id",
+        "province_code, month, interactions DESC, account_id, post_id",
     },
 }
 

@@ -60,3 +60,21 @@ def test_bad_registry_rows_fail_the_audit_with_what_to_do(conn):
         ("expect_column_values_to_be_in_set", "institution_known", 1),
     }
     assert _failed(conn, "registry.institutions") == set()
+
+
+def test_an_account_shared_by_institutions_of_two_provinces_fails_the_audit(conn):
+    conn.execute(
+        "insert into registry.institutions (institution_id, name, peer_group, region_code, province_code,"
+        " timezone, source, valid_from)"
+        " values ('kab-3501', 'Kabupaten Pacitan', 'kabupaten', '3501', '35', 'Asia/Jakarta', 'test', '2000-01-01')"
+    )
+    conn.execute(
+        "insert into registry.accounts (account_id, institution_id, platform, handle, valid_from)"
+        " select account_id, 'kab-3501', platform, handle, valid_from from registry.accounts"
+        " where account_id = 'demo-kab-5101-x'"
+    )
+    with pytest.raises(RegistryAuditFailed, match=r"demo-kab-5101-x.* more than one province") as failed:
+        audit_registry(conn)
+    assert "give each province's institution its own account" in str(failed.value)
+    assert _failed(conn, "registry.accounts") == {("expect_column_values_to_be_in_set", "within_one_province", 2)}
+    assert _failed(conn, "registry.institutions") == set()
