@@ -6,17 +6,8 @@ accounts as (
     select * from {{ ref('stg_registry__accounts') }}
 ),
 
-institutions as (
-    select * from {{ ref('stg_registry__institutions') }}
-),
-
--- the province an institution belongs to, as its latest version says (null: central)
 institution_provinces as (
-    select distinct on (institution_id)
-        institution_id,
-        province_code
-    from institutions
-    order by institution_id asc, valid_from desc
+    select * from {{ ref('int_institution_provinces') }}
 ),
 
 final as (

@@ -18,16 +18,23 @@ latest as (
     order by account_id asc, valid_from desc, institution_id asc
 ),
 
+institution_provinces as (
+    select * from {{ ref('int_institution_provinces') }}
+),
+
 periods as (
     select
-        account_id,
-        min(valid_from) as first_valid_from,
+        accounts.account_id,
+        min(accounts.valid_from) as first_valid_from,
         -- null while any version still holds
-        case when bool_and(valid_to is not null) then max(valid_to) end as last_valid_to,
-        count(distinct institution_id) filter (where valid_to is null) as institutions_now,
-        count(distinct institution_id) as institutions_ever
+        case when bool_and(accounts.valid_to is not null) then max(accounts.valid_to) end as last_valid_to,
+        count(distinct accounts.institution_id) filter (where accounts.valid_to is null) as institutions_now,
+        count(distinct accounts.institution_id) as institutions_ever,
+        -- the registry audit keeps an account's institutions within one province: at most one
+        max(institution_provinces.province_code) as province_code
     from accounts
-    group by account_id
+    left join institution_provinces on accounts.institution_id = institution_provinces.institution_id
+    group by accounts.account_id
 ),
 
 final as (
@@ -42,7 +49,8 @@ final as (
         periods.institutions_now::int as institutions_now,
         periods.institutions_ever::int as institutions_ever,
         periods.institutions_now > 1 as is_shared_now,
-        latest.is_demo
+        latest.is_demo,
+        periods.province_code
     from latest
     inner join periods on latest.account_id = periods.account_id
 )

@@ -39,24 +39,15 @@ posts as (
     {% endif %}
 ),
 
+-- an account's handle and province (null: central institutions only), one row per account
 accounts as (
     select * from {{ ref('dim_official_accounts') }}
-),
-
--- the province of an account's institutions (null: central institutions only); the registry
--- audit keeps an account within one province, so each post has one
-account_provinces as (
-    select
-        account_id,
-        max(province_code) as province_code
-    from {{ ref('dim_accounts') }}
-    group by account_id
 ),
 
 ranked as (
     select
         date_trunc('month', posts.metric_date)::date as month,
-        account_provinces.province_code,
+        accounts.province_code,
         posts.account_id,
         posts.post_id,
         posts.platform,
@@ -67,11 +58,10 @@ ranked as (
         posts.views,
         posts.engagement_per_follower,
         row_number() over (
-            partition by date_trunc('month', posts.metric_date), account_provinces.province_code
+            partition by date_trunc('month', posts.metric_date), accounts.province_code
             order by posts.interactions desc, posts.account_id asc, posts.post_id asc
         ) as rank_in_province
     from posts
-    inner join account_provinces on posts.account_id = account_provinces.account_id
     inner join accounts on posts.account_id = accounts.account_id
 ),
 

@@ -45,7 +45,7 @@ order by 1, i.valid_from
 
 _ACCOUNTS = """
 with institution_provinces as (
-    -- an institution's province as its latest version says (as dim_accounts takes it)
+    -- an institution's province as its latest version says (the rule of int_institution_provinces)
     select distinct on (institution_id) institution_id, province_code
     from registry.institutions
     order by institution_id, valid_from desc

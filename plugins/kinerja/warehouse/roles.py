@@ -51,10 +51,10 @@ READER_FORBIDDEN = ("registry", "raw", "audit", "ops", "publication", *TRANSFORM
 # A published table's region, by the first of these columns it has: the province's own code,
 # an institution (of the province or of its kabupaten/kota), an account (of such an institution).
 REGION_COLUMNS = ("province_code", "institution_id", "account_id")
-# tables the province filters of institutions and accounts read (the bridge holds each
-# account's province: the one rule of which province an account belongs to)
+# tables the province filters of institutions and accounts read (dim_official_accounts holds
+# each account's province, derived once in dbt: an account belongs to one province at most)
 INSTITUTIONS = "marts.dim_institutions"
-ACCOUNTS = "marts.dim_accounts"
+ACCOUNTS = "marts.dim_official_accounts"
 
 
 @dataclass(frozen=True)
@@ -345,9 +345,8 @@ def province_filter(column: str, province_code: str) -> sql.Composable:
         return sql.SQL("province_code = {}").format(code)
     if column == "institution_id":
         return sql.SQL("institution_id in ({})").format(institutions)
-    # The bridge's province (dim_accounts.province_code, derived once in dbt) through its
-    # (province_code, account_id) index: one small index range per query. An account shared
-    # with an institution elsewhere is read by both provinces.
+    # The account's province (dim_official_accounts.province_code) through its
+    # (province_code, account_id) index: one small index range per query.
     return sql.SQL("account_id in (select account_id from {} where province_code = {})").format(
         sql.SQL(ACCOUNTS), code
     )

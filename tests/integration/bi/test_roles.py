@@ -106,9 +106,16 @@ def test_a_province_role_sees_only_its_province_in_every_table_with_a_region(bi_
             with_region += 1
             expected = [value for value in everything if value in members[column]]
             assert seen == expected and expected, table
+            if "account_id" in columns:  # a table placed by its province_code too: its accounts
+                assert set(_column_values(province, table, "account_id")) <= members["account_id"], table
             # the central institutions' rows (the small registry has no other province)
             with_rows_hidden += len(expected) < len(everything)
         assert with_region >= 10 and with_rows_hidden >= with_region - 2
+        # every account of the province, the one it shares with a ministry included
+        assert (
+            set(_column_values(province, "marts.dim_official_accounts", "account_id"))
+            == members["account_id"]
+        )
 
 
 def test_applying_twice_leaves_the_same_roles_grants_and_policies(bi_warehouse):
