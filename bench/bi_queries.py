@@ -153,7 +153,7 @@ def measure(params, national: str, province: str, asked, values: dict, args) -> 
             latencies[role] += ask(params, role, question, values, args.readers, args.rounds)
         national_p95, province_p95 = p95(latencies[national]), p95(latencies[province])
         print(
-            f"| {question.slug} | {national_p95 * 1000:.0f} ms | {province_p95 * 1000:.0f} ms"
+            f"| {question.slug} | {national_p95 * 1000:.1f} ms | {province_p95 * 1000:.1f} ms"
             f" | {province_p95 / national_p95:.2f} |",
             flush=True,
         )
