@@ -1,11 +1,19 @@
-"""Paths the tests share. (Not in conftest.py: importing conftest as a module runs it a second time.)"""
+"""Paths and helpers the tests share. (Not in conftest.py: importing conftest as a module runs it a second time.)"""
 
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL_REGISTRY = REPO / "tests" / "fixtures" / "registry_small"
-# The dbt command of kinerja_daily's task group: the daily models, not the reference dimensions.
-DAILY_BUILD = ("build", "--select", "tag:daily", "--exclude", "tag:reference")
+# The selection of kinerja_daily's dbt task group: the daily models, not the reference dimensions.
+DAILY_SELECTION = ("--select", "tag:daily", "--exclude", "tag:reference")
+
+
+def dbt_build(params, *args: str, check: bool = True):
+    """`dbt build` of `args` as the DAGs run it: without dbt's unit tests, which check the models'
+    SQL on fixed inputs, not a test's data (tests/integration/models/test_dbt_build.py runs them all)."""
+    from kinerja import dbt_commands as dbt
+
+    return dbt.run_dbt(params, "build", *args, "--exclude", dbt.UNIT_TESTS, check=check)
 
 
 def daily_vars(data_day, trailing_days: int | None = None) -> str:

@@ -8,14 +8,13 @@ import pytest
 from typer.testing import CliRunner
 
 from kinerja import alerts, cli, config, landing, publish
-from kinerja import dbt_commands as dbt
 from kinerja.landing.plan import window
 from kinerja.publish import gate
 from kinerja.quality import account_days as quality
 from kinerja.quality import build, engine
 from kinerja.sources import simulator
 from kinerja.warehouse.fingerprint import table_fingerprint
-from support import daily_vars
+from support import DAILY_SELECTION, daily_vars, dbt_build
 
 pytestmark = [pytest.mark.integration, pytest.mark.long]
 
@@ -30,7 +29,7 @@ def _land_and_audit(conn, accounts, days):
 
 
 def _build(warehouse, *extra):
-    return dbt.run_dbt(warehouse, "build", *extra, check=False)
+    return dbt_build(warehouse, *extra, check=False)
 
 
 @pytest.fixture
@@ -52,8 +51,6 @@ def test_nothing_is_visible_to_users_before_publish(conn, warehouse, small_accou
         conn, "build_reports.rpt_institution_scores_monthly"
     )
 
-
-DAILY = ("--select", "tag:daily", "--exclude", "tag:reference")  # the daily DAG's selection
 
 # What Metabase relies on in pg_catalog: the contracts' keys on the published tables
 PRIMARY_KEYS = {
@@ -139,7 +136,7 @@ def _indexed_columns(conn, table):
 def test_what_points_at_published_tables_survives_two_builds(conn, warehouse, small_accounts, bi_role):
     # the first daily run of a new warehouse, before any monthly run built the calendar
     _land_and_audit(conn, small_accounts, DAYS[:2])
-    assert _build(warehouse, *DAILY).returncode == 0
+    assert _build(warehouse, *DAILY_SELECTION).returncode == 0
     daily = {
         "marts.fct_account_daily",
         "marts.dim_accounts",
@@ -165,7 +162,7 @@ def test_what_points_at_published_tables_survives_two_builds(conn, warehouse, sm
     conn.execute("insert into public.platform_targets values ('instagram', 1000)")
     # two more days: a daily build, then a full build that replaces every build table
     _land_and_audit(conn, small_accounts, [DAYS[2]])
-    assert _build(warehouse, *DAILY, "--vars", daily_vars(DAYS[2])).returncode == 0
+    assert _build(warehouse, *DAILY_SELECTION, "--vars", daily_vars(DAYS[2])).returncode == 0
     windowed = {p.table: p.how for p in publish.publish(conn, days=window(DAYS[2], 3), only=daily)}
     assert windowed["marts.fct_account_daily"] == "window"
     _land_and_audit(conn, small_accounts, [DAYS[3]])
