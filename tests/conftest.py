@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from support import SMALL_REGISTRY
+from support import SMALL_REGISTRY, create_database, drop_database
 
 # A home of this session's own: embedded server, Airflow home, scorecards, dbt's target
 # folder. Kept in the environment so that the fixtures, the code under test and its
@@ -115,25 +115,6 @@ def _drop_session_roles(server) -> None:
                 conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
             except psycopg.errors.DependentObjectsStillInUse:
                 pass
-
-
-def create_database(server, prefix: str):
-    from kinerja.warehouse import connect, ensure_database
-    from kinerja.warehouse.schema import apply_ddl
-
-    params = ensure_database(server, f"{prefix}_{uuid.uuid4().hex[:10]}")
-    with connect(params) as conn:
-        apply_ddl(conn)
-    return params
-
-
-def drop_database(server, params) -> None:
-    from psycopg import sql
-
-    from kinerja.warehouse import connect
-
-    with connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(params.dbname)))
 
 
 @pytest.fixture

@@ -1,11 +1,20 @@
-"""Paths the tests share. (Not in conftest.py: importing conftest as a module runs it a second time.)"""
+"""Paths and helpers the tests share. (Not in conftest.py: importing conftest as a module runs it a second time.)"""
 
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL_REGISTRY = REPO / "tests" / "fixtures" / "registry_small"
-# The dbt command of kinerja_daily's task group: the daily models, not the reference dimensions.
-DAILY_BUILD = ("build", "--select", "tag:daily", "--exclude", "tag:reference")
+# The selection of kinerja_daily's dbt task group: the daily models, not the reference dimensions.
+DAILY_SELECTION = ("--select", "tag:daily", "--exclude", "tag:reference")
+
+
+def dbt_build(params, *args: str, check: bool = True):
+    """`dbt build` of `args` as the DAGs run it: without dbt's unit tests, which check the models'
+    SQL on fixed inputs, not a test's data (tests/integration/models/test_dbt_build.py runs them all)."""
+    from kinerja import dbt_commands as dbt
+
+    return dbt.run_dbt(params, "build", *args, "--exclude", dbt.UNIT_TESTS, check=check)
 
 
 def daily_vars(data_day, trailing_days: int | None = None) -> str:
@@ -94,3 +103,40 @@ def serve_meta(server) -> None:
     for user_id in small_registry_ids("instagram").values():
         serve_instagram_user(server, user_id)
     server.reject_token(EXPIRED, Reply(400, fixture("meta", "error_190")))
+
+
+def create_database(server, prefix: str):
+    """A new database on `server` with the Python-owned tables (no registry)."""
+    from kinerja.warehouse import connect, ensure_database
+    from kinerja.warehouse.schema import apply_ddl
+
+    params = ensure_database(server, f"{prefix}_{uuid.uuid4().hex[:10]}")
+    with connect(params) as conn:
+        apply_ddl(conn)
+    return params
+
+
+def copy_database(server, template, prefix: str):
+    """A new database on `server`, a copy of `template`'s schemas and rows; nobody may be connected
+    to `template` meanwhile (PostgreSQL's CREATE DATABASE ... TEMPLATE)."""
+    from psycopg import sql
+
+    from kinerja.warehouse import connect
+
+    dbname = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with connect(server, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("create database {} template {}").format(
+                sql.Identifier(dbname), sql.Identifier(template.dbname)
+            )
+        )
+    return template.with_dbname(dbname)
+
+
+def drop_database(server, params) -> None:
+    from psycopg import sql
+
+    from kinerja.warehouse import connect
+
+    with connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(params.dbname)))

@@ -9,6 +9,11 @@ from pathlib import Path
 from kinerja import config
 from kinerja.config import PgParams
 
+# dbt's unit tests check the models' SQL on fixed inputs, never the day's data: as dbt
+# advises, they run in CI (`make test`, tests/integration/models/test_dbt_build.py), and a
+# scheduled run leaves them out (orchestration/dbt_build.py), as do the tests' other builds.
+UNIT_TESTS = "test_type:unit"
+
 
 def run_dbt(params: PgParams, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run a dbt command in a subprocess against the warehouse of `params`."""

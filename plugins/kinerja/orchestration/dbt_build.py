@@ -12,14 +12,11 @@ DAG files call `dbt_build_task` at parse time, so nothing here opens a file or a
 from __future__ import annotations
 
 from kinerja import config
+from kinerja.dbt_commands import UNIT_TESTS
 from kinerja.orchestration.dag_defaults import DBT_POOL
 
 # Resolved by Cosmos when the task runs, so that the DAG file imports nothing of it.
 RECORD_RESULTS = "kinerja.tasks.dbt_results.record_build_results"
-# dbt's unit tests check the models' SQL on fixed inputs, never the day's data: as dbt
-# advises, they run in CI (`make test`, tests/integration/models/test_dbt_build.py), and a
-# scheduled run leaves them out.
-UNIT_TESTS = "test_type:unit"
 
 
 def dbt_build_task(

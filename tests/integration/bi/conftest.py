@@ -29,7 +29,7 @@ from bi_warehouse_data import (
     SHARING_INSTITUTION,
 )
 
-from support import SMALL_REGISTRY
+from support import SMALL_REGISTRY, dbt_build
 
 
 def land_simulated_days(conn, accounts, days):
@@ -87,7 +87,6 @@ class BiWarehouse:
 @pytest.fixture(scope="package")
 def bi_warehouse(server):
     from kinerja import config, publish
-    from kinerja import dbt_commands as dbt
     from kinerja.registry.load import load_registry, read_accounts
     from kinerja.warehouse import connect, ensure_database
     from kinerja.warehouse.roles import apply_roles
@@ -100,9 +99,7 @@ def bi_warehouse(server):
         load_registry(conn, SMALL_REGISTRY)
         _add_shared_account_and_empty_institution(conn)
         land_simulated_days(conn, accounts, [FIRST_DAY + timedelta(days=i) for i in range(DAYS)])
-        built = dbt.run_dbt(
-            params, "build", "--vars", json.dumps({"min_coverage": MIN_COVERAGE}), check=False
-        )
+        built = dbt_build(params, "--vars", json.dumps({"min_coverage": MIN_COVERAGE}), check=False)
         assert built.returncode == 0, built.stdout[-3000:]
         publish.publish(conn)
         # the passwords only while the roles are created: later applies keep them, and the

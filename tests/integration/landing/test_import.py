@@ -69,10 +69,10 @@ def test_the_command_says_what_was_wrong_and_fails(warehouse, tmp_path, monkeypa
 
 
 def test_history_older_than_the_published_calendar_extends_it(warehouse, conn, tmp_path, monkeypatch):
-    from kinerja import dbt_commands as dbt
     from kinerja.publish import publish
+    from support import dbt_build
 
-    dbt.run_dbt(warehouse, "build", "--select", "+dim_dates")
+    dbt_build(warehouse, "--select", "+dim_dates")
     publish(conn, only={"marts.dim_dates"})
     assert conn.execute("select min(date_day) from marts.dim_dates").fetchone() == (date(2022, 1, 1),)
     monkeypatch.setenv("KINERJA_WAREHOUSE_URL", warehouse.conninfo())

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from kinerja import dbt_commands as dbt
 from kinerja import landing, publish
 from kinerja.quality import account_days as quality
 from kinerja.sources import simulator
+from support import dbt_build
 
 pytestmark = pytest.mark.integration
 
@@ -87,7 +87,7 @@ def test_a_rejected_redelivery_leaves_the_last_accepted_data_also_after_a_full_r
     conn, warehouse, small_accounts
 ):
     first, records = _accepted_day(conn, small_accounts)
-    assert dbt.run_dbt(warehouse, "build", check=False).returncode == 0
+    assert dbt_build(warehouse, check=False).returncode == 0
     publish.publish(conn)
     published = "select sum(views), count(*) from marts.fct_account_daily where metric_date = %s"
     before = conn.execute(published, [DAY]).fetchone()
@@ -99,7 +99,7 @@ def test_a_rejected_redelivery_leaves_the_last_accepted_data_also_after_a_full_r
     assert conn.execute(
         "select count(*) from raw.account_daily where batch_id = %s", [first.batch_id]
     ).fetchone() == (len(records),)
-    assert dbt.run_dbt(warehouse, "build", "--full-refresh", check=False).returncode == 0
+    assert dbt_build(warehouse, "--full-refresh", check=False).returncode == 0
     publish.publish(conn)
     assert conn.execute(published, [DAY]).fetchone() == before
     assert before[1] == len(records)

@@ -17,7 +17,7 @@ from datetime import date
 import pytest
 
 from kinerja import config, platforms
-from kinerja import dbt_commands as dbt
+from support import dbt_build
 
 pytestmark = pytest.mark.integration
 
@@ -57,9 +57,7 @@ def dims(server, tmp_path_factory):
     target = tmp_path_factory.mktemp("dbt_target")
     # the reference models (tag:reference) and the seeds they are built from (the platforms
     # seed is tagged daily: the daily build reads it)
-    result = dbt.run_dbt(
-        params, "build", "--select", "+tag:reference", "--target-path", str(target), check=False
-    )
+    result = dbt_build(params, "--select", "+tag:reference", "--target-path", str(target), check=False)
     assert result.returncode == 0, result.stdout[-4000:]
     try:
         with connect(params, autocommit=True) as conn:

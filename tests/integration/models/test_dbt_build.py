@@ -12,7 +12,7 @@ from kinerja import landing, publish
 from kinerja.quality import account_days as quality
 from kinerja.sources import simulator
 from kinerja.warehouse import connect
-from support import daily_vars
+from support import daily_vars, dbt_build
 
 pytestmark = [pytest.mark.integration, pytest.mark.long]
 
@@ -27,9 +27,13 @@ def _land_and_audit(conn, accounts, broken_row: int | None = None):
         quality.audit_batch(conn, landing.land_batch(conn, "simulator", day, iter(records)).batch_id)
 
 
-def _build(warehouse, *extra):
-    """Build, then publish what passed (write-audit-publish), as the DAGs do."""
-    result = dbt.run_dbt(warehouse, "build", *extra, check=False)
+def _build(warehouse, *extra, unit_tests: bool = False):
+    """Build, then publish what passed (write-audit-publish), as the DAGs do; dbt's unit tests
+    only when asked (the DAGs leave them out)."""
+    if unit_tests:
+        result = dbt.run_dbt(warehouse, "build", *extra, check=False)
+    else:
+        result = dbt_build(warehouse, *extra, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
     with connect(warehouse, autocommit=True) as conn:
         publish.publish(conn)
@@ -40,7 +44,7 @@ def test_dbt_build_passes_and_keeps_quarantined_rows_out(conn, warehouse, small_
     from kinerja import config
 
     _land_and_audit(conn, small_accounts, broken_row=7)
-    _build(warehouse)
+    _build(warehouse, unit_tests=True)
     # the DAGs leave dbt's unit tests out (orchestration/dbt_build.py): this build runs every one
     results = json.loads((config.dbt_target_dir() / "run_results.json").read_text())["results"]
     unit_tests = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
@@ -100,9 +104,7 @@ def test_a_daily_rerun_changes_nothing_and_tests_only_the_days_it_rebuilt(conn, 
         " where (account_id, metric_date) = (select account_id, %s from build_marts.fct_account_daily limit 1)",
         [DAYS[0]],
     )
-    daily = dbt.run_dbt(
-        warehouse, "build", "--select", "fct_account_daily", "--vars", last_day_only, check=False
-    )
+    daily = dbt_build(warehouse, "--select", "fct_account_daily", "--vars", last_day_only, check=False)
     assert daily.returncode == 0, daily.stdout[-3000:]
     full = dbt.run_dbt(warehouse, "test", "--select", "fct_account_daily", check=False)
     assert full.returncode != 0 and "non_negative_fct_account_daily" in full.stdout
@@ -112,9 +114,7 @@ def test_a_daily_rerun_changes_nothing_and_tests_only_the_days_it_rebuilt(conn, 
         " where (account_id, metric_date) = (select account_id, %s from raw.account_daily limit 1)",
         [DAYS[-1]],
     )
-    daily = dbt.run_dbt(
-        warehouse, "build", "--select", "fct_account_daily", "--vars", last_day_only, check=False
-    )
+    daily = dbt_build(warehouse, "--select", "fct_account_daily", "--vars", last_day_only, check=False)
     assert daily.returncode != 0 and "non_negative_fct_account_daily" in daily.stdout
 
 

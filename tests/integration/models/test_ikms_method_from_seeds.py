@@ -25,11 +25,10 @@ import pytest
 from typer.testing import CliRunner
 
 from kinerja import config
-from kinerja import dbt_commands as dbt
 from kinerja.cli import app
 from kinerja.registry.demo import demo_handle, demo_platform_account_id
 from kinerja.registry.load import load_registry
-from support import SMALL_REGISTRY
+from support import SMALL_REGISTRY, dbt_build
 
 pytestmark = pytest.mark.integration
 
@@ -250,9 +249,8 @@ def test_a_weekly_method_defined_by_seeds_alone_matches_pandas(conn, warehouse, 
     assert batches == [("import", "accepted", 30, 0), ("import", "accepted", len(history) - 30, 0)]
 
     monkeypatch.setenv("KINERJA_DBT_PROJECT_DIR", str(project))
-    built = dbt.run_dbt(
+    built = dbt_build(
         warehouse,
-        "build",
         "--select",
         "+rpt_institution_scores_by_period",
         "--vars",

@@ -15,10 +15,10 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from kinerja import dbt_commands as dbt
 from kinerja import landing
 from kinerja.quality import account_days as quality
 from kinerja.sources import simulator
+from support import dbt_build
 
 pytestmark = pytest.mark.integration
 
@@ -69,9 +69,8 @@ def test_a_published_method_is_reproduced_by_configuration_alone(conn, warehouse
     for day in DAYS:
         records = simulator.simulate_day(small_accounts, day)
         quality.audit_batch(conn, landing.land_batch(conn, "simulator", day, records).batch_id)
-    result = dbt.run_dbt(
+    result = dbt_build(
         warehouse,
-        "build",
         "--select",
         "+int_ikms__institution_scores",
         "--vars",

@@ -7,12 +7,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from kinerja import dbt_commands as dbt
 from kinerja import landing, publish
 from kinerja.quality import account_days as quality
 from kinerja.sources import METRIC_FIELDS, simulator
 from kinerja.sources.base import NoValue, account_day_record
-from support import DAILY_BUILD
+from support import DAILY_SELECTION, dbt_build
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +63,7 @@ def test_the_first_source_by_precedence_that_reports_a_day_gives_all_its_metrics
     )
     api_batch = _land_and_audit(conn, "api:youtube", third, [from_api, failed])
 
-    result = dbt.run_dbt(warehouse, "build", *FACT_AND_ITS_TESTS, check=False)
+    result = dbt_build(warehouse, *FACT_AND_ITS_TESTS, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
     publish.publish(conn)
 
@@ -119,9 +118,9 @@ def _planned_daily_run(warehouse, day: date) -> tuple[dict, list[str]]:
     sources.land_simulated_day(day)
     day_plan = plan.plan_days([day])
     daily_vars = json.dumps({"days_to_build": day_plan["days_to_build"]})
-    result = dbt.run_dbt(
+    result = dbt_build(
         warehouse,
-        *DAILY_BUILD,
+        *DAILY_SELECTION,
         "--vars",
         daily_vars,
         check=False,

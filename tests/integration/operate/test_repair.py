@@ -18,10 +18,9 @@ import pytest
 
 from fakeplatforms import FakeClock, FakePlatform
 from kinerja import config, publish, repair
-from kinerja import dbt_commands as dbt
 from kinerja.warehouse import connect
 from kinerja.warehouse.fingerprint import warehouse_fingerprints
-from support import DAILY_BUILD, EXPIRED, REPO, SMALL_REGISTRY, serve_meta
+from support import DAILY_SELECTION, EXPIRED, REPO, SMALL_REGISTRY, dbt_build, serve_meta
 
 pytestmark = [pytest.mark.integration, pytest.mark.long]
 
@@ -38,7 +37,7 @@ BUILT = [*DAYS, *(API_DAYS[0] + timedelta(days=n) for n in range(-2, 2))]
 def _build_and_publish(params) -> None:
     """What a daily run does after landing: dbt's daily build of the days landed, then publish."""
     days = json.dumps({"days_to_build": ",".join(day.isoformat() for day in BUILT)})
-    result = dbt.run_dbt(params, *DAILY_BUILD, "--vars", days, check=False)
+    result = dbt_build(params, *DAILY_SELECTION, "--vars", days, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
     manifest = config.dbt_manifest_path()
     daily = publish.tables_tagged(manifest, "daily") - publish.tables_tagged(manifest, "reference")

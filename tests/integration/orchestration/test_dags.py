@@ -11,11 +11,10 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from kinerja import config
-from kinerja import dbt_commands as dbt
 from kinerja.orchestration import runner
 from kinerja.tasks import registry as registry_tasks
 from kinerja.tasks import sources
-from support import DAILY_BUILD, REPO, daily_vars
+from support import DAILY_SELECTION, REPO, daily_vars, dbt_build
 
 pytestmark = [pytest.mark.integration, pytest.mark.long]
 
@@ -213,9 +212,9 @@ def test_a_file_dropped_in_the_inbox_reaches_the_marts_as_filedrop(fresh_pipelin
     # the marts exist, so the DAG run below builds only its data day and trailing days
     registry_tasks.sync_registry()
     sources.land_simulated_day(FIRST_DAY)
-    dbt.run_dbt(
+    dbt_build(
         params,
-        *DAILY_BUILD,
+        *DAILY_SELECTION,
         "--vars",
         daily_vars(FIRST_DAY),
     )

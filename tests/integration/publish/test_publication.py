@@ -7,12 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from kinerja import dbt_commands as dbt
 from kinerja import landing, publish
 from kinerja.publish import issues as publication
 from kinerja.quality import account_days as quality
 from kinerja.sources import simulator
 from kinerja.warehouse import connect
+from support import dbt_build
 
 pytestmark = pytest.mark.integration
 
@@ -27,8 +27,8 @@ def _land(conn, day, records):
 
 
 def _build_and_publish(warehouse):
-    result = dbt.run_dbt(
-        warehouse, "build", "--select", "+rpt_institution_scores_monthly", "--vars", SMALL_DATA, check=False
+    result = dbt_build(
+        warehouse, "--select", "+rpt_institution_scores_monthly", "--vars", SMALL_DATA, check=False
     )
     assert result.returncode == 0, result.stdout[-3000:]
     with connect(warehouse, autocommit=True) as conn:

@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
 from kinerja import alerts, cli, config, landing, publish
-from kinerja import dbt_commands as dbt
+from kinerja.config import PgParams
 from kinerja.landing.plan import window
 from kinerja.publish import gate
 from kinerja.quality import account_days as quality
 from kinerja.quality import build, engine
+from kinerja.registry.load import load_registry, read_accounts
 from kinerja.sources import simulator
+from kinerja.warehouse import connect
 from kinerja.warehouse.fingerprint import table_fingerprint
-from support import daily_vars
+from support import (
+    DAILY_SELECTION,
+    SMALL_REGISTRY,
+    copy_database,
+    create_database,
+    daily_vars,
+    dbt_build,
+    drop_database,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 DAYS = [date(2026, 10, 1) + timedelta(days=i) for i in range(4)]
+# The scenarios that start from a full build of the same days share one such build (`built`).
+BUILT_DAYS = DAYS[:3]
 BI_ROLE = "kinerja_bi_reader"
 
 
@@ -30,7 +46,43 @@ def _land_and_audit(conn, accounts, days):
 
 
 def _build(warehouse, *extra):
-    return dbt.run_dbt(warehouse, "build", *extra, check=False)
+    return dbt_build(warehouse, *extra, check=False)
+
+
+@dataclass(frozen=True)
+class Built:
+    """A test's own copy of a warehouse where BUILT_DAYS were landed, audited and fully built,
+    not yet published."""
+
+    warehouse: PgParams
+    conn: psycopg.Connection
+    run_results: Path  # the folder of its build's run_results.json, which the publish gate reads
+
+
+@pytest.fixture(scope="module")
+def built_template(server, tmp_path_factory):
+    """The build of BUILT_DAYS, once per module: the tests that start from it change their copy of it."""
+    params = create_database(server, "kinerja_publish_built")
+    with connect(params, autocommit=True) as conn:
+        load_registry(conn, SMALL_REGISTRY)
+        _land_and_audit(conn, read_accounts(SMALL_REGISTRY), BUILT_DAYS)
+    result = _build(params)
+    assert result.returncode == 0, result.stdout[-3000:]
+    # the worker's target folder gets the run results of later builds (of other databases)
+    run_results = tmp_path_factory.mktemp("built_run_results")
+    shutil.copy(config.dbt_target_dir() / "run_results.json", run_results)
+    yield params, run_results
+    drop_database(server, params)
+
+
+@pytest.fixture
+def built(server, built_template):
+    """This test's own copy of the warehouse of `built_template`, and a connection to it."""
+    template, run_results = built_template
+    params = copy_database(server, template, "kinerja_publish")
+    with connect(params, autocommit=True) as conn:
+        yield Built(params, conn, run_results)
+    drop_database(server, params)
 
 
 @pytest.fixture
@@ -40,20 +92,17 @@ def bi_role(conn, monkeypatch):
     return BI_ROLE
 
 
-def test_nothing_is_visible_to_users_before_publish(conn, warehouse, small_accounts):
-    _land_and_audit(conn, small_accounts, DAYS)
-    assert _build(warehouse).returncode == 0
+def test_nothing_is_visible_to_users_before_publish(built, small_accounts):
+    conn = built.conn
     assert conn.execute("select to_regclass('marts.fct_account_daily')").fetchone() == (None,)
     published = {p.table: p for p in publish.publish(conn)}
-    assert published["marts.fct_account_daily"].rows == len(small_accounts) * len(DAYS)
+    assert published["marts.fct_account_daily"].rows == len(small_accounts) * len(BUILT_DAYS)
     for table in ("fct_account_daily", "dim_accounts", "dim_institutions", "dim_regions"):
         assert table_fingerprint(conn, f"marts.{table}") == table_fingerprint(conn, f"build_marts.{table}")
     assert table_fingerprint(conn, "reports.rpt_institution_scores_monthly") == table_fingerprint(
         conn, "build_reports.rpt_institution_scores_monthly"
     )
 
-
-DAILY = ("--select", "tag:daily", "--exclude", "tag:reference")  # the daily DAG's selection
 
 # What Metabase relies on in pg_catalog: the contracts' keys on the published tables
 PRIMARY_KEYS = {
@@ -146,7 +195,7 @@ def _indexed_columns(conn, table):
 def test_what_points_at_published_tables_survives_two_builds(conn, warehouse, small_accounts, bi_role):
     # the first daily run of a new warehouse, before any monthly run built the calendar
     _land_and_audit(conn, small_accounts, DAYS[:2])
-    assert _build(warehouse, *DAILY).returncode == 0
+    assert _build(warehouse, *DAILY_SELECTION).returncode == 0
     daily = {
         "marts.fct_account_daily",
         "marts.dim_accounts",
@@ -172,7 +221,7 @@ def test_what_points_at_published_tables_survives_two_builds(conn, warehouse, sm
     conn.execute("insert into public.platform_targets values ('instagram', 1000)")
     # two more days: a daily build, then a full build that replaces every build table
     _land_and_audit(conn, small_accounts, [DAYS[2]])
-    assert _build(warehouse, *DAILY, "--vars", daily_vars(DAYS[2])).returncode == 0
+    assert _build(warehouse, *DAILY_SELECTION, "--vars", daily_vars(DAYS[2])).returncode == 0
     windowed = {p.table: p.how for p in publish.publish(conn, days=window(DAYS[2], 3), only=daily)}
     assert windowed["marts.fct_account_daily"] == "window"
     _land_and_audit(conn, small_accounts, [DAYS[3]])
@@ -223,11 +272,8 @@ def test_what_points_at_published_tables_survives_two_builds(conn, warehouse, sm
     )
 
 
-def test_a_table_published_before_its_contract_gets_its_keys_and_a_bad_row_is_refused(
-    conn, warehouse, small_accounts
-):
-    _land_and_audit(conn, small_accounts, DAYS[:1])
-    assert _build(warehouse).returncode == 0
+def test_a_table_published_before_its_contract_gets_its_keys_and_a_bad_row_is_refused(built):
+    conn = built.conn
     publish.publish(conn)
     # as a warehouse published before the contracts: no key, no index, no not-null on the calendar
     conn.execute("alter table marts.dim_dates drop constraint dim_dates_pkey cascade")
@@ -277,12 +323,11 @@ def _build_results(conn, audit_id):
     }
 
 
-def test_a_failed_audit_leaves_what_users_see_unchanged(conn, warehouse, small_accounts):
-    _land_and_audit(conn, small_accounts, DAYS[:3])
-    assert _build(warehouse).returncode == 0
+def test_a_failed_audit_leaves_what_users_see_unchanged(built, small_accounts):
+    warehouse, conn = built.warehouse, built.conn
     # a good build passes the GX audit of the build schemas and the gate, and is published
-    _audit_then_publish(conn, DAYS[2], DAYS[2].replace(day=1))
-    assert gate.check_before_publish(conn) == []
+    _audit_then_publish(conn, BUILT_DAYS[-1], BUILT_DAYS[-1].replace(day=1))
+    assert gate.check_before_publish(conn, target_dir=built.run_results) == []
     scores_audit = f"{build.SCORES_TABLE}:2026-10"
     passed = _build_results(conn, scores_audit)
     assert passed and all(success for success, _ in passed.values())
@@ -416,9 +461,8 @@ def _publish_by_hand_is_gated(conn, warehouse, before):
     assert conn.execute("select count(*) from marts.fct_account_daily where comments < 0").fetchone() == (1,)
 
 
-def test_a_model_that_changed_shape_is_refused_with_what_to_do(conn, warehouse, small_accounts):
-    _land_and_audit(conn, small_accounts, DAYS[:1])
-    assert _build(warehouse).returncode == 0
+def test_a_model_that_changed_shape_is_refused_with_what_to_do(built):
+    conn = built.conn
     publish.publish(conn)
     before = table_fingerprint(conn, "marts.fct_account_daily")
     conn.execute("alter table build_marts.dim_regions drop column population_per_km2")

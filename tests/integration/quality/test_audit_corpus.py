@@ -14,12 +14,11 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from kinerja import dbt_commands as dbt
 from kinerja import landing, platforms
 from kinerja.quality import account_days as quality
 from kinerja.sources import CANONICAL_FIELDS, METRIC_FIELDS, simulator
 from kinerja.sources.base import account_day_record
-from support import REPO
+from support import REPO, dbt_build
 
 pytestmark = pytest.mark.integration
 
@@ -391,7 +390,7 @@ def test_validation_results_data_docs_and_the_quality_report(conn, warehouse, hi
     assert "Expectation Suite: raw_account_daily" in text and "Unsuccessful Expectations 2" in text
     assert any(result.data_docs_url in m and batch.batch_id in m for m in caplog.messages)
 
-    dbt.run_dbt(warehouse, "build", "--select", "+rpt_data_quality_daily", "--exclude", "tag:reference")
+    dbt_build(warehouse, "--select", "+rpt_data_quality_daily", "--exclude", "tag:reference")
     [schema] = conn.execute(
         "select table_schema from information_schema.tables where table_name = 'rpt_data_quality_daily'"
     ).fetchone()

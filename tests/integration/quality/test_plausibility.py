@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kinerja import dbt_commands as dbt
 from kinerja import landing
 from kinerja.quality import account_days as quality
 from kinerja.sources import simulator
+from support import dbt_build
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def test_implausible_counts_are_held_naming_the_metric_and_the_build_goes_on(con
     column, reason = held[viral["account_id"]]
     assert column == "views" and f"views {501 * audience:,} is more than 500 per follower" in reason
     # the monthly fact sums a month of days into bigint: the held row never reaches it
-    build = dbt.run_dbt(warehouse, "build", "--select", "+fct_institution_monthly", check=False)
+    build = dbt_build(warehouse, "--select", "+fct_institution_monthly", check=False)
     assert build.returncode == 0, build.stdout[-3000:]
     built = conn.execute(
         "select count(*), count(*) filter (where account_id = any(%s)) from build_marts.fct_account_daily"

@@ -13,13 +13,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from kinerja import dbt_commands as dbt
 from kinerja import landing, publish
 from kinerja.quality import account_days as quality
 from kinerja.registry.load import load_registry, read_accounts
 from kinerja.sources import simulator
 from kinerja.warehouse import connect
-from support import SMALL_REGISTRY
+from support import SMALL_REGISTRY, dbt_build
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +45,7 @@ def _land_and_audit(conn, registry_dir, days):
 
 def _build(warehouse):
     """Build, then publish what passed (write-audit-publish), as the DAGs do."""
-    dbt.run_dbt(warehouse, "build", "--vars", '{"min_coverage": 0.5}')
+    dbt_build(warehouse, "--vars", '{"min_coverage": 0.5}')
     with connect(warehouse, autocommit=True) as conn:
         publish.publish(conn)
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from kinerja import dbt_commands as dbt
 from kinerja import publish
 from kinerja.landing.harvest import land_harvest
 from kinerja.publish import issues as publication
@@ -22,6 +21,7 @@ from kinerja.scorecards.render import render_month
 from kinerja.sources.simulator import SimulatorSource
 from kinerja.warehouse import connect
 from scorecard_issues import national_issue, store_issue
+from support import dbt_build
 
 pytestmark = pytest.mark.integration
 
@@ -41,9 +41,8 @@ def _land(conn, day, accounts, source=None):
 
 
 def _build_publish_issue(conn, warehouse):
-    result = dbt.run_dbt(
+    result = dbt_build(
         warehouse,
-        "build",
         "--select",
         "+rpt_institution_scores_monthly",
         "+rpt_institution_platforms_monthly",
