@@ -76,5 +76,7 @@ def test_an_account_shared_by_institutions_of_two_provinces_fails_the_audit(conn
     with pytest.raises(RegistryAuditFailed, match=r"demo-kab-5101-x.* more than one province") as failed:
         audit_registry(conn)
     assert "give each province's institution its own account" in str(failed.value)
-    assert _failed(conn, "registry.accounts") == {("expect_column_values_to_be_in_set", "within_one_province", 2)}
+    assert _failed(conn, "registry.accounts") == {
+        ("expect_column_values_to_be_in_set", "within_one_province", 2)
+    }
     assert _failed(conn, "registry.institutions") == set()
