@@ -44,7 +44,9 @@ select
     peer_group_size, is_eligible, activity_score, reach_score, engagement_score, responsiveness_score,
     accounts, followers, posts, coverage, methodology_version,
     -- "Data tidak cukup" has no rank, and every eligible institution has one
-    (rank_in_peer_group is null) = (not is_eligible) as rank_null_exactly_when_not_eligible
+    (rank_in_peer_group is null) = (not is_eligible) as rank_null_exactly_when_not_eligible,
+    -- no data is a null coverage, never 0; an institution with data has one
+    (coverage is null) = coalesce(not_ranked_reason = 'no_data', false) as coverage_null_exactly_when_no_data
 from {SCORES_TABLE}
 order by month, institution_id
 """

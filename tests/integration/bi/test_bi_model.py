@@ -8,6 +8,7 @@ import pytest
 from bi_warehouse_data import EMPTY_INSTITUTION, SHARED_ACCOUNT, SHARING_INSTITUTION
 
 from kinerja import dbt_commands as dbt
+from kinerja.quality import build
 from kinerja.warehouse.fingerprint import table_fingerprint
 from support import daily_vars
 
@@ -144,3 +145,15 @@ def test_the_daily_path_rebuilds_the_top_posts_of_its_months_only(bi_warehouse):
         ]
         owner.execute(f"delete from {_TOP_POSTS} where post_id = 'stale-post'")
         assert table_fingerprint(owner, _TOP_POSTS) == built
+
+
+def test_the_scores_of_a_month_with_an_institution_without_data_pass_the_build_audit(bi_warehouse):
+    """The monthly run audits the scores before publishing: no data (a null coverage) is no failure."""
+    with bi_warehouse.as_owner() as owner:
+        empty = owner.execute(
+            f"select coverage, not_ranked_reason from {build.SCORES_TABLE} where institution_id = %s and month = %s",
+            [EMPTY_INSTITUTION, SEPTEMBER],
+        ).fetchone()
+        assert empty == (None, "no_data")
+        outcome = build.audit_scores(owner, SEPTEMBER)
+    assert outcome.usable and outcome.rows_in > 0

@@ -403,7 +403,7 @@ def test_a_failed_audit_leaves_what_users_see_unchanged(built, small_accounts):
         i
         for (i,) in conn.execute(
             f"select institution_id from {build.SCORES_TABLE} where month = '2026-10-01' and institution_id <> %s"
-            " order by institution_id limit 4",
+            " order by institution_id limit 6",
             [institution],
         )
     ]
@@ -423,6 +423,14 @@ def test_a_failed_audit_leaves_what_users_see_unchanged(built, small_accounts):
     conn.execute(f"alter table {table} alter column methodology_version drop not null")
     conn.execute(f"update {table} set methodology_version = null where institution_id = %s", [others[2]])
     conn.execute(f"insert into {table} select * from {table} where institution_id = %s", [others[3]])
+    # an institution without data has no coverage (null, never 0): that is right; a coverage
+    # missing for an institution with data is not
+    conn.execute(
+        f"update {table} set coverage = null, ikms = null, is_eligible = false, rank_in_peer_group = null,"
+        " not_ranked_reason = 'no_data' where institution_id = %s",
+        [others[4]],
+    )
+    conn.execute(f"update {table} set coverage = null where institution_id = %s", [others[5]])
     with pytest.raises(build.BuildAuditFailed):
         build.audit_scores(conn, date(2026, 12, 1))  # a month the build did not score
     failed = {k for k, (success, _) in _build_results(conn, f"{table}:2026-12").items() if not success}
@@ -431,6 +439,7 @@ def test_a_failed_audit_leaves_what_users_see_unchanged(built, small_accounts):
         ("expect_column_values_to_be_in_set", "rank_null_exactly_when_not_eligible"),
         ("expect_column_pair_values_a_to_be_greater_than_b", "peer_group_size,rank_in_peer_group"),
         ("expect_column_values_to_be_between", "coverage"),
+        ("expect_column_values_to_be_in_set", "coverage_null_exactly_when_no_data"),
         ("expect_column_values_to_not_be_null", "methodology_version"),
         ("expect_compound_columns_to_be_unique", "month,institution_id"),
         ("expect_column_distinct_values_to_contain_set", "month"),
