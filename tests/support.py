@@ -47,18 +47,21 @@ def small_registry_ids(platform: str) -> dict[str, str]:
 META_BASE = "/v25.0"
 
 
+def _serve_two_pages(server, path: str, first: str, second: str, cursor: str) -> None:
+    """A Graph API list in two pages: `first` fixture, then `second` for the `after` cursor it names."""
+    from fakeplatforms import fixture
+
+    server.on(f"{META_BASE}/{path}", fixture("meta", first))
+    server.on(f"{META_BASE}/{path}", fixture("meta", second), when=lambda q: q.get("after") == cursor)
+
+
 def serve_meta_page(server, page_id: str) -> None:
     """A Facebook Page on the fake Graph API: the page, its daily insights, two pages of posts."""
     from fakeplatforms import fixture
 
     server.on(f"{META_BASE}/{page_id}", fixture("meta", "page"))
     server.on(f"{META_BASE}/{page_id}/insights", fixture("meta", "page_insights"))
-    server.on(f"{META_BASE}/{page_id}/posts", fixture("meta", "page_posts_1"))
-    server.on(
-        f"{META_BASE}/{page_id}/posts",
-        fixture("meta", "page_posts_2"),
-        when=lambda q: q.get("after") == "QVFIUnBhZ2Uy",
-    )
+    _serve_two_pages(server, f"{page_id}/posts", "page_posts_1", "page_posts_2", "QVFIUnBhZ2Uy")
 
 
 def serve_meta_post_comments(server) -> None:
@@ -66,12 +69,7 @@ def serve_meta_post_comments(server) -> None:
     from fakeplatforms import fixture
 
     post = "104000000000001_90000000000000"
-    server.on(f"{META_BASE}/{post}2/comments", fixture("meta", "post_comments_1"))
-    server.on(
-        f"{META_BASE}/{post}2/comments",
-        fixture("meta", "post_comments_2"),
-        when=lambda q: q.get("after") == "Y29tbWVudDM",
-    )
+    _serve_two_pages(server, f"{post}2/comments", "post_comments_1", "post_comments_2", "Y29tbWVudDM")
     server.on(f"{META_BASE}/{post}1/comments", fixture("meta", "post_comments_late"))
     server.on(f"{META_BASE}/{post}0/comments", {"data": []})
 
@@ -82,12 +80,7 @@ def serve_instagram_user(server, user_id: str) -> None:
 
     server.on(f"{META_BASE}/{user_id}", fixture("meta", "ig_user"))
     server.on(f"{META_BASE}/{user_id}/insights", fixture("meta", "ig_insights_day"))
-    server.on(f"{META_BASE}/{user_id}/media", fixture("meta", "ig_media_1"))
-    server.on(
-        f"{META_BASE}/{user_id}/media",
-        fixture("meta", "ig_media_2"),
-        when=lambda q: q.get("after") == "aWdwYWdlMg",
-    )
+    _serve_two_pages(server, f"{user_id}/media", "ig_media_1", "ig_media_2", "aWdwYWdlMg")
     server.on(f"{META_BASE}/18000000000000002/comments", fixture("meta", "ig_comments"))
     server.on(f"{META_BASE}/18000000000000001/comments", {"data": []})
 
